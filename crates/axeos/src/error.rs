@@ -1,0 +1,63 @@
+//! What can go wrong talking to one miner, worded so a log line explains it.
+
+use std::time::Duration;
+
+/// An error from one request to one miner.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("connection refused by {url}")]
+    Refused { url: String },
+    #[error("no answer from {url} within {timeout:?}")]
+    Timeout { url: String, timeout: Duration },
+    #[error("could not reach {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error("{url} answered HTTP {status}: {excerpt}")]
+    Status { url: String, status: u16, excerpt: String },
+    #[error("{url} rejected the settings (HTTP 400): {message}")]
+    Rejected { url: String, message: String },
+    #[error("{url} sent invalid JSON ({detail}): {excerpt}")]
+    InvalidJson { url: String, detail: String, excerpt: String },
+    #[error("{url} sent more than {limit} bytes")]
+    TooLarge { url: String, limit: usize },
+    #[error("invalid miner address {0:?}: expected IP, IP:PORT or http://HOST[:PORT]")]
+    BadAddress(String),
+}
+
+impl Error {
+    /// A short stable code for front ends to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Refused { .. } => "refused",
+            Error::Timeout { .. } => "timeout",
+            Error::Unreachable { .. } => "unreachable",
+            Error::Status { .. } => "http_status",
+            Error::Rejected { .. } => "rejected",
+            Error::InvalidJson { .. } => "invalid_json",
+            Error::TooLarge { .. } => "too_large",
+            Error::BadAddress(_) => "bad_address",
+        }
+    }
+
+    /// True when the miner did not answer at all (as opposed to answering badly).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            Error::Refused { .. } | Error::Timeout { .. } | Error::Unreachable { .. }
+        )
+    }
+}
+
+/// At most `max` characters of `text`, on one line, for error messages.
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let trimmed = one_line.trim();
+    if trimmed.chars().count() <= max {
+        trimmed.to_string()
+    } else {
+        let cut: String = trimmed.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
