@@ -1,0 +1,132 @@
+//! The simulated miner over real HTTP: routes, validation, faults, restart, request log.
+
+use std::time::Duration;
+
+use bitaxe_sim::{fleet, Faults, Personality, SimMiner};
+use serde_json::Value;
+
+async fn one(personality: Personality, speed: f64) -> SimMiner {
+    let mut miners = fleet("t", 1, |s| {
+        s.personality = personality;
+        s.speed = speed;
+    })
+    .await
+    .expect("start");
+    miners.remove(0)
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_millis(800))
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn info_patch_and_readback() {
+    let m = one(Personality::V2_14, 1.0).await;
+    let c = http();
+    let info: Value = c.get(format!("{}/api/system/info", m.url())).send().await.expect("get").json().await.expect("json");
+    assert_eq!(info["coreVoltage"], 1150);
+    assert_eq!(info["ASICModel"], "BM1370");
+    let r = c
+        .patch(format!("{}/api/system", m.url()))
+        .body(r#"{"coreVoltage":1200,"frequency":600}"#)
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.expect("body"), "", "PATCH success has an empty body");
+    let info: Value = c.get(format!("{}/api/system/info", m.url())).send().await.expect("get").json().await.expect("json");
+    assert_eq!(info["coreVoltage"], 1200, "NVS settings are reported at once");
+    assert_eq!(info["frequency"], 600.0);
+    assert!(info["actualFrequency"].as_f64().unwrap_or(0.0) < 600.0, "the PLL is still ramping");
+    assert_eq!(m.patches().len(), 1);
+    assert_eq!(m.requests().iter().filter(|r| r.method == "GET").count(), 2);
+}
+
+#[tokio::test]
+async fn firmware_replies_for_bad_input_origins_and_unknown_routes() {
+    let m = one(Personality::V2_12, 1.0).await;
+    let c = http();
+    let r = c.patch(format!("{}/api/system", m.url())).body(r#"{"frequency":"600"}"#).send().await.expect("patch");
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.text().await.expect("body"), "Wrong API input");
+    let r = c
+        .get(format!("{}/api/system/info", m.url()))
+        .header("Origin", "tauri://localhost")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 401);
+    let r = c.get(format!("{}/api/nope", m.url())).send().await.expect("get");
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.text().await.expect("body"), r#"{"error":"unknown route"}"#);
+    let pretty = c.get(format!("{}/api/system/info", m.url())).send().await.expect("get").text().await.expect("t");
+    assert!(pretty.contains("\n\t\""), "v2.12 sends tab-indented JSON");
+    let r = c.post(format!("{}/api/system/pause", m.url())).send().await.expect("post");
+    assert_eq!(r.status(), 404, "pause arrived in v2.14");
+}
+
+#[tokio::test]
+async fn offline_refuses_and_comes_back() {
+    let m = one(Personality::V2_14, 1.0).await;
+    let c = http();
+    m.set_faults(Faults { offline: true, ..Default::default() });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let e = c.get(format!("{}/api/system/info", m.url())).send().await.expect_err("refused");
+    assert!(e.is_connect(), "{e}");
+    m.set_faults(Faults::default());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let r = c.get(format!("{}/api/system/info", m.url())).send().await.expect("back");
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn black_hole_malformed_truncated_and_500() {
+    let m = one(Personality::V2_14, 1.0).await;
+    let c = http();
+    let url = format!("{}/api/system/info", m.url());
+    m.set_faults(Faults { black_hole: true, ..Default::default() });
+    let e = c.get(&url).send().await.expect_err("no answer");
+    assert!(e.is_timeout(), "{e}");
+    m.set_faults(Faults { malformed: true, ..Default::default() });
+    let t = c.get(&url).send().await.expect("get").text().await.expect("text");
+    assert!(serde_json::from_str::<Value>(&t).is_err());
+    m.set_faults(Faults { truncated: true, ..Default::default() });
+    let t = c.get(&url).send().await.expect("get").text().await.expect("text");
+    assert!(t.starts_with('{') && serde_json::from_str::<Value>(&t).is_err());
+    m.set_faults(Faults { http500: true, ..Default::default() });
+    assert_eq!(c.get(&url).send().await.expect("get").status(), 500);
+    m.set_faults(Faults { latency_ms: 300, ..Default::default() });
+    let started = std::time::Instant::now();
+    assert_eq!(c.get(&url).send().await.expect("get").status(), 200);
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn restart_answers_then_is_unreachable_then_resets_counters() {
+    // 10x speed: the 1 s delay and 5 s boot take 0.1 s and 0.5 s.
+    let m = one(Personality::V2_14, 10.0).await;
+    let c = http();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let before = m.state().uptime();
+    let r = c.post(format!("{}/api/system/restart", m.url())).send().await.expect("restart");
+    assert_eq!(r.status(), 200);
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(c.get(format!("{}/api/system/info", m.url())).send().await.is_err(), "rebooting");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let info: Value = c.get(format!("{}/api/system/info", m.url())).send().await.expect("up").json().await.expect("json");
+    assert!(info["uptimeSeconds"].as_f64().unwrap_or(1e9) < before, "uptime reset");
+}
+
+#[tokio::test]
+async fn stall_freezes_hashrate_and_shares() {
+    let m = one(Personality::V2_14, 50.0).await;
+    m.update(|s| s.faults.stall = true);
+    let a = m.state();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let b = m.state();
+    assert_eq!(a.hashrate, b.hashrate);
+    assert_eq!(a.shares_accepted.floor(), b.shares_accepted.floor());
+}
