@@ -2,6 +2,24 @@
 //! statistics, history and events. No UI, no CLI parsing, no Tauri.
 #![forbid(unsafe_code)]
 
+pub mod clock;
 pub mod config;
+pub mod engine;
+pub mod events;
+pub mod fleet;
+pub mod history;
+pub mod lock;
+pub mod overrides;
+pub mod plan;
+pub mod reconcile;
+mod recorder;
 pub mod safety;
 pub mod schedule;
+pub mod stats;
+pub mod status;
+pub mod transition;
+mod worker;
+
+pub use axeos;
+pub use engine::{EngineError, EngineHandle, EngineOptions};
+pub use events::{Event, MinerState};

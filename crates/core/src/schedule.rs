@@ -20,6 +20,8 @@ use crate::safety::Settings;
 pub enum Profile {
     Day,
     Night,
+    /// The configured safe settings (never chosen by the schedule itself).
+    Safe,
 }
 
 impl Profile {
@@ -27,6 +29,7 @@ impl Profile {
         match self {
             Profile::Day => "day",
             Profile::Night => "night",
+            Profile::Safe => "safe",
         }
     }
 }
@@ -43,7 +46,8 @@ impl std::str::FromStr for Profile {
         match s.to_ascii_lowercase().as_str() {
             "day" => Ok(Profile::Day),
             "night" => Ok(Profile::Night),
-            other => Err(format!("unknown profile {other:?}: use day or night")),
+            "safe" => Ok(Profile::Safe),
+            other => Err(format!("unknown profile {other:?}: use day, night or safe")),
         }
     }
 }
@@ -123,6 +127,7 @@ pub fn settings_for(cfg: &Config, miner: &MinerConfig, profile: Profile) -> Sett
     let (global, own) = match profile {
         Profile::Day => (&cfg.global_day_settings, &miner.day_settings),
         Profile::Night => (&cfg.global_night_settings, &miner.night_settings),
+        Profile::Safe => return Settings::new(cfg.safe_settings.voltage, cfg.safe_settings.frequency),
     };
     let own = own.clone().unwrap_or_default();
     Settings {

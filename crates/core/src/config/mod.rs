@@ -105,11 +105,11 @@ pub struct Config {
     /// W
     pub max_power: f64,
     /// s between status checks (schedule, table, drift)
-    pub check_interval: u64,
+    pub check_interval: f64,
     /// s between temperature and power checks
-    pub temp_check_interval: u64,
+    pub temp_check_interval: f64,
     /// s between writes of the statistics file
-    pub log_stats_interval: u64,
+    pub log_stats_interval: f64,
     pub smooth_transition: bool,
     pub transition_steps: u32,
     /// s between transition steps
@@ -164,9 +164,9 @@ impl Default for Config {
             max_frequency: 600.0,
             max_temp: 68.0,
             max_power: 30.0,
-            check_interval: 60,
-            temp_check_interval: 30,
-            log_stats_interval: 300,
+            check_interval: 60.0,
+            temp_check_interval: 30.0,
+            log_stats_interval: 300.0,
             smooth_transition: true,
             transition_steps: 5,
             transition_delay: 10.0,
@@ -299,7 +299,9 @@ impl Config {
                 message: problem.message,
             });
         }
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        whole_numbers(&mut value);
+        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
         text.push('\n');
         if path.exists() {
             let backup = backup_path(path);
@@ -372,8 +374,8 @@ impl Config {
             }
         }
         for (k, v) in [("check_interval", self.check_interval), ("temp_check_interval", self.temp_check_interval), ("log_stats_interval", self.log_stats_interval)] {
-            if v == 0 {
-                bad(vec![key(k)], "must be at least 1 second".into());
+            if !(v >= 0.05 && v.is_finite()) {
+                bad(vec![key(k)], "must be at least 0.05 seconds".into());
             }
         }
         if self.transition_steps == 0 {
@@ -395,6 +397,20 @@ impl Config {
             bad(vec![key("timezone")], format!("{:?} is not an IANA time zone (e.g. \"Europe/Berlin\")", self.timezone));
         }
         out
+    }
+}
+
+/// Write `60`, not `60.0`, for whole values, as a person would.
+fn whole_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15 && !n.is_i64() && !n.is_u64()) {
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(whole_numbers),
+        serde_json::Value::Object(o) => o.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 

@@ -50,7 +50,7 @@ fn missing_keys_at_any_depth_are_defaulted() {
     let c = parse(r#"{"global_night_settings": {"voltage": 1180}}"#).expect("loads");
     assert_eq!(c.global_night_settings.voltage, 1180);
     assert_eq!(c.global_night_settings.start_time, ClockTime::hm(20, 0));
-    assert_eq!(c.check_interval, 60);
+    assert_eq!(c.check_interval, 60.0);
     assert!(parse("{}").is_ok());
 }
 
@@ -131,4 +131,15 @@ fn the_default_file_is_written_when_missing_and_is_realistic() {
     assert!(c.max_power >= 25.0);
     let (_, created) = Config::load_or_create(&path).expect("load");
     assert!(!created);
+}
+
+#[test]
+fn saved_files_write_whole_numbers_plainly() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("c.json");
+    Config::default().save(&path).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains("\"check_interval\": 60,"), "{text}");
+    assert!(text.contains("\"frequency\": 425"), "{text}");
+    assert_eq!(Config::load(&path).expect("reload"), Config::default());
 }

@@ -1,0 +1,152 @@
+//! The one way out of the engine: every front end (CLI log and table, desktop bridge, history,
+//! alerts) subscribes to this bus and nothing else.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::safety::Settings;
+use crate::schedule::Profile;
+
+/// Health of one miner, as badges and the tray show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinerState {
+    /// Not polled yet.
+    Unknown,
+    Online,
+    /// Did not answer `offline_after` polls in a row.
+    Offline,
+    /// Settings are being changed step by step.
+    Transitioning,
+    /// Held below its schedule because it was too hot or drew too much power.
+    Throttled,
+    /// Hashrate frozen and shares not moving.
+    Stalled,
+    /// The firmware's own overheat protection stopped it.
+    Overheated,
+    /// `enabled: false` in the config.
+    Disabled,
+}
+
+impl MinerState {
+    pub fn label(self) -> &'static str {
+        match self {
+            MinerState::Unknown => "Unknown",
+            MinerState::Online => "Online",
+            MinerState::Offline => "Offline",
+            MinerState::Transitioning => "Transitioning",
+            MinerState::Throttled => "Throttled",
+            MinerState::Stalled => "Stalled",
+            MinerState::Overheated => "Overheated",
+            MinerState::Disabled => "Disabled",
+        }
+    }
+}
+
+/// One poll's numbers, as stored in history and statistics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub miner: String,
+    pub at: DateTime<Utc>,
+    pub profile: Profile,
+    /// GH/s
+    pub hashrate: f64,
+    /// W
+    pub power: f64,
+    /// °C (none while the ASIC is off)
+    pub temp: Option<f64>,
+    pub vr_temp: Option<f64>,
+    /// mV and MHz the miner reports as configured
+    pub voltage: Option<u32>,
+    pub frequency: Option<f64>,
+}
+
+impl Sample {
+    pub fn efficiency(&self) -> Option<f64> {
+        axeos::efficiency(self.power, self.hashrate)
+    }
+}
+
+/// Everything the engine reports. Serialised with a `kind` tag for the desktop bridge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A miner answered a poll.
+    Sampled(Sample),
+    /// A poll failed (the miner is reported Offline only after `offline_after` of these).
+    PollFailed { miner: String, error: String, consecutive: u32 },
+    StateChanged { miner: String, from: MinerState, to: MinerState, reason: String },
+    TransitionStarted { miner: String, from: Settings, to: Settings, steps: u32, reason: String },
+    TransitionStep { miner: String, step: u32, of: u32, settings: Settings },
+    TransitionDone { miner: String, settings: Settings },
+    TransitionFailed { miner: String, error: String },
+    /// A newer target replaced a transition under way, or shutdown stopped it between steps.
+    TransitionStopped { miner: String, at: Settings, reason: String },
+    /// Settings stepped down because of heat or power.
+    Throttled { miner: String, reason: String, settings: Settings },
+    /// A throttled miner stayed cool long enough and gets its schedule back.
+    Restored { miner: String },
+    /// The miner reports settings other than the ones the engine last confirmed on it.
+    Drift { miner: String, expected: Settings, reported: Settings, action: String },
+    /// A miner found outside the envelope was brought inside it.
+    SafetyCorrection { miner: String, reported: Settings, corrected: Settings },
+    /// The schedule (or a manual or emergency override) switched the fleet to another profile.
+    ProfileChanged { profile: Profile, source: String },
+    Emergency { active: bool },
+    Paused { paused: bool },
+    ConfigReloaded,
+    StatsSaved { path: String },
+    /// Something the user should know that is not tied to one miner.
+    Warning { message: String },
+}
+
+impl Event {
+    /// The miner this event is about, if any.
+    pub fn miner(&self) -> Option<&str> {
+        match self {
+            Event::Sampled(s) => Some(&s.miner),
+            Event::PollFailed { miner, .. }
+            | Event::StateChanged { miner, .. }
+            | Event::TransitionStarted { miner, .. }
+            | Event::TransitionStep { miner, .. }
+            | Event::TransitionDone { miner, .. }
+            | Event::TransitionFailed { miner, .. }
+            | Event::TransitionStopped { miner, .. }
+            | Event::Throttled { miner, .. }
+            | Event::Restored { miner }
+            | Event::Drift { miner, .. }
+            | Event::SafetyCorrection { miner, .. } => Some(miner),
+            _ => None,
+        }
+    }
+
+    /// A one-line human description, for logs and the events view.
+    pub fn describe(&self) -> String {
+        match self {
+            Event::Sampled(s) => format!(
+                "{:.1} GH/s, {:.1} W, {}",
+                s.hashrate,
+                s.power,
+                s.temp.map(|t| format!("{t:.1}°C")).unwrap_or_else(|| "--".into())
+            ),
+            Event::PollFailed { error, consecutive, .. } => format!("poll failed ({consecutive} in a row): {error}"),
+            Event::StateChanged { from, to, reason, .. } => format!("{} -> {}: {reason}", from.label(), to.label()),
+            Event::TransitionStarted { from, to, steps, reason, .. } => format!("changing {from} -> {to} in {steps} step(s) ({reason})"),
+            Event::TransitionStep { step, of, settings, .. } => format!("step {step}/{of}: {settings}"),
+            Event::TransitionDone { settings, .. } => format!("now at {settings}"),
+            Event::TransitionFailed { error, .. } => format!("transition failed: {error}"),
+            Event::TransitionStopped { at, reason, .. } => format!("transition stopped at {at}: {reason}"),
+            Event::Throttled { reason, settings, .. } => format!("throttled to {settings}: {reason}"),
+            Event::Restored { .. } => "cool again: schedule restored".into(),
+            Event::Drift { expected, reported, action, .. } => format!("settings changed on the miner: expected {expected}, found {reported}; {action}"),
+            Event::SafetyCorrection { reported, corrected, .. } => format!("found at {reported}, outside the safety limits; set to {corrected}"),
+            Event::ProfileChanged { profile, source } => format!("profile {profile} ({source})"),
+            Event::Emergency { active: true } => "EMERGENCY STOP: safe settings on every enabled miner until resumed".into(),
+            Event::Emergency { active: false } => "emergency stop cleared: schedule resumed".into(),
+            Event::Paused { paused } => if *paused { "schedule paused".into() } else { "schedule resumed".into() },
+            Event::ConfigReloaded => "configuration reloaded".into(),
+            Event::StatsSaved { path } => format!("statistics saved to {path}"),
+            Event::Warning { message } => message.clone(),
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Every sample in SQLite (one file), with retention, 5-minute roll-ups for old data, and range
+//! queries downsampled to a bucket size for charts.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+
+use crate::events::Sample;
+
+pub const HISTORY_FILE: &str = "bitaxe_history.sqlite";
+/// Raw samples older than this are rolled up into 5-minute averages.
+const RAW_KEEP_S: i64 = 2 * 24 * 3600;
+const ROLLUP_S: i64 = 300;
+
+#[derive(Debug, thiserror::Error)]
+#[error("history database: {0}")]
+pub struct HistoryError(#[from] rusqlite::Error);
+
+/// One point of a chart series: averages over a bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    pub miner: String,
+    /// Bucket start, Unix seconds.
+    pub at: i64,
+    pub hashrate: f64,
+    pub power: f64,
+    pub temp: Option<f64>,
+    pub efficiency: Option<f64>,
+    /// "day" or "night" (the profile of most samples in the bucket).
+    pub profile: String,
+}
+
+pub struct History {
+    db: Connection,
+}
+
+impl History {
+    pub fn open(path: &Path) -> Result<History, HistoryError> {
+        let db = Connection::open(path)?;
+        db.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous=NORMAL;
+             CREATE TABLE IF NOT EXISTS samples (
+                miner TEXT NOT NULL, ts INTEGER NOT NULL, profile TEXT NOT NULL,
+                hashrate REAL NOT NULL, power REAL NOT NULL, temp REAL, vr_temp REAL,
+                voltage INTEGER, frequency REAL, n INTEGER NOT NULL DEFAULT 1);
+             CREATE INDEX IF NOT EXISTS samples_miner_ts ON samples(miner, ts);
+             CREATE INDEX IF NOT EXISTS samples_ts ON samples(ts);",
+        )?;
+        Ok(History { db })
+    }
+
+    /// Insert samples in one transaction.
+    pub fn insert(&mut self, samples: &[Sample]) -> Result<(), HistoryError> {
+        let tx = self.db.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO samples (miner, ts, profile, hashrate, power, temp, vr_temp, voltage, frequency)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for s in samples {
+                stmt.execute(params![s.miner, s.at.timestamp(), s.profile.name(), s.hashrate, s.power, s.temp, s.vr_temp, s.voltage, s.frequency])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Drop what is older than `retention_days`, and roll raw samples older than two days into
+    /// 5-minute averages. Returns how many rows went.
+    pub fn compact(&mut self, now: DateTime<Utc>, retention_days: u32) -> Result<usize, HistoryError> {
+        let now = now.timestamp();
+        let tx = self.db.transaction()?;
+        let mut removed = tx.execute("DELETE FROM samples WHERE ts < ?1", params![now - i64::from(retention_days) * 86400])?;
+        let cutoff = (now - RAW_KEEP_S) / ROLLUP_S * ROLLUP_S;
+        tx.execute(
+            "CREATE TEMP TABLE rolled AS
+             SELECT miner, ts / ?2 * ?2 AS b,
+                    CASE WHEN SUM(CASE WHEN profile = 'day' THEN n ELSE 0 END) * 2 >= SUM(n)
+                         THEN 'day' ELSE 'night' END AS profile,
+                    SUM(hashrate * n) / SUM(n) AS hashrate, SUM(power * n) / SUM(n) AS power,
+                    AVG(temp) AS temp, AVG(vr_temp) AS vr_temp, MAX(voltage) AS voltage,
+                    MAX(frequency) AS frequency, SUM(n) AS n, COUNT(*) AS rows
+             FROM samples WHERE ts < ?1 GROUP BY miner, b HAVING rows > 1",
+            params![cutoff, ROLLUP_S],
+        )?;
+        removed += tx.execute(
+            "DELETE FROM samples WHERE ts < ?1 AND EXISTS
+             (SELECT 1 FROM rolled r WHERE r.miner = samples.miner AND r.b = samples.ts / ?2 * ?2)",
+            params![cutoff, ROLLUP_S],
+        )?;
+        tx.execute(
+            "INSERT INTO samples (miner, ts, profile, hashrate, power, temp, vr_temp, voltage, frequency, n)
+             SELECT miner, b, profile, hashrate, power, temp, vr_temp, voltage, frequency, n FROM rolled",
+            [],
+        )?;
+        tx.execute("DROP TABLE rolled", [])?;
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// Points between `from` and `to` averaged into buckets of `bucket_s` seconds, per miner
+    /// (or for one miner).
+    pub fn range(&self, miner: Option<&str>, from: DateTime<Utc>, to: DateTime<Utc>, bucket_s: i64) -> Result<Vec<Point>, HistoryError> {
+        let bucket = bucket_s.max(1);
+        let mut stmt = self.db.prepare_cached(
+            "SELECT miner, ts / ?3 * ?3 AS b, SUM(hashrate * n) / SUM(n), SUM(power * n) / SUM(n), AVG(temp),
+                    SUM(CASE WHEN profile = 'day' THEN n ELSE 0 END) * 2 >= SUM(n)
+             FROM samples WHERE ts >= ?1 AND ts < ?2 AND (?4 IS NULL OR miner = ?4)
+             GROUP BY miner, b ORDER BY miner, b",
+        )?;
+        let rows = stmt.query_map(params![from.timestamp(), to.timestamp(), bucket, miner], |r| {
+            let hashrate: f64 = r.get(2)?;
+            let power: f64 = r.get(3)?;
+            let day: bool = r.get(5)?;
+            Ok(Point {
+                miner: r.get(0)?,
+                at: r.get(1)?,
+                hashrate,
+                power,
+                temp: r.get(4)?,
+                efficiency: axeos::efficiency(power, hashrate),
+                profile: if day { "day".into() } else { "night".into() },
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    pub fn count(&self) -> Result<i64, HistoryError> {
+        Ok(self.db.query_row("SELECT COUNT(*) FROM samples", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::Profile;
+    use chrono::Duration;
+
+    fn sample(miner: &str, at: DateTime<Utc>, hashrate: f64, profile: Profile) -> Sample {
+        Sample { miner: miner.into(), at, profile, hashrate, power: 20.0, temp: Some(55.0), vr_temp: Some(60.0), voltage: Some(1150), frequency: Some(525.0) }
+    }
+
+    #[test]
+    fn samples_round_trip_through_a_real_file_with_downsampling() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join(HISTORY_FILE);
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("t0");
+        {
+            let mut h = History::open(&path).expect("open");
+            let batch: Vec<Sample> = (0..120)
+                .flat_map(|i| {
+                    let at = t0 + Duration::seconds(30 * i);
+                    [sample("a", at, 1000.0 + i as f64, Profile::Night), sample("b", at, 500.0, Profile::Day)]
+                })
+                .collect();
+            h.insert(&batch).expect("insert");
+        }
+        let h = History::open(&path).expect("reopen");
+        assert_eq!(h.count().expect("count"), 240);
+        let pts = h.range(Some("a"), t0, t0 + Duration::hours(1), 600).expect("range");
+        assert_eq!(pts.len(), 6, "an hour in 10-minute buckets");
+        assert!((pts[0].hashrate - (1000.0 + 9.5)).abs() < 1e-9, "{}", pts[0].hashrate);
+        assert_eq!(pts[0].profile, "night");
+        assert!((pts[0].efficiency.expect("eff") - 20.0 / 1.0095).abs() < 1e-6);
+        let all = h.range(None, t0, t0 + Duration::hours(1), 3600).expect("all");
+        assert_eq!(all.iter().map(|p| p.miner.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
+        assert_eq!(all[1].profile, "day");
+    }
+
+    #[test]
+    fn compaction_keeps_averages_and_drops_expired_rows() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut h = History::open(&dir.path().join(HISTORY_FILE)).expect("open");
+        let now = DateTime::from_timestamp(1_800_000_000, 0).expect("now");
+        let old = now - Duration::days(5);
+        let bucket_start = DateTime::from_timestamp(old.timestamp() / 300 * 300, 0).expect("b");
+        let mut batch: Vec<Sample> = (0..10).map(|i| sample("a", bucket_start + Duration::seconds(i * 30), 1000.0 + 10.0 * i as f64, Profile::Day)).collect();
+        batch.push(sample("a", now - Duration::days(40), 1.0, Profile::Day));
+        batch.push(sample("a", now - Duration::minutes(1), 900.0, Profile::Night));
+        h.insert(&batch).expect("insert");
+        let removed = h.compact(now, 30).expect("compact");
+        assert_eq!(removed, 11, "1 expired + 10 rolled up");
+        assert_eq!(h.count().expect("count"), 2, "one 5-minute roll-up and the recent sample");
+        let pts = h.range(Some("a"), old - Duration::hours(1), old + Duration::hours(1), 3600).expect("range");
+        assert_eq!(pts.len(), 1);
+        assert!((pts[0].hashrate - 1045.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,79 @@
+//! Plain snapshot types for front ends: one row per miner and the fleet's totals.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::events::MinerState;
+use crate::safety::Settings;
+use crate::schedule::{Profile, Target};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MinerStatus {
+    pub name: String,
+    pub url: String,
+    pub enabled: bool,
+    pub state: MinerState,
+    /// Why it is in that state, in words ("ASIC 71.0°C above max_temp 70°C").
+    pub reason: String,
+    pub info: Option<axeos::Info>,
+    pub target: Option<Target>,
+    pub throttle_cap: Option<Settings>,
+    pub last_error: Option<String>,
+    pub updated: Option<DateTime<Utc>>,
+}
+
+impl MinerStatus {
+    pub fn new(name: &str, url: &str, enabled: bool) -> MinerStatus {
+        MinerStatus {
+            name: name.to_string(),
+            url: url.to_string(),
+            enabled,
+            state: if enabled { MinerState::Unknown } else { MinerState::Disabled },
+            reason: String::new(),
+            info: None,
+            target: None,
+            throttle_cap: None,
+            last_error: None,
+            updated: None,
+        }
+    }
+
+    /// Whether the numbers are worth showing (answered its last poll).
+    pub fn is_up(&self) -> bool {
+        !matches!(self.state, MinerState::Offline | MinerState::Unknown | MinerState::Disabled) && self.info.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub online: usize,
+    pub total: usize,
+    /// GH/s
+    pub hashrate: f64,
+    /// W
+    pub power: f64,
+    /// J/TH
+    pub efficiency: Option<f64>,
+}
+
+impl Totals {
+    pub fn of(miners: &[MinerStatus]) -> Totals {
+        let enabled: Vec<&MinerStatus> = miners.iter().filter(|m| m.enabled).collect();
+        let up: Vec<&MinerStatus> = enabled.iter().copied().filter(|m| m.is_up()).collect();
+        let hashrate: f64 = up.iter().filter_map(|m| m.info.as_ref()?.hash_rate).sum();
+        let power: f64 = up.iter().filter_map(|m| m.info.as_ref()?.power).sum();
+        Totals { online: up.len(), total: enabled.len(), hashrate, power, efficiency: axeos::efficiency(power, hashrate) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FleetStatus {
+    pub miners: Vec<MinerStatus>,
+    pub totals: Totals,
+    /// The profile in force now, and what put it there ("schedule", "manual", "emergency").
+    pub profile: Profile,
+    pub source: String,
+    pub next_change: Option<(DateTime<Utc>, Profile)>,
+    pub paused: bool,
+    pub emergency: bool,
+}
