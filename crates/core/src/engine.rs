@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
@@ -80,6 +80,8 @@ pub(crate) struct Shared {
     config_path: PathBuf,
     cancel: CancellationToken,
     tracker: TaskTracker,
+    /// Released by shutdown, so another engine may take over the config.
+    lock: std::sync::Mutex<Option<EngineLock>>,
 }
 
 impl Shared {
@@ -112,14 +114,16 @@ impl Shared {
 #[derive(Clone)]
 pub struct EngineHandle {
     shared: Arc<Shared>,
-    _lock: Arc<EngineLock>,
 }
 
 impl EngineHandle {
     /// Take the config's lock, load everything, and start. Must be called inside a Tokio runtime.
     pub fn start(opts: EngineOptions) -> Result<EngineHandle, EngineError> {
         let lock = EngineLock::acquire(&opts.config_path)?;
-        let (config, _) = Config::load_or_create(&opts.config_path)?;
+        Config::load_or_create(&opts.config_path)?;
+        // Parse exactly the text we fingerprint, so an edit made right after start is still seen.
+        let text = std::fs::read(&opts.config_path).map_err(|e| EngineError::Io(format!("{}: {e}", opts.config_path.display())))?;
+        let config = Config::parse(&String::from_utf8_lossy(&text), &opts.config_path)?;
         let overrides = Overrides::load(&opts.config_path).unwrap_or_default();
         std::fs::create_dir_all(&opts.data_dir).map_err(|e| EngineError::Io(format!("{}: {e}", opts.data_dir.display())))?;
         let history = History::open(&opts.data_dir.join(HISTORY_FILE))?;
@@ -135,15 +139,17 @@ impl EngineHandle {
             config_path: opts.config_path.clone(),
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            lock: std::sync::Mutex::new(Some(lock)),
         });
         if let Some(message) = stats_warning {
             let _ = shared.bus.send(Event::Warning { message });
         }
         let recorder = crate::recorder::Recorder::new(shared.clone(), history, stats, Stats::path_for(&opts.config_path));
         shared.tracker.spawn(recorder.run(shared.bus.subscribe()));
-        let supervisor = Supervisor { shared: shared.clone(), http: opts.http, workers: HashMap::new(), watch_every: opts.watch_every };
+        let seen = (Some(text), fingerprint(&Overrides::path_for(&opts.config_path)));
+        let supervisor = Supervisor { shared: shared.clone(), http: opts.http, workers: HashMap::new(), watch_every: opts.watch_every, seen };
         shared.tracker.spawn(supervisor.run());
-        Ok(EngineHandle { shared, _lock: Arc::new(lock) })
+        Ok(EngineHandle { shared })
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -239,7 +245,11 @@ impl EngineHandle {
     pub async fn shutdown(&self, timeout: Duration) -> bool {
         self.shared.cancel.cancel();
         self.shared.tracker.close();
-        tokio::time::timeout(timeout, self.shared.tracker.wait()).await.is_ok()
+        let finished = tokio::time::timeout(timeout, self.shared.tracker.wait()).await.is_ok();
+        if let Ok(mut lock) = self.shared.lock.lock() {
+            lock.take();
+        }
+        finished
     }
 }
 
@@ -253,17 +263,20 @@ struct Supervisor {
     http: axeos::Http,
     workers: HashMap<String, WorkerSlot>,
     watch_every: Duration,
+    /// The config and override files as last read.
+    seen: (Option<Vec<u8>>, Option<Vec<u8>>),
 }
 
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+/// What a file holds now. Contents, not timestamps: two saves within one timestamp tick (coarse
+/// on some file systems) must still count as a change. The files are a few KiB.
+fn fingerprint(path: &Path) -> Option<Vec<u8>> {
+    std::fs::read(path).ok()
 }
 
 impl Supervisor {
     async fn run(mut self) {
         let config_path = self.shared.config_path.clone();
         let overrides_path = Overrides::path_for(&config_path);
-        let mut seen = (modified(&config_path), modified(&overrides_path));
         let mut last_profile: Option<(Profile, Source)> = None;
         let mut ticks = tokio::time::interval(self.watch_every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -273,14 +286,14 @@ impl Supervisor {
                 _ = self.shared.cancel.cancelled() => break,
                 _ = ticks.tick() => {}
             }
-            let now_seen = (modified(&config_path), modified(&overrides_path));
-            if now_seen.0 != seen.0 {
+            let now_seen = (fingerprint(&config_path), fingerprint(&overrides_path));
+            if now_seen.0 != self.seen.0 {
                 self.reload_config(&config_path);
             }
-            if now_seen.1 != seen.1 {
+            if now_seen.1 != self.seen.1 {
                 self.reload_overrides(&config_path);
             }
-            seen = (modified(&config_path), modified(&overrides_path));
+            self.seen = now_seen;
             let plan = self.shared.plan_tx.borrow().clone();
             let now = self.shared.clock.now();
             let profile = plan.profile(now);

@@ -94,8 +94,10 @@ impl Mover<'_> {
                 of: total,
                 settings: at,
             });
-            if let Some(reason) = over_limit(&info) {
-                return Outcome::OverLimit { at, reason };
+            if i + 1 < steps.len() {
+                if let Some(reason) = over_limit(&info) {
+                    return Outcome::OverLimit { at, reason };
+                }
             }
         }
         Outcome::Done(at)

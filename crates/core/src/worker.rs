@@ -198,7 +198,7 @@ impl Worker {
         let env = cfg.envelope();
         let routine = matches!(reason, Reason::Schedule | Reason::DriftFix) && source != Source::Emergency;
         let steps = if routine && cfg.smooth_transition { cfg.transition_steps } else { 1 };
-        let path = plan_steps(env.clamp(from).get(), to, steps, &env);
+        let path = plan_steps(from, to, steps, &env);
         if path.is_empty() {
             return;
         }
@@ -282,7 +282,7 @@ impl Worker {
             cancel: &self.cancel,
             pacing: Pacing { step_delay: Duration::ZERO, retry_attempts: 0, retry_delay: Duration::ZERO },
         };
-        let path = plan_steps(env.clamp(from).get(), safe, 1, &env);
+        let path = plan_steps(from, safe, 1, &env);
         let outcome = mover.run(from, &path, &|_| None, &mut || None).await;
         self.emit(Event::Warning {
             message: match outcome {

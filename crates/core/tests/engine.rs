@@ -1,0 +1,427 @@
+//! The engine against real simulated miners on loopback: schedule, steps, faults, safety, locks.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bitaxe_core::clock::FakeClock;
+use bitaxe_core::config::{ClockTime, Config, MinerConfig, ProfileOverride};
+use bitaxe_core::events::{Event, MinerState};
+use bitaxe_core::safety::Settings;
+use bitaxe_core::schedule::Profile;
+use bitaxe_core::{EngineHandle, EngineOptions};
+use bitaxe_sim::{Faults, Personality, SimMiner};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::json;
+use tokio::sync::broadcast;
+
+const DAY: &str = "2026-06-01 12:00";
+const NIGHT: &str = "2026-06-01 23:00";
+
+fn utc(s: &str) -> DateTime<Utc> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time").and_utc()
+}
+
+struct Harness {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    miners: Vec<SimMiner>,
+    clock: Arc<FakeClock>,
+    engine: EngineHandle,
+    events: broadcast::Receiver<Event>,
+}
+
+/// Fast intervals so tests take seconds; the logic is the same at 60 s.
+fn quick_config(miners: &[SimMiner]) -> Config {
+    Config {
+        miners: miners
+            .iter()
+            .map(|m| MinerConfig { name: m.name().to_string(), ip: m.url(), enabled: true, day_settings: None, night_settings: None })
+            .collect(),
+        check_interval: 0.2,
+        temp_check_interval: 0.2,
+        log_stats_interval: 0.5,
+        transition_delay: 0.05,
+        retry_delay: 0.05,
+        timezone: "UTC".into(),
+        ..Config::default()
+    }
+}
+
+async fn sims(n: usize, personality: Personality) -> Vec<SimMiner> {
+    bitaxe_sim::fleet("sim", n, |s| {
+        s.personality = personality;
+        s.speed = 20.0;
+    })
+    .await
+    .expect("sims")
+}
+
+impl Harness {
+    async fn start(miners: Vec<SimMiner>, at: &str, tweak: impl FnOnce(&mut Config)) -> Harness {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("multi_scheduler_config.json");
+        let mut cfg = quick_config(&miners);
+        tweak(&mut cfg);
+        cfg.save(&path).expect("save config");
+        let clock = Arc::new(FakeClock::new(utc(at)));
+        let mut opts = EngineOptions::new(&path);
+        opts.clock = clock.clone();
+        opts.http = bitaxe_core::axeos::Http::new(bitaxe_core::axeos::Timeouts {
+            connect: Duration::from_millis(300),
+            total: Duration::from_millis(500),
+        });
+        opts.watch_every = Duration::from_millis(50);
+        let engine = EngineHandle::start(opts).expect("engine");
+        let events = engine.subscribe();
+        Harness { _dir: dir, path, miners, clock, engine, events }
+    }
+
+    /// Wait for an event matching `pred`, failing with what was seen if it does not come.
+    async fn expect(&mut self, what: &str, secs: u64, mut pred: impl FnMut(&Event) -> bool) -> Event {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        let mut seen = Vec::new();
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Ok(e)) => {
+                    if pred(&e) {
+                        return e;
+                    }
+                    if !matches!(e, Event::Sampled(_)) {
+                        seen.push(e.describe());
+                    }
+                }
+                Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(e)) => panic!("bus closed: {e}"),
+                Err(_) => panic!("timed out waiting for {what}; saw: {seen:#?}"),
+            }
+        }
+    }
+
+    /// Wait until every named miner finished a transition, in any order.
+    async fn expect_done(&mut self, names: &[&str]) {
+        let mut left: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        while !left.is_empty() {
+            let e = self.expect("transitions done", 15, |e| matches!(e, Event::TransitionDone { .. })).await;
+            if let Event::TransitionDone { miner, .. } = e {
+                left.retain(|n| *n != miner);
+            }
+        }
+    }
+
+    fn miner_settings(&self, i: usize) -> Settings {
+        let s = self.miners[i].state();
+        Settings::new(s.nvs.core_voltage, s.nvs.frequency)
+    }
+}
+
+fn done(name: &str) -> impl FnMut(&Event) -> bool + '_ {
+    move |e| matches!(e, Event::TransitionDone { miner, .. } if miner == name)
+}
+
+#[tokio::test]
+async fn night_is_applied_in_five_ordered_steps_on_every_miner() {
+    let mut h = Harness::start(sims(3, Personality::V2_14).await, NIGHT, |_| {}).await;
+    h.expect_done(&["sim-1", "sim-2", "sim-3"]).await;
+    let night = Settings::new(1200, 550.0);
+    for i in 0..3 {
+        assert_eq!(h.miner_settings(i), night);
+        let patches = h.miners[i].patches();
+        // 1150/525 -> 1200/550 is "up": each step writes voltage, then frequency.
+        assert_eq!(patches.len(), 10, "{patches:?}");
+        for pair in patches.chunks(2) {
+            assert!(pair[0].get("coreVoltage").is_some() && pair[0].get("frequency").is_none(), "{pair:?}");
+            assert!(pair[1].get("frequency").is_some(), "{pair:?}");
+        }
+        assert_eq!(patches[9], json!({"frequency": 550}));
+        for p in &patches {
+            assert!(p.get("coreVoltage").and_then(|v| v.as_u64()).unwrap_or(0) <= 1300);
+        }
+    }
+    let status = h.engine.status();
+    assert_eq!(status.profile, Profile::Night);
+    assert_eq!(status.totals.total, 3);
+    // The schedule turns to day: frequency comes down before voltage.
+    h.clock.set(utc("2026-06-02 08:00"));
+    let name = h.miners[0].name().to_string();
+    h.expect("day profile", 5, |e| matches!(e, Event::ProfileChanged { profile: Profile::Day, .. })).await;
+    h.expect("day applied", 10, done(&name)).await;
+    assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
+    let patches = h.miners[0].patches();
+    assert!(patches[10].get("frequency").is_some(), "down: frequency first: {:?}", &patches[10..]);
+    assert!(patches[11].get("coreVoltage").is_some());
+}
+
+#[tokio::test]
+async fn per_miner_partial_override_inherits_the_global_frequency() {
+    let mut h = Harness::start(sims(1, Personality::V2_12).await, NIGHT, |c| {
+        c.smooth_transition = false;
+        c.miners[0].night_settings = Some(ProfileOverride { voltage: Some(1180), frequency: None });
+    })
+    .await;
+    h.expect("applied", 10, done("sim-1")).await;
+    assert_eq!(h.miner_settings(0), Settings::new(1180, 550.0));
+    assert_eq!(h.miners[0].patches().len(), 2, "one step: two writes");
+}
+
+#[tokio::test]
+async fn a_dead_miner_goes_offline_and_never_delays_the_others() {
+    let miners = sims(3, Personality::V2_14).await;
+    miners[1].set_faults(Faults { black_hole: true, ..Faults::default() });
+    miners[2].set_faults(Faults { offline: true, ..Faults::default() });
+    let mut h = Harness::start(miners, DAY, |c| c.smooth_transition = false).await;
+    h.expect("healthy one done", 5, done("sim-1")).await;
+    h.expect("refusing one offline", 10, |e| matches!(e, Event::StateChanged { miner, to: MinerState::Offline, .. } if miner == "sim-3")).await;
+    h.expect("black hole offline", 10, |e| matches!(e, Event::StateChanged { miner, to: MinerState::Offline, .. } if miner == "sim-2")).await;
+    // Meanwhile the healthy miner kept being polled every 0.2 s.
+    let before = h.miners[0].requests().len();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(h.miners[0].requests().len() >= before + 2, "healthy miner still polled");
+    let status = h.engine.status();
+    let s3 = status.miners.iter().find(|m| m.name == "sim-3").expect("sim-3");
+    assert!(s3.reason.contains("refused"), "{}", s3.reason);
+    assert_eq!(status.totals.online, 1);
+    // Back online.
+    h.miners[2].set_faults(Faults::default());
+    h.expect("back online", 20, |e| matches!(e, Event::StateChanged { miner, from: MinerState::Offline, .. } if miner == "sim-3")).await;
+}
+
+#[tokio::test]
+async fn bad_replies_are_isolated_and_reported() {
+    let miners = sims(2, Personality::V2_14).await;
+    miners[0].set_faults(Faults { malformed: true, ..Faults::default() });
+    miners[1].set_faults(Faults { http500: true, ..Faults::default() });
+    let mut h = Harness::start(miners, DAY, |_| {}).await;
+    let e = h.expect("invalid json", 5, |e| matches!(e, Event::PollFailed { miner, .. } if miner == "sim-1")).await;
+    assert!(e.describe().contains("invalid JSON"), "{}", e.describe());
+    let e = h.expect("500", 5, |e| matches!(e, Event::PollFailed { miner, .. } if miner == "sim-2")).await;
+    assert!(e.describe().contains("500"), "{}", e.describe());
+    h.miners[0].set_faults(Faults { truncated: true, ..Faults::default() });
+    h.expect("offline after 3", 5, |e| matches!(e, Event::StateChanged { miner, to: MinerState::Offline, .. } if miner == "sim-1")).await;
+    assert!(h.miners[0].patches().is_empty(), "nothing is written to a miner that does not answer sensibly");
+}
+
+#[tokio::test]
+async fn a_hot_miner_is_throttled_then_restored_when_cool() {
+    let miners = sims(1, Personality::V2_14).await;
+    let mut h = Harness::start(miners, NIGHT, |c| {
+        c.smooth_transition = false;
+        c.max_temp = 66.0;
+        c.restore_after = 2;
+    })
+    .await;
+    h.expect("night", 10, done("sim-1")).await;
+    // A heat wave: 20x sim speed, the die warms within a couple of seconds.
+    h.miners[0].update(|s| {
+        s.ambient_c = 30.0;
+        s.nvs.autofanspeed = false;
+        s.nvs.manual_fan = 40.0;
+    });
+    let e = h.expect("throttled", 20, |e| matches!(e, Event::Throttled { .. })).await;
+    assert!(e.describe().contains("max_temp"), "{}", e.describe());
+    h.expect("stepped down", 5, done("sim-1")).await;
+    let s = h.miner_settings(0);
+    assert!(s.frequency < 550.0 && s.voltage < 1200, "stepped down: {s:?}");
+    let status = h.engine.status();
+    assert!(matches!(status.miners[0].state, MinerState::Throttled | MinerState::Transitioning), "{:?}", status.miners[0].state);
+    h.miners[0].update(|s| {
+        s.ambient_c = 20.0;
+        s.nvs.autofanspeed = true;
+    });
+    h.expect("restored", 30, |e| matches!(e, Event::Restored { .. })).await;
+    h.expect("schedule back", 10, done("sim-1")).await;
+    assert_eq!(h.miner_settings(0), Settings::new(1200, 550.0));
+}
+
+#[tokio::test]
+async fn power_over_the_limit_throttles() {
+    let mut h = Harness::start(sims(1, Personality::V2_14).await, NIGHT, |c| {
+        c.smooth_transition = false;
+        c.max_power = 20.0;
+    })
+    .await;
+    let e = h.expect("throttled on power", 15, |e| matches!(e, Event::Throttled { .. })).await;
+    assert!(e.describe().contains("max_power"), "{}", e.describe());
+    let status = h.engine.status();
+    assert!(status.miners[0].reason.contains("max_power") || status.miners[0].throttle_cap.is_some());
+}
+
+#[tokio::test]
+async fn settings_changed_by_the_firmware_are_detected_and_reapplied() {
+    let mut h = Harness::start(sims(1, Personality::V2_14).await, DAY, |c| c.smooth_transition = false).await;
+    h.expect("day", 10, done("sim-1")).await;
+    // Someone (or the firmware) writes other settings.
+    h.miners[0].update(|s| {
+        s.nvs.core_voltage = 1150;
+        s.nvs.frequency = 500.0;
+    });
+    let e = h.expect("drift", 5, |e| matches!(e, Event::Drift { .. })).await;
+    assert!(e.describe().contains("re-applying"), "{}", e.describe());
+    h.expect("re-applied", 5, done("sim-1")).await;
+    assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
+}
+
+#[tokio::test]
+async fn firmware_overheat_is_waited_out_and_its_settings_held() {
+    let miners = sims(1, Personality::V2_12).await;
+    let mut h = Harness::start(miners, DAY, |c| {
+        c.smooth_transition = false;
+        c.max_temp = 90.0;
+        c.max_vr_temp = 120.0;
+    })
+    .await;
+    h.expect("day", 10, done("sim-1")).await;
+    h.miners[0].update(|s| s.ambient_c = 80.0);
+    h.expect("overheated", 20, |e| matches!(e, Event::StateChanged { to: MinerState::Overheated, .. })).await;
+    let writes_during = h.miners[0].patches().len();
+    h.miners[0].update(|s| s.ambient_c = 25.0);
+    let e = h.expect("resumed", 30, |e| matches!(e, Event::Throttled { reason, .. } if reason.contains("firmware"))).await;
+    assert!(e.describe().contains("1000mV @ 325MHz"), "-100 mV / -100 MHz from 1100/425: {}", e.describe());
+    // Nothing was written while the firmware was cooling the chip.
+    let patches = h.miners[0].patches();
+    assert!(patches.len() <= writes_during + 1, "{patches:?}");
+}
+
+#[tokio::test]
+async fn a_miner_outside_the_envelope_is_brought_inside_in_one_step_first() {
+    let miners = sims(1, Personality::V2_10).await;
+    miners[0].update(|s| {
+        s.nvs.core_voltage = 1400;
+        s.nvs.frequency = 700.0;
+    });
+    let mut h = Harness::start(miners, DAY, |_| {}).await;
+    let e = h.expect("safety correction", 5, |e| matches!(e, Event::SafetyCorrection { .. })).await;
+    assert!(e.describe().contains("1250mV @ 600MHz"), "{}", e.describe());
+    h.expect("inside", 5, done("sim-1")).await;
+    let patches = h.miners[0].patches();
+    assert_eq!(patches[0], json!({"frequency": 600}), "down: frequency first");
+    assert_eq!(patches[1], json!({"coreVoltage": 1250}));
+    h.expect("then the schedule", 10, done("sim-1")).await;
+    assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
+}
+
+#[tokio::test]
+async fn emergency_stop_sticks_until_resumed() {
+    let mut h = Harness::start(sims(2, Personality::V2_14).await, NIGHT, |c| c.smooth_transition = false).await;
+    h.expect_done(&["sim-1", "sim-2"]).await;
+    h.engine.emergency_stop().expect("stop");
+    h.expect_done(&["sim-1", "sim-2"]).await;
+    assert_eq!(h.miner_settings(0), Settings::new(1100, 400.0));
+    // A schedule boundary passes; the stop holds.
+    h.clock.set(utc("2026-06-02 23:30"));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(h.miner_settings(0), Settings::new(1100, 400.0));
+    assert!(h.engine.status().emergency);
+    // Survives a restart of the engine too.
+    h.engine.shutdown(Duration::from_secs(5)).await;
+    let overrides = bitaxe_core::overrides::Overrides::load(&h.path).expect("state");
+    assert!(overrides.emergency);
+    let mut opts = EngineOptions::new(&h.path);
+    opts.clock = h.clock.clone();
+    opts.watch_every = Duration::from_millis(50);
+    let engine = EngineHandle::start(opts).expect("restart");
+    let mut rx = engine.subscribe();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(h.miner_settings(0), Settings::new(1100, 400.0));
+    engine.resume().expect("resume");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let e = tokio::time::timeout_at(deadline, rx.recv()).await.expect("night again").expect("bus");
+        if matches!(&e, Event::TransitionDone { miner, .. } if miner == "sim-1") {
+            break;
+        }
+    }
+    assert_eq!(h.miner_settings(0), Settings::new(1200, 550.0));
+}
+
+#[tokio::test]
+async fn a_newer_target_replaces_a_transition_under_way() {
+    let mut h = Harness::start(sims(1, Personality::V2_14).await, NIGHT, |c| {
+        c.transition_steps = 10;
+        c.transition_delay = 0.3;
+    })
+    .await;
+    h.expect("started", 5, |e| matches!(e, Event::TransitionStarted { .. })).await;
+    h.expect("a step", 5, |e| matches!(e, Event::TransitionStep { .. })).await;
+    h.engine.apply(Profile::Day).expect("apply day");
+    h.expect("stopped", 5, |e| matches!(e, Event::TransitionStopped { .. })).await;
+    h.expect("day done", 15, done("sim-1")).await;
+    assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
+    assert_eq!(h.engine.status().source, "manual");
+}
+
+#[tokio::test]
+async fn at_most_max_workers_miners_change_at_once() {
+    let mut h = Harness::start(sims(4, Personality::V2_14).await, NIGHT, |c| {
+        c.max_workers = 2;
+        c.transition_steps = 3;
+        c.transition_delay = 0.2;
+    })
+    .await;
+    let mut running = 0i32;
+    let mut peak = 0;
+    let mut finished = 0;
+    while finished < 4 {
+        let e = h.expect("transitions", 20, |e| matches!(e, Event::TransitionStarted { .. } | Event::TransitionDone { .. })).await;
+        match e {
+            Event::TransitionStarted { .. } => running += 1,
+            _ => {
+                running -= 1;
+                finished += 1;
+            }
+        }
+        peak = peak.max(running);
+    }
+    assert_eq!(peak, 2);
+}
+
+#[tokio::test]
+async fn a_stall_is_detected() {
+    let miners = sims(1, Personality::V2_14).await;
+    let mut h = Harness::start(miners, DAY, |c| c.smooth_transition = false).await;
+    h.expect("day", 10, done("sim-1")).await;
+    h.miners[0].update(|s| s.faults.stall = true);
+    h.expect("stalled", 10, |e| matches!(e, Event::StateChanged { to: MinerState::Stalled, .. })).await;
+}
+
+#[tokio::test]
+async fn one_engine_per_config_and_config_changes_are_picked_up() {
+    let miners = sims(2, Personality::V2_14).await;
+    let first = miners[0].clone();
+    let mut h = Harness::start(vec![first], DAY, |c| c.smooth_transition = false).await;
+    let mut opts = EngineOptions::new(&h.path);
+    opts.watch_every = Duration::from_millis(50);
+    let err = EngineHandle::start(opts).err().expect("second engine refused");
+    assert_eq!(err.code(), "engine_locked");
+    assert!(err.to_string().contains("already running"));
+    // Add the second miner to the file by hand.
+    let mut cfg = Config::load(&h.path).expect("load");
+    cfg.miners.push(MinerConfig { name: "late".into(), ip: miners[1].url(), enabled: true, day_settings: None, night_settings: None });
+    cfg.global_day_settings.start_time = ClockTime::hm(6, 0);
+    cfg.save(&h.path).expect("save");
+    h.expect("reloaded", 5, |e| matches!(e, Event::ConfigReloaded)).await;
+    h.expect("late miner applied", 10, done("late")).await;
+    // A broken edit is refused and the running config kept.
+    std::fs::write(&h.path, "{ broken").expect("write");
+    let e = h.expect("warning", 5, |e| matches!(e, Event::Warning { .. })).await;
+    assert!(e.describe().contains("line 1"), "{}", e.describe());
+    assert_eq!(h.engine.config().miners.len(), 2);
+}
+
+#[tokio::test]
+async fn shutdown_flushes_statistics_and_history() {
+    let mut h = Harness::start(sims(2, Personality::V2_14).await, NIGHT, |_| {}).await;
+    for _ in 0..6 {
+        h.expect("samples", 5, |e| matches!(e, Event::Sampled(_))).await;
+    }
+    assert!(h.engine.shutdown(Duration::from_secs(5)).await, "every task ended");
+    let stats_path = h.path.with_file_name("multi_bitaxe_stats.json");
+    let stats: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats_path).expect("stats")).expect("json");
+    let m = &stats["miners"]["sim-1"];
+    assert!(m["night_performance"]["samples"].as_u64().unwrap_or(0) >= 2, "{stats}");
+    assert!(m["night_performance"]["avg_hashrate"].as_f64().unwrap_or(0.0) > 500.0);
+    assert_eq!(m["online"], true);
+    assert!(m["ip"].as_str().unwrap_or("").starts_with("http://127.0.0.1:"));
+    let history = bitaxe_core::history::History::open(&h.path.with_file_name(bitaxe_core::history::HISTORY_FILE)).expect("history");
+    assert!(history.count().expect("count") >= 6);
+}
