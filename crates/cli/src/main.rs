@@ -1,1 +1,77 @@
-fn main(){}
+//! `bitaxe-scheduler`: the seed-compatible command line and headless daemon.
+#![forbid(unsafe_code)]
+
+mod commands;
+mod daemon;
+mod logfile;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgGroup, Parser};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "bitaxe-scheduler",
+    version,
+    about = "Keeps Bitaxe miners on day and night voltage/frequency profiles, safely.",
+    long_about = "Keeps Bitaxe miners on day and night voltage/frequency profiles, safely.\n\n\
+        With no action flag it runs the scheduler in the foreground until Ctrl-C or SIGTERM,\n\
+        printing a status table every check_interval and logging to multi_bitaxe_scheduler.log\n\
+        next to the config file.",
+    group(ArgGroup::new("action").args([
+        "add_miner", "list_miners", "disable_miner", "enable_miner", "status", "apply",
+        "emergency_stop", "resume", "plan",
+    ]))
+)]
+pub struct Args {
+    /// Configuration file (created with defaults and no miners if missing).
+    #[arg(long, value_name = "FILE", default_value = "multi_scheduler_config.json")]
+    pub config: PathBuf,
+    /// Add a miner: NAME and IP, IP:PORT or http://HOST[:PORT].
+    #[arg(long, num_args = 2, value_names = ["NAME", "IP"])]
+    pub add_miner: Option<Vec<String>>,
+    /// List the configured miners.
+    #[arg(long)]
+    pub list_miners: bool,
+    /// Stop scheduling a miner (it keeps its current settings).
+    #[arg(long, value_name = "NAME")]
+    pub disable_miner: Option<String>,
+    /// Schedule a miner again.
+    #[arg(long, value_name = "NAME")]
+    pub enable_miner: Option<String>,
+    /// Read every enabled miner once, print the status table, exit.
+    #[arg(long)]
+    pub status: bool,
+    /// Apply a profile to every enabled miner now (with the configured transition); it holds
+    /// until the schedule's next change. Exit code 0 only if every miner got it.
+    #[arg(long, value_name = "day|night|safe")]
+    pub apply: Option<bitaxe_core::schedule::Profile>,
+    /// Safe settings on every enabled miner now, in one step; sticks until --resume.
+    #[arg(long)]
+    pub emergency_stop: bool,
+    /// Clear an emergency stop or a profile applied by hand: the schedule drives again.
+    #[arg(long)]
+    pub resume: bool,
+    /// Print what every miner runs at a local time (default: now) without contacting miners.
+    #[arg(long)]
+    pub plan: bool,
+    /// With --plan: the local time, YYYY-MM-DDTHH:MM.
+    #[arg(long, value_name = "YYYY-MM-DDTHH:MM", requires = "plan")]
+    pub at: Option<String>,
+    /// Where the history database goes (default: the config file's folder).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match commands::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -62,6 +62,8 @@ impl Totals {
         let up: Vec<&MinerStatus> = enabled.iter().copied().filter(|m| m.is_up()).collect();
         let hashrate: f64 = up.iter().filter_map(|m| m.info.as_ref()?.hash_rate).sum();
         let power: f64 = up.iter().filter_map(|m| m.info.as_ref()?.power).sum();
+        // `+ 0.0` turns the empty sum's -0.0 into 0.0.
+        let (hashrate, power) = (hashrate + 0.0, power + 0.0);
         Totals { online: up.len(), total: enabled.len(), hashrate, power, efficiency: axeos::efficiency(power, hashrate) }
     }
 }

@@ -1,0 +1,115 @@
+//! The foreground scheduler: the engine, a status table every `check_interval`, a log file next
+//! to the config, and a clean stop on SIGINT or SIGTERM.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{anyhow, Result};
+use bitaxe_core::events::Event;
+use bitaxe_core::{EngineHandle, EngineOptions};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::logfile::{LogFile, LOG_FILE};
+use crate::{table, Args};
+
+pub async fn run(args: &Args) -> Result<ExitCode> {
+    let mut opts = EngineOptions::new(&args.config);
+    if let Some(dir) = &args.data_dir {
+        opts.data_dir = dir.clone();
+    }
+    let engine = EngineHandle::start(opts).map_err(|e| anyhow!(e))?;
+    let log_path = args.config.with_file_name(LOG_FILE);
+    let mut log = LogFile::open(&log_path).map_err(|e| anyhow!("{}: {e}", log_path.display()))?;
+    let mut events = engine.subscribe();
+    let config = engine.config();
+    let start = format!(
+        "Scheduler started on {} with {} enabled miner(s); profile {} ({})",
+        args.config.display(),
+        config.miners.iter().filter(|m| m.enabled).count(),
+        engine.status().profile,
+        engine.status().source
+    );
+    println!("{start}");
+    log.line("INFO", &start);
+    if config.miners.iter().all(|m| !m.enabled) {
+        let hint = "No enabled miners yet; add one with --add-miner NAME IP (picked up while running).";
+        println!("{hint}");
+        log.line("INFO", hint);
+    }
+    for w in bitaxe_core::schedule::window_warnings(&config) {
+        log.line("WARNING", &w);
+        println!("Note: {w}");
+    }
+    let mut table_every = tokio::time::interval(Duration::from_secs_f64(config.check_interval));
+    table_every.tick().await;
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = table_every.tick() => {
+                let status = engine.status();
+                for line in table::render(&status.miners) {
+                    println!("{line}");
+                }
+                log.line("INFO", &table::total_line(&status.totals));
+            }
+            event = events.recv() => match event {
+                Ok(e) => log_event(&mut log, &e),
+                Err(RecvError::Lagged(n)) => log.line("WARNING", &format!("log skipped {n} events")),
+                Err(RecvError::Closed) => break,
+            },
+        }
+    }
+    let msg = "Stopping: finishing transitions safely, saving statistics and history";
+    println!("{msg}");
+    log.line("INFO", msg);
+    let clean = engine.shutdown(Duration::from_secs(30)).await;
+    while let Ok(e) = events.try_recv() {
+        log_event(&mut log, &e);
+    }
+    log.line("INFO", if clean { "Scheduler stopped" } else { "Scheduler stopped (some tasks did not finish in 30 s)" });
+    Ok(ExitCode::SUCCESS)
+}
+
+fn log_event(log: &mut LogFile, e: &Event) {
+    let level = match e {
+        Event::Sampled(_) | Event::TransitionStep { .. } => return,
+        Event::PollFailed { .. } | Event::Drift { .. } | Event::Throttled { .. } | Event::Warning { .. } => "WARNING",
+        Event::TransitionFailed { .. } | Event::SafetyCorrection { .. } | Event::Emergency { active: true } => "ERROR",
+        _ => "INFO",
+    };
+    let text = match e.miner() {
+        Some(m) => format!("[{m}] {}", e.describe()),
+        None => e.describe(),
+    };
+    if level != "INFO" {
+        eprintln!("{level}: {text}");
+    } else {
+        println!("{text}");
+    }
+    log.line(level, &text);
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
