@@ -7,6 +7,7 @@ bash scripts/setup.sh
 source scripts/env.sh
 
 cargo fetch --locked 2>/dev/null || cargo fetch
+cargo build --workspace --offline
 cargo test --workspace --no-run --offline
 run_tests='cargo test --workspace --offline -- --test-threads=2'
 if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then

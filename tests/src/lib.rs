@@ -14,7 +14,7 @@ pub fn binary(package: &str, name: &str) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target_dir = profile_dir.parent().expect("target").to_path_buf();
     let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "-p", package, "--bin", name]).env("CARGO_TARGET_DIR", &target_dir);
+    build.args(["build", "--quiet", "--offline", "-p", package, "--bin", name]).env("CARGO_TARGET_DIR", &target_dir);
     if profile_dir.file_name().and_then(|n| n.to_str()) == Some("release") {
         build.arg("--release");
     }
