@@ -9,12 +9,26 @@ use std::time::{Duration, Instant};
 pub fn binary(package: &str, name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
     // target/<profile>/deps/<test> -> target/<profile>
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target dir").to_path_buf();
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf();
     let path = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target_dir = profile_dir.parent().expect("target").to_path_buf();
     let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "--offline", "-p", package, "--bin", name]).env("CARGO_TARGET_DIR", &target_dir);
+    build
+        .args([
+            "build",
+            "--quiet",
+            "--offline",
+            "-p",
+            package,
+            "--bin",
+            name,
+        ])
+        .env("CARGO_TARGET_DIR", &target_dir);
     if profile_dir.file_name().and_then(|n| n.to_str()) == Some("release") {
         build.arg("--release");
     }

@@ -14,11 +14,18 @@ fn exe() -> PathBuf {
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(exe()).current_dir(dir).args(args).output().expect("run bitaxe-scheduler")
+    Command::new(exe())
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run bitaxe-scheduler")
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 async fn sims(n: usize) -> Vec<SimMiner> {
@@ -62,13 +69,24 @@ struct Daemon(Child);
 
 impl Daemon {
     fn start(dir: &Path) -> Daemon {
-        Daemon(Command::new(exe()).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("daemon"))
+        Daemon(
+            Command::new(exe())
+                .current_dir(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("daemon"),
+        )
     }
 
     /// SIGTERM, then wait for a clean exit.
     fn stop(mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
-        wait_until("daemon exit", Duration::from_secs(20), || self.0.try_wait().ok().flatten())
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        wait_until("daemon exit", Duration::from_secs(20), || {
+            self.0.try_wait().ok().flatten()
+        })
     }
 }
 
@@ -84,38 +102,72 @@ fn a_fresh_folder_gets_the_default_config_and_seed_style_miner_commands() {
     let o = run(dir.path(), &["--list-miners"]);
     let (out, _) = text(&o);
     assert!(o.status.success());
-    assert!(out.starts_with("Created default configuration at multi_scheduler_config.json"), "{out}");
+    assert!(
+        out.starts_with("Created default configuration at multi_scheduler_config.json"),
+        "{out}"
+    );
     assert!(out.ends_with("Configured Miners:\n"), "{out:?}");
-    let config: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("multi_scheduler_config.json")).expect("cfg")).expect("json");
+    let config: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("multi_scheduler_config.json")).expect("cfg"),
+    )
+    .expect("json");
     assert_eq!(config["miners"], json!([]));
-    assert!(config["max_power"].as_f64().unwrap_or(0.0) >= 25.0, "defaults fit a real Gamma");
+    assert!(
+        config["max_power"].as_f64().unwrap_or(0.0) >= 25.0,
+        "defaults fit a real Gamma"
+    );
 
-    assert!(run(dir.path(), &["--add-miner", "office", "127.0.0.1"]).status.success());
-    assert!(run(dir.path(), &["--add-miner", "attic", "127.0.0.2:8080"]).status.success());
-    assert!(run(dir.path(), &["--add-miner", "shed", "http://127.0.0.3:81"]).status.success());
-    assert!(run(dir.path(), &["--disable-miner", "attic"]).status.success());
+    assert!(run(dir.path(), &["--add-miner", "office", "127.0.0.1"])
+        .status
+        .success());
+    assert!(run(dir.path(), &["--add-miner", "attic", "127.0.0.2:8080"])
+        .status
+        .success());
+    assert!(
+        run(dir.path(), &["--add-miner", "shed", "http://127.0.0.3:81"])
+            .status
+            .success()
+    );
+    assert!(run(dir.path(), &["--disable-miner", "attic"])
+        .status
+        .success());
     let (out, _) = text(&run(dir.path(), &["--list-miners"]));
     assert_eq!(
         out,
         "Configured Miners:\n  office: http://127.0.0.1 [Enabled]\n  attic: http://127.0.0.2:8080 [Disabled]\n  shed: http://127.0.0.3:81 [Enabled]\n"
     );
-    assert!(run(dir.path(), &["--enable-miner", "attic"]).status.success());
+    assert!(run(dir.path(), &["--enable-miner", "attic"])
+        .status
+        .success());
 
     // Bad input: one clear line, non-zero, nothing written.
     let path = dir.path().join("multi_scheduler_config.json");
     let before = std::fs::read(&path).expect("read");
     for (args, needle) in [
         (vec!["--add-miner", "office", "127.0.0.9"], "already exists"),
-        (vec!["--add-miner", "x", "https://127.0.0.9"], "expected IP, IP:PORT or http://HOST[:PORT]"),
-        (vec!["--disable-miner", "nobody"], "unknown miner \"nobody\" (configured: office, attic, shed)"),
-        (vec!["--plan", "--at", "tomorrow"], "expected YYYY-MM-DDTHH:MM"),
+        (
+            vec!["--add-miner", "x", "https://127.0.0.9"],
+            "expected IP, IP:PORT or http://HOST[:PORT]",
+        ),
+        (
+            vec!["--disable-miner", "nobody"],
+            "unknown miner \"nobody\" (configured: office, attic, shed)",
+        ),
+        (
+            vec!["--plan", "--at", "tomorrow"],
+            "expected YYYY-MM-DDTHH:MM",
+        ),
         (vec!["--apply", "dusk"], "unknown profile"),
     ] {
         let o = run(dir.path(), &args);
         let (_, err) = text(&o);
         assert!(!o.status.success(), "{args:?}");
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert_eq!(std::fs::read(&path).expect("read"), before, "{args:?} changed the file");
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            before,
+            "{args:?} changed the file"
+        );
     }
 }
 
@@ -128,7 +180,10 @@ fn a_malformed_config_names_the_line_and_field_and_is_left_alone() {
     let o = run(dir.path(), &["--status"]);
     let (_, err) = text(&o);
     assert!(!o.status.success());
-    assert!(err.contains("line 4") && err.contains("global_day_settings.voltage"), "{err}");
+    assert!(
+        err.contains("line 4") && err.contains("global_day_settings.voltage"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "one clear line: {err}");
     assert_eq!(std::fs::read_to_string(&path).expect("read"), broken);
 }
@@ -136,7 +191,11 @@ fn a_malformed_config_names_the_line_and_field_and_is_left_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_shows_the_seed_table_with_offline_and_throttled_miners() {
     let miners = sims(3).await;
-    miners[2].set_faults(Faults { offline: true, ..Faults::default() });
+    miners[2].set_faults(Faults {
+        offline: true,
+        ..Faults::default()
+    });
+    miners[2].settle().await;
     let dir = tempfile::tempdir().expect("dir");
     // The seed's max_power of 15 W: a stock Gamma (about 19 W) is over it, and --status says so.
     write_config(dir.path(), &miners, json!({"max_power": 15}));
@@ -144,15 +203,41 @@ async fn status_shows_the_seed_table_with_offline_and_throttled_miners() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     let lines: Vec<&str> = out.lines().collect();
-    for col in ["Name", "Status", "Hashrate", "Temp", "Power", "Efficiency", "Settings"] {
+    for col in [
+        "Name",
+        "Status",
+        "Hashrate",
+        "Temp",
+        "Power",
+        "Efficiency",
+        "Settings",
+    ] {
         assert!(lines[0].contains(col), "{col}: {}", lines[0]);
     }
-    let row = lines.iter().find(|l| l.starts_with("sim-1")).expect("sim-1 row");
-    assert!(row.contains("Throttled") && row.contains(" GH/s") && row.contains(" J/TH") && row.contains("1150mV @ 525MHz"), "{row}");
-    let off = lines.iter().find(|l| l.starts_with("sim-3")).expect("sim-3 row");
+    let row = lines
+        .iter()
+        .find(|l| l.starts_with("sim-1"))
+        .expect("sim-1 row");
+    assert!(
+        row.contains("Throttled")
+            && row.contains(" GH/s")
+            && row.contains(" J/TH")
+            && row.contains("1150mV @ 525MHz"),
+        "{row}"
+    );
+    let off = lines
+        .iter()
+        .find(|l| l.starts_with("sim-3"))
+        .expect("sim-3 row");
     assert!(off.contains("Offline") && off.contains("--"), "{off}");
-    assert!(lines.iter().any(|l| l.starts_with("TOTAL: 2/3 online | ")), "{out}");
-    assert!(out.contains("sim-1: Throttled because") && out.contains("above max_power 15 W"), "{out}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("TOTAL: 2/3 online | ")),
+        "{out}"
+    );
+    assert!(
+        out.contains("sim-1: Throttled because") && out.contains("above max_power 15 W"),
+        "{out}"
+    );
     assert!(miners[0].patches().is_empty(), "--status never writes");
 }
 
@@ -164,18 +249,28 @@ async fn apply_night_reaches_every_miner_and_names_the_ones_that_did_not() {
     let o = run(dir.path(), &["--apply", "night"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
-    assert!(out.contains("Profile night applied to 3 miner(s)."), "{out}");
+    assert!(
+        out.contains("Profile night applied to 3 miner(s)."),
+        "{out}"
+    );
     for m in &miners {
         assert_eq!(settings(m), (1200, 550.0));
         let p = m.patches();
         assert_eq!(p.len(), 4, "2 steps x (voltage, frequency): {p:?}");
         assert!(p[0].get("coreVoltage").is_some() && p[1].get("frequency").is_some());
     }
-    miners[1].set_faults(Faults { offline: true, ..Faults::default() });
+    miners[1].set_faults(Faults {
+        offline: true,
+        ..Faults::default()
+    });
+    miners[1].settle().await;
     let o = run(dir.path(), &["--apply", "day"]);
     let (_, err) = text(&o);
     assert!(!o.status.success());
-    assert!(err.contains("not applied to: sim-2 (connection refused"), "{err}");
+    assert!(
+        err.contains("not applied to: sim-2 (connection refused"),
+        "{err}"
+    );
     assert_eq!(settings(&miners[0]), (1100, 425.0));
 }
 
@@ -183,17 +278,28 @@ async fn apply_night_reaches_every_miner_and_names_the_ones_that_did_not() {
 async fn plan_prints_each_miner_at_a_local_time_without_contacting_it() {
     let miners = sims(2).await;
     let dir = tempfile::tempdir().expect("dir");
-    let path = write_config(dir.path(), &miners, json!({
-        "global_day_settings": {"start_time": "07:30", "end_time": "20:00", "voltage": 1100, "frequency": 425},
-        "global_night_settings": {"start_time": "20:00", "end_time": "07:30", "voltage": 1200, "frequency": 550}
-    }));
-    let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    let path = write_config(
+        dir.path(),
+        &miners,
+        json!({
+            "global_day_settings": {"start_time": "07:30", "end_time": "20:00", "voltage": 1100, "frequency": 425},
+            "global_night_settings": {"start_time": "20:00", "end_time": "07:30", "voltage": 1200, "frequency": 550}
+        }),
+    );
+    let mut cfg: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
     cfg["miners"][1]["night_settings"] = json!({"voltage": 1180});
     std::fs::write(&path, cfg.to_string()).expect("write");
     let (out, _) = text(&run(dir.path(), &["--plan", "--at", "2026-11-25T22:00"]));
-    assert_eq!(out, "sim-1  night  1200 mV  550 MHz\nsim-2  night  1180 mV  550 MHz\n");
+    assert_eq!(
+        out,
+        "sim-1  night  1200 mV  550 MHz\nsim-2  night  1180 mV  550 MHz\n"
+    );
     let (out, _) = text(&run(dir.path(), &["--plan", "--at", "2026-11-25T12:00"]));
-    assert_eq!(out, "sim-1  day    1100 mV  425 MHz\nsim-2  day    1100 mV  425 MHz\n");
+    assert_eq!(
+        out,
+        "sim-1  day    1100 mV  425 MHz\nsim-2  day    1100 mV  425 MHz\n"
+    );
     assert!(miners.iter().all(|m| m.requests().is_empty()));
 }
 
@@ -203,7 +309,12 @@ async fn the_daemon_schedules_logs_keeps_stats_and_stops_cleanly() {
     let dir = tempfile::tempdir().expect("dir");
     write_config(dir.path(), &miners, json!({}));
     let daemon = Daemon::start(dir.path());
-    wait_until("day applied", Duration::from_secs(20), || miners.iter().all(|m| settings(m) == (1100, 425.0)).then_some(()));
+    wait_until("day applied", Duration::from_secs(20), || {
+        miners
+            .iter()
+            .all(|m| settings(m) == (1100, 425.0))
+            .then_some(())
+    });
     let log_path = dir.path().join("multi_bitaxe_scheduler.log");
     let log = wait_until("log lines", Duration::from_secs(10), || {
         let t = std::fs::read_to_string(&log_path).ok()?;
@@ -216,12 +327,21 @@ async fn the_daemon_schedules_logs_keeps_stats_and_stops_cleanly() {
     assert!(!o.status.success());
     assert!(err.contains("already running"), "{err}");
     assert!(daemon.stop().success());
-    let stats: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("multi_bitaxe_stats.json")).expect("stats")).expect("json");
+    let stats: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("multi_bitaxe_stats.json")).expect("stats"),
+    )
+    .expect("json");
     assert!(stats["timestamp"].is_string());
     let day = &stats["miners"]["sim-1"]["day_performance"];
-    assert!(day["samples"].as_u64().unwrap_or(0) >= 1 && day["avg_hashrate"].as_f64().unwrap_or(0.0) > 0.0, "{stats}");
+    assert!(
+        day["samples"].as_u64().unwrap_or(0) >= 1
+            && day["avg_hashrate"].as_f64().unwrap_or(0.0) > 0.0,
+        "{stats}"
+    );
     assert!(day.get("avg_power").is_some());
-    assert!(std::fs::read_to_string(&log_path).expect("log").contains("Scheduler stopped"));
+    assert!(std::fs::read_to_string(&log_path)
+        .expect("log")
+        .contains("Scheduler stopped"));
     assert!(dir.path().join("bitaxe_history.sqlite").exists());
 }
 
@@ -231,11 +351,19 @@ async fn emergency_stop_beside_a_running_daemon_sticks_until_resume() {
     let dir = tempfile::tempdir().expect("dir");
     write_config(dir.path(), &miners, json!({}));
     let daemon = Daemon::start(dir.path());
-    wait_until("day applied", Duration::from_secs(20), || miners.iter().all(|m| settings(m) == (1100, 425.0)).then_some(()));
+    wait_until("day applied", Duration::from_secs(20), || {
+        miners
+            .iter()
+            .all(|m| settings(m) == (1100, 425.0))
+            .then_some(())
+    });
     let o = run(dir.path(), &["--emergency-stop"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
-    assert!(out.contains("stays in force until `bitaxe-scheduler --resume`"), "{out}");
+    assert!(
+        out.contains("stays in force until `bitaxe-scheduler --resume`"),
+        "{out}"
+    );
     assert!(miners.iter().all(|m| settings(m) == (1100, 400.0)));
     // The running scheduler does not undo it.
     std::thread::sleep(Duration::from_secs(2));
@@ -245,7 +373,12 @@ async fn emergency_stop_beside_a_running_daemon_sticks_until_resume() {
     assert!(!o.status.success());
     assert!(text(&o).1.contains("--resume"));
     assert!(run(dir.path(), &["--resume"]).status.success());
-    wait_until("schedule back", Duration::from_secs(20), || miners.iter().all(|m| settings(m) == (1100, 425.0)).then_some(()));
+    wait_until("schedule back", Duration::from_secs(20), || {
+        miners
+            .iter()
+            .all(|m| settings(m) == (1100, 425.0))
+            .then_some(())
+    });
     // --apply beside a running daemon: the daemon carries it out.
     let o = run(dir.path(), &["--apply", "night"]);
     let (out, err) = text(&o);
@@ -263,8 +396,12 @@ async fn a_daemon_without_miners_keeps_running_and_picks_up_new_ones() {
     let daemon = Daemon::start(dir.path());
     std::thread::sleep(Duration::from_millis(800));
     let url = miners[0].url();
-    assert!(run(dir.path(), &["--add-miner", "late", &url]).status.success());
-    wait_until("new miner scheduled", Duration::from_secs(20), || (settings(&miners[0]) == (1100, 425.0)).then_some(()));
+    assert!(run(dir.path(), &["--add-miner", "late", &url])
+        .status
+        .success());
+    wait_until("new miner scheduled", Duration::from_secs(20), || {
+        (settings(&miners[0]) == (1100, 425.0)).then_some(())
+    });
     assert!(daemon.stop().success());
 }
 
@@ -278,11 +415,19 @@ async fn a_seed_file_with_comments_is_used_as_it_is() {
     );
     let path = dir.path().join("multi_scheduler_config.json");
     std::fs::write(&path, &seed).expect("write");
-    for args in [vec!["--list-miners"], vec!["--status"], vec!["--plan", "--at", "2026-01-01T23:00"]] {
+    for args in [
+        vec!["--list-miners"],
+        vec!["--status"],
+        vec!["--plan", "--at", "2026-01-01T23:00"],
+    ] {
         let o = run(dir.path(), &args);
         assert!(o.status.success(), "{args:?}: {}", text(&o).1);
     }
     let (out, _) = text(&run(dir.path(), &["--plan", "--at", "2026-01-01T23:00"]));
     assert!(out.contains("bitaxe-1  night  1250 mV  575 MHz"), "{out}");
-    assert_eq!(std::fs::read_to_string(&path).expect("read"), seed, "read-only commands never rewrite the file");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        seed,
+        "read-only commands never rewrite the file"
+    );
 }

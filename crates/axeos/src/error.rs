@@ -12,11 +12,19 @@ pub enum Error {
     #[error("could not reach {url}: {detail}")]
     Unreachable { url: String, detail: String },
     #[error("{url} answered HTTP {status}: {excerpt}")]
-    Status { url: String, status: u16, excerpt: String },
+    Status {
+        url: String,
+        status: u16,
+        excerpt: String,
+    },
     #[error("{url} rejected the settings (HTTP 400): {message}")]
     Rejected { url: String, message: String },
     #[error("{url} sent invalid JSON ({detail}): {excerpt}")]
-    InvalidJson { url: String, detail: String, excerpt: String },
+    InvalidJson {
+        url: String,
+        detail: String,
+        excerpt: String,
+    },
     #[error("{url} sent more than {limit} bytes")]
     TooLarge { url: String, limit: usize },
     #[error("invalid miner address {0:?}: expected IP, IP:PORT or http://HOST[:PORT]")]

@@ -71,13 +71,17 @@ pub fn normalize_address(input: &str) -> Result<String, Error> {
         Some(_) => return Err(bad()),
         None => trimmed,
     };
-    let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    let valid_char =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
     if rest.is_empty() || rest.contains('/') || !rest.chars().all(valid_char) {
         return Err(bad());
     }
     let host = match rest.rsplit_once(':') {
         Some((host, port)) if !host.contains(':') || host.ends_with(']') => {
-            port.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?;
+            port.parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(bad)?;
             host
         }
         _ => rest,
@@ -194,7 +198,11 @@ impl Client {
     }
 
     /// Send, then read at most [`MAX_BODY_BYTES`] of the reply.
-    async fn send(&self, url: &str, request: reqwest::RequestBuilder) -> Result<(u16, String), Error> {
+    async fn send(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(u16, String), Error> {
         let mut response = request.send().await.map_err(|e| self.transport(url, e))?;
         let status = response.status().as_u16();
         let mut body = Vec::new();
@@ -261,7 +269,10 @@ mod tests {
     #[case("http://127.0.0.1/api")]
     #[case("bad host")]
     fn bad_addresses_are_refused(#[case] input: &str) {
-        assert!(matches!(normalize_address(input), Err(Error::BadAddress(_))));
+        assert!(matches!(
+            normalize_address(input),
+            Err(Error::BadAddress(_))
+        ));
     }
 
     #[rstest]

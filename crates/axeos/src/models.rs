@@ -73,9 +73,9 @@ impl Info {
         let whole = |keys: &[&str]| num(keys).filter(|v| *v >= 0.0).map(|v| v.round() as u64);
         // -1 (and 0 on some v2.10 second sensors) means "no reading".
         let temperature = |keys: &[&str]| num(keys).filter(|t| *t > 0.0);
-        let rotation = num(&["rotation"]).map(|r| r as u32).or_else(|| {
-            flag(&["flipscreen"]).map(|flipped| if flipped { 180 } else { 0 })
-        });
+        let rotation = num(&["rotation"])
+            .map(|r| r as u32)
+            .or_else(|| flag(&["flipscreen"]).map(|flipped| if flipped { 180 } else { 0 }));
         Info {
             power: num(&["power"]),
             input_voltage: num(&["voltage"]),
@@ -200,12 +200,17 @@ impl AsicInfo {
         };
         AsicInfo {
             asic_model: get("ASICModel").and_then(Value::as_str).map(str::to_string),
-            device_model: get("deviceModel").and_then(Value::as_str).map(str::to_string),
+            device_model: get("deviceModel")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             asic_count: get("asicCount").and_then(number).map(|v| v as u32),
             default_frequency: get("defaultFrequency").and_then(number),
             default_voltage: get("defaultVoltage").and_then(number).map(|v| v as u32),
             frequency_options: list("frequencyOptions"),
-            voltage_options: list("voltageOptions").into_iter().map(|v| v as u32).collect(),
+            voltage_options: list("voltageOptions")
+                .into_iter()
+                .map(|v| v as u32)
+                .collect(),
         }
     }
 }

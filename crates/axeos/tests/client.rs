@@ -17,14 +17,17 @@ fn fixture(name: &str) -> String {
 }
 
 async fn serve(router: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, router).await });
     format!("127.0.0.1:{}", addr.port())
 }
 
 async fn serve_info(body: String) -> Client {
-    let addr = serve(Router::new().route("/api/system/info", get(move || async move { body }))).await;
+    let addr =
+        serve(Router::new().route("/api/system/info", get(move || async move { body }))).await;
     Client::new(&Http::default(), &addr).expect("client")
 }
 
@@ -38,14 +41,18 @@ fn quick() -> Http {
 /// Payloads built from the reference's key-set evolution (§4.2), one per generation without a capture.
 fn built(generation: &str) -> String {
     let v = match generation {
-        "v2.1.4" => json!({"power": 14.2, "voltage": 5100.0, "current": 9000.0, "fanSpeedRpm": 4100,
+        "v2.1.4" => {
+            json!({"power": 14.2, "voltage": 5100.0, "current": 9000.0, "fanSpeedRpm": 4100,
             "temp": 51.5, "hashRate": 480.2, "bestDiff": "13M", "coreVoltage": 1200,
             "coreVoltageActual": 1190, "frequency": 485, "sharesAccepted": 12, "sharesRejected": 0,
             "uptimeSeconds": 100, "ASICModel": "BM1366", "version": "v2.1.4", "flipscreen": 1,
-            "invertscreen": 0, "autofanspeed": 1, "fanspeed": 40, "boardVersion": "204"}),
-        "v2.1.9" => json!({"power": 15.0, "temp": 55, "vrTemp": 60, "hashRate": 500, "bestDiff": "4.29G",
+            "invertscreen": 0, "autofanspeed": 1, "fanspeed": 40, "boardVersion": "204"})
+        }
+        "v2.1.9" => {
+            json!({"power": 15.0, "temp": 55, "vrTemp": 60, "hashRate": 500, "bestDiff": "4.29G",
             "coreVoltage": 1200, "frequency": 490, "fanrpm": 4000, "overheat": 0, "asicCount": 1,
-            "smallCoreCount": 894, "version": "v2.1.9", "ASICModel": "BM1366"}),
+            "smallCoreCount": 894, "version": "v2.1.9", "ASICModel": "BM1366"})
+        }
         "v2.14.0" => json!({"power":19.1,"voltage":5062.5,"current":12500,"temp":58.25,"temp2":-1,
             "vrTemp":55,"hashRate":1070.3,"hashRate_1m":1066.1,"expectedHashrate":1071,
             "errorPercentage":0.12,"bestDiff":88123456,"bestSessionDiff":1234567,"coreVoltage":1150,
@@ -70,7 +77,11 @@ fn built(generation: &str) -> String {
 
 #[tokio::test]
 async fn v2_12_capture_parses_every_field_we_use() {
-    let info = serve_info(fixture("info-v2.12.2-gamma601.json")).await.info().await.expect("info");
+    let info = serve_info(fixture("info-v2.12.2-gamma601.json"))
+        .await
+        .info()
+        .await
+        .expect("info");
     assert_eq!(info.core_voltage, Some(1150));
     assert_eq!(info.frequency, Some(525.0));
     assert_eq!(info.power, Some(18.7522583));
@@ -91,16 +102,27 @@ async fn v2_12_capture_parses_every_field_we_use() {
 
 #[tokio::test]
 async fn v2_10_capture_reads_string_difficulties_with_a_space() {
-    let info = serve_info(fixture("info-v2.10.1-gamma601.json")).await.info().await.expect("info");
+    let info = serve_info(fixture("info-v2.10.1-gamma601.json"))
+        .await
+        .info()
+        .await
+        .expect("info");
     assert!((info.best_diff.unwrap_or(0.0) - 2.03e9).abs() < 1.0);
     assert!((info.best_session_diff.unwrap_or(0.0) - 138.17e6).abs() < 1.0);
-    assert_eq!(info.temp2, None, "0 on a v2.10 single-ASIC Gamma means no sensor");
+    assert_eq!(
+        info.temp2, None,
+        "0 on a v2.10 single-ASIC Gamma means no sensor"
+    );
     assert_eq!(info.rotation, Some(0));
 }
 
 #[tokio::test]
 async fn v2_0_capture_uses_old_key_names() {
-    let info = serve_info(fixture("info-v2.0.7-48-ge561f60-hex302.json")).await.info().await.expect("info");
+    let info = serve_info(fixture("info-v2.0.7-48-ge561f60-hex302.json"))
+        .await
+        .info()
+        .await
+        .expect("info");
     assert!((info.best_diff.unwrap_or(0.0) - 4.29e9).abs() < 1.0);
     assert_eq!(info.rotation, Some(180), "flipscreen 1");
     assert_eq!(info.fan_rpm, Some(0.0), "fanSpeed is the old RPM key");
@@ -123,20 +145,32 @@ async fn every_generation_parses(
     #[case] rpm: Option<f64>,
     #[case] rotation: Option<u32>,
 ) {
-    let info = serve_info(built(generation)).await.info().await.expect("info");
+    let info = serve_info(built(generation))
+        .await
+        .info()
+        .await
+        .expect("info");
     assert_eq!(info.core_voltage, voltage);
     assert_eq!(info.frequency, frequency);
     assert_eq!(info.fan_rpm, rpm);
     assert_eq!(info.rotation, rotation);
-    assert_eq!(info.version.is_some(), true);
+    assert!(info.version.is_some());
 }
 
 #[tokio::test]
 async fn newer_keys_and_fork_quirks() {
-    let v214 = serve_info(built("v2.14.0")).await.info().await.expect("info");
+    let v214 = serve_info(built("v2.14.0"))
+        .await
+        .info()
+        .await
+        .expect("info");
     assert_eq!(v214.actual_frequency, Some(524.8));
     assert_eq!(v214.mining_paused, Some(false));
-    let v215 = serve_info(built("v2.15.0")).await.info().await.expect("info");
+    let v215 = serve_info(built("v2.15.0"))
+        .await
+        .info()
+        .await
+        .expect("info");
     assert_eq!(v215.mining_paused, Some(true));
     assert_eq!(v215.best_diff, Some(1.5e9));
     let fork = serve_info(built("fork")).await.info().await.expect("info");
@@ -145,8 +179,16 @@ async fn newer_keys_and_fork_quirks() {
     assert_eq!(fork.power, Some(18.5), "numbers sent as strings");
     assert_eq!(fork.auto_fan, Some(true));
     assert_eq!(fork.overheat_mode, Some(false));
-    let old = serve_info(built("v2.1.9")).await.info().await.expect("info");
-    assert_eq!(old.overheat_mode, Some(false), "v2.1.9 called it `overheat`");
+    let old = serve_info(built("v2.1.9"))
+        .await
+        .info()
+        .await
+        .expect("info");
+    assert_eq!(
+        old.overheat_mode,
+        Some(false),
+        "v2.1.9 called it `overheat`"
+    );
     assert_eq!(old.asic_count, Some(1));
 }
 
@@ -166,20 +208,33 @@ async fn patch_sends_json_without_origin_and_accepts_an_empty_200() {
     let addr = serve(Router::new().route(
         "/api/system",
         patch(move |headers: HeaderMap, body: Bytes| async move {
-            s.lock().expect("lock").push(("PATCH".into(), headers, String::from_utf8_lossy(&body).into()));
+            s.lock().expect("lock").push((
+                "PATCH".into(),
+                headers,
+                String::from_utf8_lossy(&body).into(),
+            ));
             StatusCode::OK
         }),
     ))
     .await;
     let client = Client::new(&Http::default(), &addr).expect("client");
     client
-        .patch(&SettingsPatch { core_voltage: Some(1200), ..Default::default() })
+        .patch(&SettingsPatch {
+            core_voltage: Some(1200),
+            ..Default::default()
+        })
         .await
         .expect("patch");
     let seen = seen.lock().expect("lock");
     let (_, headers, body) = &seen[0];
-    assert!(headers.get("origin").is_none(), "a native client sends no Origin");
-    assert_eq!(headers.get("content-type").map(|v| v.as_bytes()), Some(&b"application/json"[..]));
+    assert!(
+        headers.get("origin").is_none(),
+        "a native client sends no Origin"
+    );
+    assert_eq!(
+        headers.get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/json"[..])
+    );
     let sent: Value = serde_json::from_str(body).expect("json body");
     assert_eq!(sent, json!({"coreVoltage": 1200}));
 }
@@ -193,7 +248,10 @@ async fn a_400_names_what_the_miner_said() {
     .await;
     let client = Client::new(&Http::default(), &addr).expect("client");
     let err = client
-        .patch(&SettingsPatch { frequency: Some(1.0), ..Default::default() })
+        .patch(&SettingsPatch {
+            frequency: Some(1.0),
+            ..Default::default()
+        })
         .await
         .expect_err("400");
     assert_eq!(err.code(), "rejected");
@@ -239,7 +297,9 @@ async fn errors_say_what_happened() {
     assert!(err.is_unreachable());
 
     // Timed out: accept and never answer.
-    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let hole_addr = hole.local_addr().expect("addr");
     tokio::spawn(async move {
         let mut held = Vec::new();
@@ -253,8 +313,14 @@ async fn errors_say_what_happened() {
 
     let addr = serve(
         Router::new()
-            .route("/api/system/info", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }))
-            .route("/api/system/asic", get(|| async { r#"{"ASICModel": "BM13"#.to_string() })),
+            .route(
+                "/api/system/info",
+                get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }),
+            )
+            .route(
+                "/api/system/asic",
+                get(|| async { r#"{"ASICModel": "BM13"#.to_string() }),
+            ),
     )
     .await;
     let client = Client::new(&Http::default(), &addr).expect("client");
@@ -263,7 +329,10 @@ async fn errors_say_what_happened() {
     assert!(err.to_string().contains("boom"));
     let err = client.asic().await.expect_err("truncated");
     assert_eq!(err.code(), "invalid_json");
-    assert!(err.to_string().contains("ASICModel"), "excerpt shown: {err}");
+    assert!(
+        err.to_string().contains("ASICModel"),
+        "excerpt shown: {err}"
+    );
 }
 
 #[tokio::test]

@@ -23,7 +23,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let path = args.config.clone();
     let (mut config, created) = Config::load_or_create(&path).map_err(|e| anyhow!(e))?;
     if created {
-        println!("Created default configuration at {} (no miners yet: add one with --add-miner NAME IP)", path.display());
+        println!(
+            "Created default configuration at {} (no miners yet: add one with --add-miner NAME IP)",
+            path.display()
+        );
     }
     if let Some(v) = &args.add_miner {
         let (name, ip) = (v[0].trim().to_string(), v[1].clone());
@@ -34,7 +37,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             bail!("a miner named {name:?} already exists; pick another name");
         }
         let url = bitaxe_core::axeos::normalize_address(&ip)?;
-        config.miners.push(MinerConfig { name: name.clone(), ip: url.clone(), enabled: true, day_settings: None, night_settings: None });
+        config.miners.push(MinerConfig {
+            name: name.clone(),
+            ip: url.clone(),
+            enabled: true,
+            day_settings: None,
+            night_settings: None,
+        });
         config.save(&path).map_err(|e| anyhow!(e))?;
         println!("Added miner {name}: {url}");
         return Ok(ExitCode::SUCCESS);
@@ -42,14 +51,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.list_miners {
         println!("Configured Miners:");
         for m in &config.miners {
-            println!("  {}: {} [{}]", m.name, m.ip, if m.enabled { "Enabled" } else { "Disabled" });
+            println!(
+                "  {}: {} [{}]",
+                m.name,
+                m.ip,
+                if m.enabled { "Enabled" } else { "Disabled" }
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
     for (name, enabled) in [(&args.disable_miner, false), (&args.enable_miner, true)] {
         if let Some(name) = name {
             let known: Vec<&str> = config.miners.iter().map(|m| m.name.as_str()).collect();
-            let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+            let known = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            };
             let miner = config
                 .miners
                 .iter_mut()
@@ -57,14 +75,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .ok_or_else(|| anyhow!("unknown miner {name:?} (configured: {known})"))?;
             miner.enabled = enabled;
             config.save(&path).map_err(|e| anyhow!(e))?;
-            println!("Miner {name} {}", if enabled { "enabled" } else { "disabled" });
+            println!(
+                "Miner {name} {}",
+                if enabled { "enabled" } else { "disabled" }
+            );
             return Ok(ExitCode::SUCCESS);
         }
     }
     if args.plan {
         return plan(&config, args.at.as_deref());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     if args.status {
         return runtime.block_on(status(&config));
     }
@@ -100,15 +123,22 @@ fn plan(config: &Config, at: Option<&str>) -> Result<ExitCode> {
     let now = match at {
         None => Utc::now(),
         Some(text) => {
-            let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
-                .map_err(|_| anyhow!("--at {text:?}: expected YYYY-MM-DDTHH:MM, e.g. 2026-11-25T22:00"))?;
+            let naive =
+                NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M").map_err(|_| {
+                    anyhow!("--at {text:?}: expected YYYY-MM-DDTHH:MM, e.g. 2026-11-25T22:00")
+                })?;
             tz.from_local_datetime(&naive)
                 .earliest()
                 .ok_or_else(|| anyhow!("--at {text}: that local time does not exist in {tz} (a DST change skips it)"))?
                 .with_timezone(&Utc)
         }
     };
-    let width = config.miners.iter().map(|m| m.name.chars().count()).max().unwrap_or(0);
+    let width = config
+        .miners
+        .iter()
+        .map(|m| m.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for m in &config.miners {
         let t = schedule::target(config, tz, now, m);
         let disabled = if m.enabled { "" } else { "  (disabled)" };
@@ -127,7 +157,12 @@ fn plan(config: &Config, at: Option<&str>) -> Result<ExitCode> {
 }
 
 async fn status(config: &Config) -> Result<ExitCode> {
-    let enabled: Vec<MinerConfig> = config.miners.iter().filter(|m| m.enabled).cloned().collect();
+    let enabled: Vec<MinerConfig> = config
+        .miners
+        .iter()
+        .filter(|m| m.enabled)
+        .cloned()
+        .collect();
     let http = bitaxe_core::axeos::Http::default();
     let results = fleet::poll_all(&http, &enabled).await;
     let mut rows = Vec::new();
@@ -169,7 +204,12 @@ async fn status(config: &Config) -> Result<ExitCode> {
 /// `--apply` and `--emergency-stop`. The decision is recorded first (so a running scheduler
 /// agrees and does not undo it); the writes go out from here with the same envelope and
 /// transition code the engine uses.
-async fn apply(args: &Args, config: &Config, profile: Profile, emergency: bool) -> Result<ExitCode> {
+async fn apply(
+    args: &Args,
+    config: &Config,
+    profile: Profile,
+    emergency: bool,
+) -> Result<ExitCode> {
     let path = &args.config;
     let mut o = Overrides::load(path).map_err(|e| anyhow!(e))?;
     if emergency {
@@ -179,7 +219,10 @@ async fn apply(args: &Args, config: &Config, profile: Profile, emergency: bool) 
         if o.emergency {
             bail!("an emergency stop is in force; clear it with --resume first");
         }
-        o.manual = Some(Manual { profile, until: fleet::manual_until(config, Utc::now()) });
+        o.manual = Some(Manual {
+            profile,
+            until: fleet::manual_until(config, Utc::now()),
+        });
     }
     o.save(path).context("saving the scheduler state")?;
     let http = bitaxe_core::axeos::Http::default();
@@ -187,7 +230,10 @@ async fn apply(args: &Args, config: &Config, profile: Profile, emergency: bool) 
     // writer per miner. Only an emergency stop also writes from here, at once.
     let lock = EngineLock::acquire(path).ok();
     let results = if lock.is_none() && !emergency {
-        println!("A scheduler is running on {}; it is applying {profile} now.", path.display());
+        println!(
+            "A scheduler is running on {}; it is applying {profile} now.",
+            path.display()
+        );
         wait_for_scheduler(&http, config, profile).await
     } else {
         let (bus, mut rx) = broadcast::channel::<bitaxe_core::Event>(1024);
@@ -207,9 +253,18 @@ async fn apply(args: &Args, config: &Config, profile: Profile, emergency: bool) 
     drop(lock);
     let failed: Vec<String> = results
         .iter()
-        .filter_map(|a| a.result.as_ref().err().map(|e| format!("{} ({e})", a.miner)))
+        .filter_map(|a| {
+            a.result
+                .as_ref()
+                .err()
+                .map(|e| format!("{} ({e})", a.miner))
+        })
         .collect();
-    let what = if emergency { "Emergency stop: safe settings".to_string() } else { format!("Profile {profile}") };
+    let what = if emergency {
+        "Emergency stop: safe settings".to_string()
+    } else {
+        format!("Profile {profile}")
+    };
     if results.is_empty() {
         println!("{what}: no enabled miners.");
         return Ok(ExitCode::SUCCESS);
@@ -228,12 +283,27 @@ async fn apply(args: &Args, config: &Config, profile: Profile, emergency: bool) 
 
 /// Poll until every enabled miner reports the profile's settings, or the transition's time
 /// budget runs out.
-async fn wait_for_scheduler(http: &bitaxe_core::axeos::Http, config: &Config, profile: Profile) -> Vec<Applied> {
+async fn wait_for_scheduler(
+    http: &bitaxe_core::axeos::Http,
+    config: &Config,
+    profile: Profile,
+) -> Vec<Applied> {
     let env = config.envelope();
-    let enabled: Vec<MinerConfig> = config.miners.iter().filter(|m| m.enabled).cloned().collect();
-    let steps = if config.smooth_transition { config.transition_steps } else { 1 };
+    let enabled: Vec<MinerConfig> = config
+        .miners
+        .iter()
+        .filter(|m| m.enabled)
+        .cloned()
+        .collect();
+    let steps = if config.smooth_transition {
+        config.transition_steps
+    } else {
+        1
+    };
     let budget = Duration::from_secs_f64(
-        f64::from(steps) * config.transition_delay + f64::from(config.retry_attempts + 1) * config.retry_delay * 4.0 + 30.0,
+        f64::from(steps) * config.transition_delay
+            + f64::from(config.retry_attempts + 1) * config.retry_delay * 4.0
+            + 30.0,
     );
     let deadline = tokio::time::Instant::now() + budget;
     loop {
@@ -244,15 +314,27 @@ async fn wait_for_scheduler(http: &bitaxe_core::axeos::Http, config: &Config, pr
             .map(|(m, r)| {
                 let want = env.clamp(schedule::settings_for(config, m, profile)).get();
                 let result = match r {
-                    Ok(info) if info.core_voltage == Some(want.voltage) && info.frequency.is_some_and(|f| (f - want.frequency).abs() < 0.01) => Ok(want),
+                    Ok(info)
+                        if info.core_voltage == Some(want.voltage)
+                            && info
+                                .frequency
+                                .is_some_and(|f| (f - want.frequency).abs() < 0.01) =>
+                    {
+                        Ok(want)
+                    }
                     Ok(info) => Err(format!(
                         "reports {}mV @ {}MHz",
-                        info.core_voltage.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+                        info.core_voltage
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "?".into()),
                         info.frequency.map(fmt_mhz).unwrap_or_else(|| "?".into())
                     )),
                     Err(e) => Err(e.to_string()),
                 };
-                Applied { miner: m.name.clone(), result }
+                Applied {
+                    miner: m.name.clone(),
+                    result,
+                }
             })
             .collect();
         if applied.iter().all(|a| a.result.is_ok()) || tokio::time::Instant::now() >= deadline {

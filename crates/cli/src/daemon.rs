@@ -32,7 +32,8 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     println!("{start}");
     log.line("INFO", &start);
     if config.miners.iter().all(|m| !m.enabled) {
-        let hint = "No enabled miners yet; add one with --add-miner NAME IP (picked up while running).";
+        let hint =
+            "No enabled miners yet; add one with --add-miner NAME IP (picked up while running).";
         println!("{hint}");
         log.line("INFO", hint);
     }
@@ -68,15 +69,27 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     while let Ok(e) = events.try_recv() {
         log_event(&mut log, &e);
     }
-    log.line("INFO", if clean { "Scheduler stopped" } else { "Scheduler stopped (some tasks did not finish in 30 s)" });
+    log.line(
+        "INFO",
+        if clean {
+            "Scheduler stopped"
+        } else {
+            "Scheduler stopped (some tasks did not finish in 30 s)"
+        },
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn log_event(log: &mut LogFile, e: &Event) {
     let level = match e {
         Event::Sampled(_) | Event::TransitionStep { .. } => return,
-        Event::PollFailed { .. } | Event::Drift { .. } | Event::Throttled { .. } | Event::Warning { .. } => "WARNING",
-        Event::TransitionFailed { .. } | Event::SafetyCorrection { .. } | Event::Emergency { active: true } => "ERROR",
+        Event::PollFailed { .. }
+        | Event::Drift { .. }
+        | Event::Throttled { .. }
+        | Event::Warning { .. } => "WARNING",
+        Event::TransitionFailed { .. }
+        | Event::SafetyCorrection { .. }
+        | Event::Emergency { active: true } => "ERROR",
         _ => "INFO",
     };
     let text = match e.miner() {
@@ -112,4 +125,3 @@ async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
-

@@ -23,7 +23,12 @@ impl LogFile {
     pub fn with_limit(path: &Path, max_bytes: u64) -> std::io::Result<LogFile> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         let size = file.metadata()?.len();
-        Ok(LogFile { path: path.to_path_buf(), file: Some(file), size, max_bytes })
+        Ok(LogFile {
+            path: path.to_path_buf(),
+            file: Some(file),
+            size,
+            max_bytes,
+        })
     }
 
     /// Append one line with a local timestamp; rotate first when the file is full.
@@ -48,7 +53,11 @@ impl LogFile {
             let _ = std::fs::rename(numbered(n), numbered(n + 1));
         }
         let _ = std::fs::rename(&self.path, numbered(1));
-        self.file = OpenOptions::new().create(true).append(true).open(&self.path).ok();
+        self.file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .ok();
         self.size = 0;
     }
 }
@@ -70,6 +79,8 @@ mod tests {
             assert!(dir.path().join(format!("{LOG_FILE}.{n}")).exists(), "{n}");
         }
         assert!(!dir.path().join(format!("{LOG_FILE}.4")).exists());
-        assert!(std::fs::read_to_string(&path).expect("read").contains("line 39"));
+        assert!(std::fs::read_to_string(&path)
+            .expect("read")
+            .contains("line 39"));
     }
 }

@@ -27,7 +27,11 @@ use clap::{ArgGroup, Parser};
 )]
 pub struct Args {
     /// Configuration file (created with defaults and no miners if missing).
-    #[arg(long, value_name = "FILE", default_value = "multi_scheduler_config.json")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "multi_scheduler_config.json"
+    )]
     pub config: PathBuf,
     /// Add a miner: NAME and IP, IP:PORT or http://HOST[:PORT].
     #[arg(long, num_args = 2, value_names = ["NAME", "IP"])]

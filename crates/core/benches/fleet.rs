@@ -26,7 +26,10 @@ fn main() {
 }
 
 fn sizes() -> Vec<usize> {
-    let picked: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let picked: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     if picked.is_empty() {
         vec![10, 100, 1000]
     } else {
@@ -37,8 +40,13 @@ fn sizes() -> Vec<usize> {
 /// The parent: for each size, a sim process and an engine process; print a table.
 fn drive() {
     let exe = std::env::current_exe().expect("bench exe");
-    println!("fleet benchmark: {LATENCY_MS} ms latency per miner request, engine in its own process");
-    println!("{:>6} {:>8} | {:>11} {:>9} {:>9} | {:>13} {:>9} | {:>9}", "miners", "workers", "poll round", "cpu", "seed est.", "night change", "cpu", "peak RSS");
+    println!(
+        "fleet benchmark: {LATENCY_MS} ms latency per miner request, engine in its own process"
+    );
+    println!(
+        "{:>6} {:>8} | {:>11} {:>9} {:>9} | {:>13} {:>9} | {:>9}",
+        "miners", "workers", "poll round", "cpu", "seed est.", "night change", "cpu", "peak RSS"
+    );
     for n in sizes() {
         let mut sim = Command::new(&exe)
             .env("BENCH_ROLE", "sims")
@@ -69,9 +77,15 @@ fn drive() {
                 .output()
                 .expect("engine");
             let text = String::from_utf8_lossy(&result.stdout);
-            let v: Vec<f64> = text.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+            let v: Vec<f64> = text
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
             if v.len() < 5 {
-                eprintln!("engine run failed: {text} {}", String::from_utf8_lossy(&result.stderr));
+                eprintln!(
+                    "engine run failed: {text} {}",
+                    String::from_utf8_lossy(&result.stderr)
+                );
                 continue;
             }
             let seed = n as f64 * LATENCY_MS as f64 / 5.0 / 1000.0;
@@ -90,12 +104,18 @@ fn drive() {
 
 /// A child hosting N simulated miners with added latency; prints their URLs, then READY.
 fn sims() {
-    let n: usize = std::env::var("BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let n: usize = std::env::var("BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let miners = bitaxe_sim::fleet("bench", n, |_| {}).await.expect("sims");
         for m in &miners {
-            m.set_faults(bitaxe_sim::Faults { latency_ms: LATENCY_MS, ..Default::default() });
+            m.set_faults(bitaxe_sim::Faults {
+                latency_ms: LATENCY_MS,
+                ..Default::default()
+            });
             println!("{}", m.url());
         }
         println!("READY");
@@ -112,14 +132,24 @@ fn sims() {
 
 /// A child running the engine: prints "poll_s poll_cpu change_s change_cpu peak_kb".
 fn engine() {
-    let urls = std::fs::read_to_string(std::env::var("BENCH_URLS").expect("urls")).expect("read urls");
-    let workers: usize = std::env::var("BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let urls =
+        std::fs::read_to_string(std::env::var("BENCH_URLS").expect("urls")).expect("read urls");
+    let workers: usize = std::env::var("BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("multi_scheduler_config.json");
     let miners: Vec<MinerConfig> = urls
         .lines()
         .enumerate()
-        .map(|(i, u)| MinerConfig { name: format!("m{i}"), ip: u.to_string(), enabled: true, day_settings: None, night_settings: None })
+        .map(|(i, u)| MinerConfig {
+            name: format!("m{i}"),
+            ip: u.to_string(),
+            enabled: true,
+            day_settings: None,
+            night_settings: None,
+        })
         .collect();
     let n = miners.len();
     let config = Config {
@@ -146,19 +176,42 @@ fn engine() {
         count(&mut rx, n, |e| matches!(e, Event::Sampled(_))).await;
         let poll = (t0.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
         // Let the first round's day transitions finish, then time a change to night.
-        count(&mut rx, n, |e| matches!(e, Event::TransitionDone { .. } | Event::TransitionFailed { .. })).await;
+        count(&mut rx, n, |e| {
+            matches!(
+                e,
+                Event::TransitionDone { .. } | Event::TransitionFailed { .. }
+            )
+        })
+        .await;
         let cpu1 = cpu_seconds();
         let t1 = Instant::now();
         engine.apply(Profile::Night).expect("apply");
-        count(&mut rx, n, |e| matches!(e, Event::TransitionDone { .. } | Event::TransitionFailed { .. })).await;
+        count(&mut rx, n, |e| {
+            matches!(
+                e,
+                Event::TransitionDone { .. } | Event::TransitionFailed { .. }
+            )
+        })
+        .await;
         let change = (t1.elapsed().as_secs_f64(), cpu_seconds() - cpu1);
         engine.shutdown(Duration::from_secs(10)).await;
         (poll, change)
     });
-    println!("{} {} {} {} {}", out.0 .0, out.0 .1, out.1 .0, out.1 .1, peak_rss_kb());
+    println!(
+        "{} {} {} {} {}",
+        out.0 .0,
+        out.0 .1,
+        out.1 .0,
+        out.1 .1,
+        peak_rss_kb()
+    );
 }
 
-async fn count(rx: &mut tokio::sync::broadcast::Receiver<Event>, n: usize, pred: impl Fn(&Event) -> bool) {
+async fn count(
+    rx: &mut tokio::sync::broadcast::Receiver<Event>,
+    n: usize,
+    pred: impl Fn(&Event) -> bool,
+) {
     let mut seen = 0;
     while seen < n {
         match tokio::time::timeout(Duration::from_secs(120), rx.recv()).await {
@@ -174,7 +227,12 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 

@@ -61,7 +61,11 @@ pub struct EngineOptions {
 
 impl EngineOptions {
     pub fn new(config_path: &Path) -> EngineOptions {
-        let data_dir = config_path.parent().map(Path::to_path_buf).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| PathBuf::from("."));
+        let data_dir = config_path
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."));
         EngineOptions {
             config_path: config_path.to_path_buf(),
             data_dir,
@@ -90,7 +94,12 @@ impl Shared {
     }
 
     pub fn plan_url(&self, miner: &str) -> String {
-        self.plan_tx.borrow().config.miner(miner).map(|m| m.ip.clone()).unwrap_or_default()
+        self.plan_tx
+            .borrow()
+            .config
+            .miner(miner)
+            .map(|m| m.ip.clone())
+            .unwrap_or_default()
     }
 
     pub fn stats_interval(&self) -> f64 {
@@ -122,10 +131,12 @@ impl EngineHandle {
         let lock = EngineLock::acquire(&opts.config_path)?;
         Config::load_or_create(&opts.config_path)?;
         // Parse exactly the text we fingerprint, so an edit made right after start is still seen.
-        let text = std::fs::read(&opts.config_path).map_err(|e| EngineError::Io(format!("{}: {e}", opts.config_path.display())))?;
+        let text = std::fs::read(&opts.config_path)
+            .map_err(|e| EngineError::Io(format!("{}: {e}", opts.config_path.display())))?;
         let config = Config::parse(&String::from_utf8_lossy(&text), &opts.config_path)?;
         let overrides = Overrides::load(&opts.config_path).unwrap_or_default();
-        std::fs::create_dir_all(&opts.data_dir).map_err(|e| EngineError::Io(format!("{}: {e}", opts.data_dir.display())))?;
+        std::fs::create_dir_all(&opts.data_dir)
+            .map_err(|e| EngineError::Io(format!("{}: {e}", opts.data_dir.display())))?;
         let history = History::open(&opts.data_dir.join(HISTORY_FILE))?;
         let (stats, stats_warning) = Stats::load(&Stats::path_for(&opts.config_path));
         let plan = Plan::new(Arc::new(config), overrides);
@@ -144,10 +155,24 @@ impl EngineHandle {
         if let Some(message) = stats_warning {
             let _ = shared.bus.send(Event::Warning { message });
         }
-        let recorder = crate::recorder::Recorder::new(shared.clone(), history, stats, Stats::path_for(&opts.config_path));
+        let recorder = crate::recorder::Recorder::new(
+            shared.clone(),
+            history,
+            stats,
+            Stats::path_for(&opts.config_path),
+        );
         shared.tracker.spawn(recorder.run(shared.bus.subscribe()));
-        let seen = (Some(text), fingerprint(&Overrides::path_for(&opts.config_path)));
-        let supervisor = Supervisor { shared: shared.clone(), http: opts.http, workers: HashMap::new(), watch_every: opts.watch_every, seen };
+        let seen = (
+            Some(text),
+            fingerprint(&Overrides::path_for(&opts.config_path)),
+        );
+        let supervisor = Supervisor {
+            shared: shared.clone(),
+            http: opts.http,
+            workers: HashMap::new(),
+            watch_every: opts.watch_every,
+            seen,
+        };
         shared.tracker.spawn(supervisor.run());
         Ok(EngineHandle { shared })
     }
@@ -167,14 +192,26 @@ impl EngineHandle {
     pub fn status(&self) -> FleetStatus {
         let plan = self.shared.plan_tx.borrow().clone();
         let now = self.shared.clock.now();
-        let miners: Vec<MinerStatus> = self.shared.status.read().map(|m| m.values().cloned().collect()).unwrap_or_default();
+        let miners: Vec<MinerStatus> = self
+            .shared
+            .status
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
         let (profile, source) = plan.profile(now);
         FleetStatus {
             totals: Totals::of(&miners),
             miners,
             profile,
             source: source.name().into(),
-            next_change: if source == Source::Schedule { schedule::next_change(&plan.config, plan.tz, now) } else { plan.overrides.manual.and_then(|m| m.until.map(|u| (u, schedule::profile_at(&plan.config, plan.tz, u)))) },
+            next_change: if source == Source::Schedule {
+                schedule::next_change(&plan.config, plan.tz, now)
+            } else {
+                plan.overrides.manual.and_then(|m| {
+                    m.until
+                        .map(|u| (u, schedule::profile_at(&plan.config, plan.tz, u)))
+                })
+            },
             paused: plan.overrides.paused,
             emergency: plan.overrides.emergency,
         }
@@ -186,7 +223,10 @@ impl EngineHandle {
         let plan = self.shared.plan_tx.borrow().clone();
         let until = schedule::next_change(&plan.config, plan.tz, now).map(|(at, _)| at);
         self.change_overrides(|o| o.manual = Some(Manual { profile, until }))?;
-        let _ = self.shared.bus.send(Event::ProfileChanged { profile, source: "manual".into() });
+        let _ = self.shared.bus.send(Event::ProfileChanged {
+            profile,
+            source: "manual".into(),
+        });
         Ok(())
     }
 
@@ -235,7 +275,9 @@ impl EngineHandle {
     fn change_overrides(&self, f: impl FnOnce(&mut Overrides)) -> Result<(), EngineError> {
         let mut next = (*self.shared.plan_tx.borrow().clone()).clone();
         f(&mut next.overrides);
-        next.overrides.save(&self.shared.config_path).map_err(|e| EngineError::Io(format!("saving overrides: {e}")))?;
+        next.overrides
+            .save(&self.shared.config_path)
+            .map_err(|e| EngineError::Io(format!("saving overrides: {e}")))?;
         self.shared.plan_tx.send_replace(Arc::new(next));
         Ok(())
     }
@@ -245,7 +287,9 @@ impl EngineHandle {
     pub async fn shutdown(&self, timeout: Duration) -> bool {
         self.shared.cancel.cancel();
         self.shared.tracker.close();
-        let finished = tokio::time::timeout(timeout, self.shared.tracker.wait()).await.is_ok();
+        let finished = tokio::time::timeout(timeout, self.shared.tracker.wait())
+            .await
+            .is_ok();
         if let Ok(mut lock) = self.shared.lock.lock() {
             lock.take();
         }
@@ -298,7 +342,10 @@ impl Supervisor {
             let now = self.shared.clock.now();
             let profile = plan.profile(now);
             if last_profile.is_some_and(|p| p != profile) {
-                let _ = self.shared.bus.send(Event::ProfileChanged { profile: profile.0, source: profile.1.name().into() });
+                let _ = self.shared.bus.send(Event::ProfileChanged {
+                    profile: profile.0,
+                    source: profile.1.name().into(),
+                });
                 // Wake every worker so the change starts now, not at its next tick.
                 self.shared.plan_tx.send_replace(plan.clone());
             }
@@ -314,13 +361,17 @@ impl Supervisor {
             Ok(config) => {
                 let current = self.shared.plan_tx.borrow().clone();
                 if *current.config != config {
-                    self.shared.plan_tx.send_replace(Arc::new(current.with_config(Arc::new(config))));
+                    self.shared
+                        .plan_tx
+                        .send_replace(Arc::new(current.with_config(Arc::new(config))));
                     let _ = self.shared.bus.send(Event::ConfigReloaded);
                     self.sync_workers();
                 }
             }
             Err(e) => {
-                let _ = self.shared.bus.send(Event::Warning { message: format!("config change ignored, keeping the previous one: {e}") });
+                let _ = self.shared.bus.send(Event::Warning {
+                    message: format!("config change ignored, keeping the previous one: {e}"),
+                });
             }
         }
     }
@@ -331,7 +382,9 @@ impl Supervisor {
                 let current = self.shared.plan_tx.borrow().clone();
                 if current.overrides != overrides {
                     if current.overrides.emergency != overrides.emergency {
-                        let _ = self.shared.bus.send(Event::Emergency { active: overrides.emergency });
+                        let _ = self.shared.bus.send(Event::Emergency {
+                            active: overrides.emergency,
+                        });
                     }
                     let mut next = (*current).clone();
                     next.overrides = overrides;
@@ -339,7 +392,9 @@ impl Supervisor {
                 }
             }
             Err(e) => {
-                let _ = self.shared.bus.send(Event::Warning { message: format!("override file ignored: {e}") });
+                let _ = self.shared.bus.send(Event::Warning {
+                    message: format!("override file ignored: {e}"),
+                });
             }
         }
     }
@@ -347,9 +402,16 @@ impl Supervisor {
     /// Start workers for enabled miners, stop them for removed or disabled ones.
     fn sync_workers(&mut self) {
         let plan = self.shared.plan_tx.borrow().clone();
-        let wanted: HashMap<String, (String, bool)> = plan.config.miners.iter().map(|m| (m.name.clone(), (m.ip.clone(), m.enabled))).collect();
+        let wanted: HashMap<String, (String, bool)> = plan
+            .config
+            .miners
+            .iter()
+            .map(|m| (m.name.clone(), (m.ip.clone(), m.enabled)))
+            .collect();
         self.workers.retain(|name, slot| {
-            let keep = wanted.get(name).is_some_and(|(url, enabled)| *enabled && *url == slot.url);
+            let keep = wanted
+                .get(name)
+                .is_some_and(|(url, enabled)| *enabled && *url == slot.url);
             if !keep {
                 slot.cancel.cancel();
             }
@@ -358,7 +420,9 @@ impl Supervisor {
         if let Ok(mut status) = self.shared.status.write() {
             status.retain(|name, _| wanted.contains_key(name));
             for m in &plan.config.miners {
-                let entry = status.entry(m.name.clone()).or_insert_with(|| MinerStatus::new(&m.name, &m.ip, m.enabled));
+                let entry = status
+                    .entry(m.name.clone())
+                    .or_insert_with(|| MinerStatus::new(&m.name, &m.ip, m.enabled));
                 if entry.url != m.ip || entry.enabled != m.enabled {
                     *entry = MinerStatus::new(&m.name, &m.ip, m.enabled);
                 }
@@ -371,18 +435,39 @@ impl Supervisor {
             let client = match axeos::Client::new(&self.http, &m.ip) {
                 Ok(c) => c,
                 Err(e) => {
-                    let _ = self.shared.bus.send(Event::Warning { message: format!("[{}] {e}", m.name) });
+                    let _ = self.shared.bus.send(Event::Warning {
+                        message: format!("[{}] {e}", m.name),
+                    });
                     continue;
                 }
             };
             let cancel = self.shared.cancel.child_token();
-            let worker = Worker::new(m.name.clone(), client, self.shared.clone(), self.shared.plan_tx.subscribe(), cancel.clone());
+            let worker = Worker::new(
+                m.name.clone(),
+                client,
+                self.shared.clone(),
+                self.shared.plan_tx.subscribe(),
+                cancel.clone(),
+            );
             self.shared.tracker.spawn(worker.run());
-            self.workers.insert(m.name.clone(), WorkerSlot { url: m.ip.clone(), cancel });
+            self.workers.insert(
+                m.name.clone(),
+                WorkerSlot {
+                    url: m.ip.clone(),
+                    cancel,
+                },
+            );
         }
-        let disabled: Vec<String> = plan.config.miners.iter().filter(|m| !m.enabled).map(|m| m.name.clone()).collect();
+        let disabled: Vec<String> = plan
+            .config
+            .miners
+            .iter()
+            .filter(|m| !m.enabled)
+            .map(|m| m.name.clone())
+            .collect();
         for name in disabled {
-            self.shared.update_status(&name, |s| s.state = MinerState::Disabled);
+            self.shared
+                .update_status(&name, |s| s.state = MinerState::Disabled);
         }
     }
 }

@@ -74,30 +74,86 @@ pub enum Event {
     /// A miner answered a poll.
     Sampled(Sample),
     /// A poll failed (the miner is reported Offline only after `offline_after` of these).
-    PollFailed { miner: String, error: String, consecutive: u32 },
-    StateChanged { miner: String, from: MinerState, to: MinerState, reason: String },
-    TransitionStarted { miner: String, from: Settings, to: Settings, steps: u32, reason: String },
-    TransitionStep { miner: String, step: u32, of: u32, settings: Settings },
-    TransitionDone { miner: String, settings: Settings },
-    TransitionFailed { miner: String, error: String },
+    PollFailed {
+        miner: String,
+        error: String,
+        consecutive: u32,
+    },
+    StateChanged {
+        miner: String,
+        from: MinerState,
+        to: MinerState,
+        reason: String,
+    },
+    TransitionStarted {
+        miner: String,
+        from: Settings,
+        to: Settings,
+        steps: u32,
+        reason: String,
+    },
+    TransitionStep {
+        miner: String,
+        step: u32,
+        of: u32,
+        settings: Settings,
+    },
+    TransitionDone {
+        miner: String,
+        settings: Settings,
+    },
+    TransitionFailed {
+        miner: String,
+        error: String,
+    },
     /// A newer target replaced a transition under way, or shutdown stopped it between steps.
-    TransitionStopped { miner: String, at: Settings, reason: String },
+    TransitionStopped {
+        miner: String,
+        at: Settings,
+        reason: String,
+    },
     /// Settings stepped down because of heat or power.
-    Throttled { miner: String, reason: String, settings: Settings },
+    Throttled {
+        miner: String,
+        reason: String,
+        settings: Settings,
+    },
     /// A throttled miner stayed cool long enough and gets its schedule back.
-    Restored { miner: String },
+    Restored {
+        miner: String,
+    },
     /// The miner reports settings other than the ones the engine last confirmed on it.
-    Drift { miner: String, expected: Settings, reported: Settings, action: String },
+    Drift {
+        miner: String,
+        expected: Settings,
+        reported: Settings,
+        action: String,
+    },
     /// A miner found outside the envelope was brought inside it.
-    SafetyCorrection { miner: String, reported: Settings, corrected: Settings },
+    SafetyCorrection {
+        miner: String,
+        reported: Settings,
+        corrected: Settings,
+    },
     /// The schedule (or a manual or emergency override) switched the fleet to another profile.
-    ProfileChanged { profile: Profile, source: String },
-    Emergency { active: bool },
-    Paused { paused: bool },
+    ProfileChanged {
+        profile: Profile,
+        source: String,
+    },
+    Emergency {
+        active: bool,
+    },
+    Paused {
+        paused: bool,
+    },
     ConfigReloaded,
-    StatsSaved { path: String },
+    StatsSaved {
+        path: String,
+    },
     /// Something the user should know that is not tied to one miner.
-    Warning { message: String },
+    Warning {
+        message: String,
+    },
 }
 
 impl Event {
@@ -127,23 +183,60 @@ impl Event {
                 "{:.1} GH/s, {:.1} W, {}",
                 s.hashrate,
                 s.power,
-                s.temp.map(|t| format!("{t:.1}°C")).unwrap_or_else(|| "--".into())
+                s.temp
+                    .map(|t| format!("{t:.1}°C"))
+                    .unwrap_or_else(|| "--".into())
             ),
-            Event::PollFailed { error, consecutive, .. } => format!("poll failed ({consecutive} in a row): {error}"),
-            Event::StateChanged { from, to, reason, .. } => format!("{} -> {}: {reason}", from.label(), to.label()),
-            Event::TransitionStarted { from, to, steps, reason, .. } => format!("changing {from} -> {to} in {steps} step(s) ({reason})"),
-            Event::TransitionStep { step, of, settings, .. } => format!("step {step}/{of}: {settings}"),
+            Event::PollFailed {
+                error, consecutive, ..
+            } => format!("poll failed ({consecutive} in a row): {error}"),
+            Event::StateChanged {
+                from, to, reason, ..
+            } => format!("{} -> {}: {reason}", from.label(), to.label()),
+            Event::TransitionStarted {
+                from,
+                to,
+                steps,
+                reason,
+                ..
+            } => format!("changing {from} -> {to} in {steps} step(s) ({reason})"),
+            Event::TransitionStep {
+                step, of, settings, ..
+            } => format!("step {step}/{of}: {settings}"),
             Event::TransitionDone { settings, .. } => format!("now at {settings}"),
             Event::TransitionFailed { error, .. } => format!("transition failed: {error}"),
-            Event::TransitionStopped { at, reason, .. } => format!("transition stopped at {at}: {reason}"),
-            Event::Throttled { reason, settings, .. } => format!("throttled to {settings}: {reason}"),
+            Event::TransitionStopped { at, reason, .. } => {
+                format!("transition stopped at {at}: {reason}")
+            }
+            Event::Throttled {
+                reason, settings, ..
+            } => format!("throttled to {settings}: {reason}"),
             Event::Restored { .. } => "cool again: schedule restored".into(),
-            Event::Drift { expected, reported, action, .. } => format!("settings changed on the miner: expected {expected}, found {reported}; {action}"),
-            Event::SafetyCorrection { reported, corrected, .. } => format!("found at {reported}, outside the safety limits; set to {corrected}"),
+            Event::Drift {
+                expected,
+                reported,
+                action,
+                ..
+            } => format!(
+                "settings changed on the miner: expected {expected}, found {reported}; {action}"
+            ),
+            Event::SafetyCorrection {
+                reported,
+                corrected,
+                ..
+            } => format!("found at {reported}, outside the safety limits; set to {corrected}"),
             Event::ProfileChanged { profile, source } => format!("profile {profile} ({source})"),
-            Event::Emergency { active: true } => "EMERGENCY STOP: safe settings on every enabled miner until resumed".into(),
+            Event::Emergency { active: true } => {
+                "EMERGENCY STOP: safe settings on every enabled miner until resumed".into()
+            }
             Event::Emergency { active: false } => "emergency stop cleared: schedule resumed".into(),
-            Event::Paused { paused } => if *paused { "schedule paused".into() } else { "schedule resumed".into() },
+            Event::Paused { paused } => {
+                if *paused {
+                    "schedule paused".into()
+                } else {
+                    "schedule resumed".into()
+                }
+            }
             Event::ConfigReloaded => "configuration reloaded".into(),
             Event::StatsSaved { path } => format!("statistics saved to {path}"),
             Event::Warning { message } => message.clone(),

@@ -20,7 +20,10 @@ use crate::transition::{plan_steps, Mover, Outcome, Pacing};
 pub const POLL_FAN_OUT: usize = 1024;
 
 /// Read `/info` from every given miner at once (bounded), in config order.
-pub async fn poll_all(http: &axeos::Http, miners: &[MinerConfig]) -> Vec<Result<axeos::Info, axeos::Error>> {
+pub async fn poll_all(
+    http: &axeos::Http,
+    miners: &[MinerConfig],
+) -> Vec<Result<axeos::Info, axeos::Error>> {
     stream::iter(miners.iter().map(|m| async move {
         let client = axeos::Client::new(http, &m.ip)?;
         client.info().await
@@ -49,8 +52,16 @@ pub async fn apply_all(
 ) -> Vec<Applied> {
     let env = cfg.envelope();
     let at_once = emergency || profile == Profile::Safe;
-    let permits = Arc::new(Semaphore::new(if at_once { cfg.miners.len().max(1) } else { worker_count(cfg) }));
-    let steps = if cfg.smooth_transition && !at_once { cfg.transition_steps } else { 1 };
+    let permits = Arc::new(Semaphore::new(if at_once {
+        cfg.miners.len().max(1)
+    } else {
+        worker_count(cfg)
+    }));
+    let steps = if cfg.smooth_transition && !at_once {
+        cfg.transition_steps
+    } else {
+        1
+    };
     let pacing = Pacing {
         step_delay: Duration::from_secs_f64(cfg.transition_delay),
         retry_attempts: cfg.retry_attempts,
@@ -67,7 +78,11 @@ pub async fn apply_all(
                 let info = client.info().await.map_err(|e| e.to_string())?;
                 let from = match (info.core_voltage, info.frequency) {
                     (Some(v), Some(f)) => crate::safety::Settings::new(v, f),
-                    _ => return Err("the miner does not report its voltage and frequency".to_string()),
+                    _ => {
+                        return Err(
+                            "the miner does not report its voltage and frequency".to_string()
+                        )
+                    }
                 };
                 // Outside the envelope: first inside, in one step, then the smooth path.
                 let inside = env.clamp(from).get();
@@ -83,21 +98,38 @@ pub async fn apply_all(
                     steps: path.len() as u32,
                     reason: format!("{profile} applied by hand"),
                 });
-                let mover = Mover { client: &client, miner: &m.name, bus, cancel, pacing };
+                let mover = Mover {
+                    client: &client,
+                    miner: &m.name,
+                    bus,
+                    cancel,
+                    pacing,
+                };
                 match mover.run(from, &path, &|_| None, &mut || None).await {
                     Outcome::Done(at) => {
-                        let _ = bus.send(Event::TransitionDone { miner: m.name.clone(), settings: at });
+                        let _ = bus.send(Event::TransitionDone {
+                            miner: m.name.clone(),
+                            settings: at,
+                        });
                         Ok(at)
                     }
                     Outcome::Failed { error, .. } => Err(error),
-                    Outcome::Stopped { reason, .. } | Outcome::OverLimit { reason, .. } => Err(reason),
+                    Outcome::Stopped { reason, .. } | Outcome::OverLimit { reason, .. } => {
+                        Err(reason)
+                    }
                 }
             }
             .await;
             if let Err(error) = &result {
-                let _ = bus.send(Event::TransitionFailed { miner: m.name.clone(), error: error.clone() });
+                let _ = bus.send(Event::TransitionFailed {
+                    miner: m.name.clone(),
+                    error: error.clone(),
+                });
             }
-            Applied { miner: m.name.clone(), result }
+            Applied {
+                miner: m.name.clone(),
+                result,
+            }
         }
     }))
     .buffered(POLL_FAN_OUT)

@@ -61,7 +61,17 @@ impl History {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for s in samples {
-                stmt.execute(params![s.miner, s.at.timestamp(), s.profile.name(), s.hashrate, s.power, s.temp, s.vr_temp, s.voltage, s.frequency])?;
+                stmt.execute(params![
+                    s.miner,
+                    s.at.timestamp(),
+                    s.profile.name(),
+                    s.hashrate,
+                    s.power,
+                    s.temp,
+                    s.vr_temp,
+                    s.voltage,
+                    s.frequency
+                ])?;
             }
         }
         tx.commit()?;
@@ -70,10 +80,17 @@ impl History {
 
     /// Drop what is older than `retention_days`, and roll raw samples older than two days into
     /// 5-minute averages. Returns how many rows went.
-    pub fn compact(&mut self, now: DateTime<Utc>, retention_days: u32) -> Result<usize, HistoryError> {
+    pub fn compact(
+        &mut self,
+        now: DateTime<Utc>,
+        retention_days: u32,
+    ) -> Result<usize, HistoryError> {
         let now = now.timestamp();
         let tx = self.db.transaction()?;
-        let mut removed = tx.execute("DELETE FROM samples WHERE ts < ?1", params![now - i64::from(retention_days) * 86400])?;
+        let mut removed = tx.execute(
+            "DELETE FROM samples WHERE ts < ?1",
+            params![now - i64::from(retention_days) * 86400],
+        )?;
         let cutoff = (now - RAW_KEEP_S) / ROLLUP_S * ROLLUP_S;
         tx.execute(
             "CREATE TEMP TABLE rolled AS
@@ -103,7 +120,13 @@ impl History {
 
     /// Points between `from` and `to` averaged into buckets of `bucket_s` seconds, per miner
     /// (or for one miner).
-    pub fn range(&self, miner: Option<&str>, from: DateTime<Utc>, to: DateTime<Utc>, bucket_s: i64) -> Result<Vec<Point>, HistoryError> {
+    pub fn range(
+        &self,
+        miner: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        bucket_s: i64,
+    ) -> Result<Vec<Point>, HistoryError> {
         let bucket = bucket_s.max(1);
         let mut stmt = self.db.prepare_cached(
             "SELECT miner, ts / ?3 * ?3 AS b, SUM(hashrate * n) / SUM(n), SUM(power * n) / SUM(n), AVG(temp),
@@ -111,25 +134,30 @@ impl History {
              FROM samples WHERE ts >= ?1 AND ts < ?2 AND (?4 IS NULL OR miner = ?4)
              GROUP BY miner, b ORDER BY miner, b",
         )?;
-        let rows = stmt.query_map(params![from.timestamp(), to.timestamp(), bucket, miner], |r| {
-            let hashrate: f64 = r.get(2)?;
-            let power: f64 = r.get(3)?;
-            let day: bool = r.get(5)?;
-            Ok(Point {
-                miner: r.get(0)?,
-                at: r.get(1)?,
-                hashrate,
-                power,
-                temp: r.get(4)?,
-                efficiency: axeos::efficiency(power, hashrate),
-                profile: if day { "day".into() } else { "night".into() },
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![from.timestamp(), to.timestamp(), bucket, miner],
+            |r| {
+                let hashrate: f64 = r.get(2)?;
+                let power: f64 = r.get(3)?;
+                let day: bool = r.get(5)?;
+                Ok(Point {
+                    miner: r.get(0)?,
+                    at: r.get(1)?,
+                    hashrate,
+                    power,
+                    temp: r.get(4)?,
+                    efficiency: axeos::efficiency(power, hashrate),
+                    profile: if day { "day".into() } else { "night".into() },
+                })
+            },
+        )?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     pub fn count(&self) -> Result<i64, HistoryError> {
-        Ok(self.db.query_row("SELECT COUNT(*) FROM samples", [], |r| r.get(0))?)
+        Ok(self
+            .db
+            .query_row("SELECT COUNT(*) FROM samples", [], |r| r.get(0))?)
     }
 }
 
@@ -140,7 +168,17 @@ mod tests {
     use chrono::Duration;
 
     fn sample(miner: &str, at: DateTime<Utc>, hashrate: f64, profile: Profile) -> Sample {
-        Sample { miner: miner.into(), at, profile, hashrate, power: 20.0, temp: Some(55.0), vr_temp: Some(60.0), voltage: Some(1150), frequency: Some(525.0) }
+        Sample {
+            miner: miner.into(),
+            at,
+            profile,
+            hashrate,
+            power: 20.0,
+            temp: Some(55.0),
+            vr_temp: Some(60.0),
+            voltage: Some(1150),
+            frequency: Some(525.0),
+        }
     }
 
     #[test]
@@ -153,20 +191,34 @@ mod tests {
             let batch: Vec<Sample> = (0..120)
                 .flat_map(|i| {
                     let at = t0 + Duration::seconds(30 * i);
-                    [sample("a", at, 1000.0 + i as f64, Profile::Night), sample("b", at, 500.0, Profile::Day)]
+                    [
+                        sample("a", at, 1000.0 + i as f64, Profile::Night),
+                        sample("b", at, 500.0, Profile::Day),
+                    ]
                 })
                 .collect();
             h.insert(&batch).expect("insert");
         }
         let h = History::open(&path).expect("reopen");
         assert_eq!(h.count().expect("count"), 240);
-        let pts = h.range(Some("a"), t0, t0 + Duration::hours(1), 600).expect("range");
+        let pts = h
+            .range(Some("a"), t0, t0 + Duration::hours(1), 600)
+            .expect("range");
         assert_eq!(pts.len(), 6, "an hour in 10-minute buckets");
-        assert!((pts[0].hashrate - (1000.0 + 9.5)).abs() < 1e-9, "{}", pts[0].hashrate);
+        assert!(
+            (pts[0].hashrate - (1000.0 + 9.5)).abs() < 1e-9,
+            "{}",
+            pts[0].hashrate
+        );
         assert_eq!(pts[0].profile, "night");
         assert!((pts[0].efficiency.expect("eff") - 20.0 / 1.0095).abs() < 1e-6);
-        let all = h.range(None, t0, t0 + Duration::hours(1), 3600).expect("all");
-        assert_eq!(all.iter().map(|p| p.miner.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
+        let all = h
+            .range(None, t0, t0 + Duration::hours(1), 3600)
+            .expect("all");
+        assert_eq!(
+            all.iter().map(|p| p.miner.as_str()).collect::<Vec<_>>(),
+            vec!["a", "b"]
+        );
         assert_eq!(all[1].profile, "day");
     }
 
@@ -177,14 +229,39 @@ mod tests {
         let now = DateTime::from_timestamp(1_800_000_000, 0).expect("now");
         let old = now - Duration::days(5);
         let bucket_start = DateTime::from_timestamp(old.timestamp() / 300 * 300, 0).expect("b");
-        let mut batch: Vec<Sample> = (0..10).map(|i| sample("a", bucket_start + Duration::seconds(i * 30), 1000.0 + 10.0 * i as f64, Profile::Day)).collect();
+        let mut batch: Vec<Sample> = (0..10)
+            .map(|i| {
+                sample(
+                    "a",
+                    bucket_start + Duration::seconds(i * 30),
+                    1000.0 + 10.0 * i as f64,
+                    Profile::Day,
+                )
+            })
+            .collect();
         batch.push(sample("a", now - Duration::days(40), 1.0, Profile::Day));
-        batch.push(sample("a", now - Duration::minutes(1), 900.0, Profile::Night));
+        batch.push(sample(
+            "a",
+            now - Duration::minutes(1),
+            900.0,
+            Profile::Night,
+        ));
         h.insert(&batch).expect("insert");
         let removed = h.compact(now, 30).expect("compact");
         assert_eq!(removed, 11, "1 expired + 10 rolled up");
-        assert_eq!(h.count().expect("count"), 2, "one 5-minute roll-up and the recent sample");
-        let pts = h.range(Some("a"), old - Duration::hours(1), old + Duration::hours(1), 3600).expect("range");
+        assert_eq!(
+            h.count().expect("count"),
+            2,
+            "one 5-minute roll-up and the recent sample"
+        );
+        let pts = h
+            .range(
+                Some("a"),
+                old - Duration::hours(1),
+                old + Duration::hours(1),
+                3600,
+            )
+            .expect("range");
         assert_eq!(pts.len(), 1);
         assert!((pts[0].hashrate - 1045.0).abs() < 1e-9);
     }

@@ -19,7 +19,10 @@ pub enum LockError {
     #[error("another scheduler (pid {pid}) is already running on {config}; stop it first, or use one-shot commands such as --status or --apply, which work alongside it")]
     Held { pid: String, config: String },
     #[error("cannot create the lock file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl EngineLock {
@@ -31,15 +34,28 @@ impl EngineLock {
 
     pub fn acquire(config: &Path) -> Result<EngineLock, LockError> {
         let path = EngineLock::path_for(config);
-        let io = |source| LockError::Io { path: path.display().to_string(), source };
-        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+        let io = |source| LockError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
         match FileExt::try_lock_exclusive(&file) {
             Ok(true) => {}
             Ok(false) => {
                 let mut pid = String::new();
                 let _ = file.read_to_string(&mut pid);
                 return Err(LockError::Held {
-                    pid: if pid.trim().is_empty() { "unknown".into() } else { pid.trim().to_string() },
+                    pid: if pid.trim().is_empty() {
+                        "unknown".into()
+                    } else {
+                        pid.trim().to_string()
+                    },
                     config: config.display().to_string(),
                 });
             }

@@ -43,7 +43,12 @@ impl Plan {
     pub fn new(config: Arc<Config>, overrides: Overrides) -> Plan {
         let tz = schedule::zone(&config);
         let permits = Arc::new(Semaphore::new(worker_count(&config)));
-        Plan { config, overrides, tz, permits }
+        Plan {
+            config,
+            overrides,
+            tz,
+            permits,
+        }
     }
 
     /// The same plan with a new config; the permit pool is kept unless its size changed.
@@ -62,14 +67,23 @@ impl Plan {
         } else if let Some(p) = self.overrides.manual_at(now) {
             (p, Source::Manual)
         } else {
-            (schedule::profile_at(&self.config, self.tz, now), Source::Schedule)
+            (
+                schedule::profile_at(&self.config, self.tz, now),
+                Source::Schedule,
+            )
         }
     }
 
     /// What `miner` should run now.
     pub fn target(&self, miner: &MinerConfig, now: DateTime<Utc>) -> (Target, Source) {
         let (profile, source) = self.profile(now);
-        (Target { profile, settings: schedule::settings_for(&self.config, miner, profile) }, source)
+        (
+            Target {
+                profile,
+                settings: schedule::settings_for(&self.config, miner, profile),
+            },
+            source,
+        )
     }
 }
 

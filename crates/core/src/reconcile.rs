@@ -52,7 +52,8 @@ impl Observation {
     }
 
     fn firmware_stopped(&self) -> bool {
-        self.overheat_flag || (!self.paused && self.temp.is_none() && self.hashrate.unwrap_or(0.0) <= 0.0)
+        self.overheat_flag
+            || (!self.paused && self.temp.is_none() && self.hashrate.unwrap_or(0.0) <= 0.0)
     }
 }
 
@@ -87,7 +88,10 @@ pub enum Decision {
     Nothing,
     /// Leave the miner alone this time (firmware is cooling it down).
     Wait,
-    Move { to: SafeSettings, reason: Reason },
+    Move {
+        to: SafeSettings,
+        reason: Reason,
+    },
 }
 
 /// Things worth an event, found while deciding.
@@ -95,10 +99,17 @@ pub enum Decision {
 pub enum Finding {
     FirmwareOverheat,
     FirmwareResumed(Settings),
-    OutsideEnvelope { reported: Settings, corrected: Settings },
+    OutsideEnvelope {
+        reported: Settings,
+        corrected: Settings,
+    },
     Hot(String),
     Cool,
-    Drift { expected: Settings, reported: Settings, fixing: bool },
+    Drift {
+        expected: Settings,
+        reported: Settings,
+        fixing: bool,
+    },
     Stalled,
     StallCleared,
 }
@@ -121,7 +132,10 @@ pub fn over_limit(cfg: &Config, obs: &Observation) -> Option<String> {
         return Some(format!("ASIC {t:.1}°C above max_temp {}°C", cfg.max_temp));
     }
     if let Some(t) = obs.vr_temp.filter(|t| *t > cfg.max_vr_temp) {
-        return Some(format!("regulator {t:.0}°C above max_vr_temp {}°C", cfg.max_vr_temp));
+        return Some(format!(
+            "regulator {t:.0}°C above max_vr_temp {}°C",
+            cfg.max_vr_temp
+        ));
     }
     if let Some(p) = obs.power.filter(|p| *p > cfg.max_power) {
         return Some(format!("{p:.1} W above max_power {} W", cfg.max_power));
@@ -130,21 +144,38 @@ pub fn over_limit(cfg: &Config, obs: &Observation) -> Option<String> {
 }
 
 fn cool(cfg: &Config, obs: &Observation) -> bool {
-    obs.temp.is_none_or(|t| t <= cfg.max_temp - cfg.temp_hysteresis)
-        && obs.vr_temp.is_none_or(|t| t <= cfg.max_vr_temp - cfg.temp_hysteresis)
+    obs.temp
+        .is_none_or(|t| t <= cfg.max_temp - cfg.temp_hysteresis)
+        && obs
+            .vr_temp
+            .is_none_or(|t| t <= cfg.max_vr_temp - cfg.temp_hysteresis)
         && obs.power.is_none_or(|p| p <= cfg.max_power * 0.95)
 }
 
 /// One step down from `from`, never below the safe settings (nor out of the envelope).
 pub fn step_down(cfg: &Config, env: &Envelope, from: Settings) -> Settings {
-    let safe = env.clamp(Settings::new(cfg.safe_settings.voltage, cfg.safe_settings.frequency)).get();
+    let safe = env
+        .clamp(Settings::new(
+            cfg.safe_settings.voltage,
+            cfg.safe_settings.frequency,
+        ))
+        .get();
     let f = (from.frequency - THROTTLE_STEP_MHZ).max(safe.frequency.min(from.frequency));
-    let v = from.voltage.saturating_sub(THROTTLE_STEP_MV).max(safe.voltage.min(from.voltage));
+    let v = from
+        .voltage
+        .saturating_sub(THROTTLE_STEP_MV)
+        .max(safe.voltage.min(from.voltage));
     env.clamp(Settings::new(v, f)).get()
 }
 
 /// Decide for one poll. `desired` is what the schedule (or an override) wants now.
-pub fn decide(cfg: &Config, env: &Envelope, desired: Settings, obs: &Observation, mem: &mut Memory) -> (Decision, Vec<Finding>) {
+pub fn decide(
+    cfg: &Config,
+    env: &Envelope,
+    desired: Settings,
+    obs: &Observation,
+    mem: &mut Memory,
+) -> (Decision, Vec<Finding>) {
     let mut found = Vec::new();
     track_stall(cfg, obs, mem, &mut found);
 
@@ -174,8 +205,17 @@ pub fn decide(cfg: &Config, env: &Envelope, desired: Settings, obs: &Observation
     // 2. Outside the envelope: inside at once.
     let inside = env.clamp(reported);
     if !same(inside.get(), reported) {
-        found.push(Finding::OutsideEnvelope { reported, corrected: inside.get() });
-        return (Decision::Move { to: inside, reason: Reason::SafetyCorrection }, found);
+        found.push(Finding::OutsideEnvelope {
+            reported,
+            corrected: inside.get(),
+        });
+        return (
+            Decision::Move {
+                to: inside,
+                reason: Reason::SafetyCorrection,
+            },
+            found,
+        );
     }
 
     // 3. Too hot or too hungry: step down and cap.
@@ -188,7 +228,13 @@ pub fn decide(cfg: &Config, env: &Envelope, desired: Settings, obs: &Observation
         if same(down, reported) {
             return (Decision::Nothing, found);
         }
-        return (Decision::Move { to: env.clamp(down), reason: Reason::Throttle(reason) }, found);
+        return (
+            Decision::Move {
+                to: env.clamp(down),
+                reason: Reason::Throttle(reason),
+            },
+            found,
+        );
     }
 
     // 4. Throttled: restore after staying cool.
@@ -218,21 +264,38 @@ pub fn decide(cfg: &Config, env: &Envelope, desired: Settings, obs: &Observation
     if mem.confirmed.is_some_and(|c| same(c, want.get())) {
         let fixing = mem.drift_fixes < cfg.max_drift_fixes;
         if fixing || !mem.drift_given_up {
-            found.push(Finding::Drift { expected: want.get(), reported, fixing });
+            found.push(Finding::Drift {
+                expected: want.get(),
+                reported,
+                fixing,
+            });
         }
         if fixing {
             mem.drift_fixes += 1;
-            return (Decision::Move { to: want, reason: Reason::DriftFix }, found);
+            return (
+                Decision::Move {
+                    to: want,
+                    reason: Reason::DriftFix,
+                },
+                found,
+            );
         }
         mem.drift_given_up = true;
         return (Decision::Nothing, found);
     }
-    (Decision::Move { to: want, reason: Reason::Schedule }, found)
+    (
+        Decision::Move {
+            to: want,
+            reason: Reason::Schedule,
+        },
+        found,
+    )
 }
 
 fn track_stall(cfg: &Config, obs: &Observation, mem: &mut Memory, found: &mut Vec<Finding>) {
     let hashing = obs.hashrate.is_some_and(|h| h > 0.0) && !obs.paused;
-    let frozen = hashing && obs.hashrate == mem.last_hashrate && obs.shares_accepted == mem.last_shares;
+    let frozen =
+        hashing && obs.hashrate == mem.last_hashrate && obs.shares_accepted == mem.last_shares;
     if frozen {
         mem.stall_streak += 1;
         if mem.stall_streak >= cfg.stall_after && !mem.stalled {

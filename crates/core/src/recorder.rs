@@ -23,8 +23,19 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(shared: Arc<Shared>, history: History, stats: Stats, stats_path: PathBuf) -> Recorder {
-        Recorder { shared, history, stats, stats_path, pending: Vec::new() }
+    pub fn new(
+        shared: Arc<Shared>,
+        history: History,
+        stats: Stats,
+        stats_path: PathBuf,
+    ) -> Recorder {
+        Recorder {
+            shared,
+            history,
+            stats,
+            stats_path,
+            pending: Vec::new(),
+        }
     }
 
     pub async fn run(mut self, mut rx: broadcast::Receiver<Event>) {
@@ -72,7 +83,8 @@ impl Recorder {
             }
             Event::StateChanged { miner, to, .. } => {
                 let ip = self.url_of(&miner);
-                self.stats.set_online(&miner, &ip, !matches!(to, MinerState::Offline));
+                self.stats
+                    .set_online(&miner, &ip, !matches!(to, MinerState::Offline));
             }
             _ => {}
         }
@@ -87,7 +99,9 @@ impl Recorder {
             return;
         }
         if let Err(e) = self.history.insert(&self.pending) {
-            let _ = self.shared.bus.send(Event::Warning { message: e.to_string() });
+            let _ = self.shared.bus.send(Event::Warning {
+                message: e.to_string(),
+            });
         }
         self.pending.clear();
     }
@@ -95,7 +109,9 @@ impl Recorder {
     fn compact(&mut self) {
         let days = self.shared.retention_days();
         if let Err(e) = self.history.compact(self.shared.clock.now(), days) {
-            let _ = self.shared.bus.send(Event::Warning { message: e.to_string() });
+            let _ = self.shared.bus.send(Event::Warning {
+                message: e.to_string(),
+            });
         }
     }
 
@@ -103,10 +119,14 @@ impl Recorder {
         let now = self.shared.clock.now();
         match self.stats.save(&self.stats_path, now) {
             Ok(()) => {
-                let _ = self.shared.bus.send(Event::StatsSaved { path: self.stats_path.display().to_string() });
+                let _ = self.shared.bus.send(Event::StatsSaved {
+                    path: self.stats_path.display().to_string(),
+                });
             }
             Err(e) => {
-                let _ = self.shared.bus.send(Event::Warning { message: format!("statistics not saved to {}: {e}", self.stats_path.display()) });
+                let _ = self.shared.bus.send(Event::Warning {
+                    message: format!("statistics not saved to {}: {e}", self.stats_path.display()),
+                });
             }
         }
     }

@@ -73,11 +73,24 @@ pub struct Envelope {
 
 impl Envelope {
     /// The config's limits, narrowed to the hardware's.
-    pub fn new(min_voltage: u32, max_voltage: u32, min_frequency: f64, max_frequency: f64) -> Envelope {
+    pub fn new(
+        min_voltage: u32,
+        max_voltage: u32,
+        min_frequency: f64,
+        max_frequency: f64,
+    ) -> Envelope {
         let max_voltage = max_voltage.clamp(GAMMA_MIN_VOLTAGE_MV, GAMMA_MAX_VOLTAGE_MV);
         let min_voltage = min_voltage.clamp(GAMMA_MIN_VOLTAGE_MV, max_voltage);
-        let max_frequency = if max_frequency.is_finite() { max_frequency.min(GAMMA_MAX_FREQUENCY_MHZ) } else { GAMMA_MIN_FREQUENCY_MHZ };
-        let min_frequency = if min_frequency.is_finite() { min_frequency.max(GAMMA_MIN_FREQUENCY_MHZ) } else { GAMMA_MIN_FREQUENCY_MHZ };
+        let max_frequency = if max_frequency.is_finite() {
+            max_frequency.min(GAMMA_MAX_FREQUENCY_MHZ)
+        } else {
+            GAMMA_MIN_FREQUENCY_MHZ
+        };
+        let min_frequency = if min_frequency.is_finite() {
+            min_frequency.max(GAMMA_MIN_FREQUENCY_MHZ)
+        } else {
+            GAMMA_MIN_FREQUENCY_MHZ
+        };
         Envelope {
             min_voltage,
             max_voltage,
@@ -88,7 +101,11 @@ impl Envelope {
 
     /// Bring any settings inside the envelope.
     pub fn clamp(&self, s: Settings) -> SafeSettings {
-        let frequency = if s.frequency.is_finite() { s.frequency } else { self.min_frequency };
+        let frequency = if s.frequency.is_finite() {
+            s.frequency
+        } else {
+            self.min_frequency
+        };
         SafeSettings(Settings {
             voltage: s.voltage.clamp(self.min_voltage, self.max_voltage),
             frequency: frequency.clamp(self.min_frequency, self.max_frequency),
@@ -104,7 +121,10 @@ impl Envelope {
         if v > self.max_voltage {
             Err(format!("{v} mV is above the maximum of {} mV (max_voltage, never above {GAMMA_MAX_VOLTAGE_MV} mV on a Gamma 601)", self.max_voltage))
         } else if v < self.min_voltage {
-            Err(format!("{v} mV is below the minimum of {} mV (min_voltage)", self.min_voltage))
+            Err(format!(
+                "{v} mV is below the minimum of {} mV (min_voltage)",
+                self.min_voltage
+            ))
         } else {
             Ok(())
         }
@@ -112,9 +132,17 @@ impl Envelope {
 
     pub fn check_frequency(&self, f: f64) -> Result<(), String> {
         if !f.is_finite() || f > self.max_frequency {
-            Err(format!("{} MHz is above the maximum of {} MHz (max_frequency)", fmt_mhz(f), fmt_mhz(self.max_frequency)))
+            Err(format!(
+                "{} MHz is above the maximum of {} MHz (max_frequency)",
+                fmt_mhz(f),
+                fmt_mhz(self.max_frequency)
+            ))
         } else if f < self.min_frequency {
-            Err(format!("{} MHz is below the minimum of {} MHz (min_frequency)", fmt_mhz(f), fmt_mhz(self.min_frequency)))
+            Err(format!(
+                "{} MHz is below the minimum of {} MHz (min_frequency)",
+                fmt_mhz(f),
+                fmt_mhz(self.min_frequency)
+            ))
         } else {
             Ok(())
         }
@@ -148,10 +176,26 @@ mod tests {
     use rstest::rstest;
 
     #[rstest]
-    #[case(Envelope::new(1000, 1400, 100.0, 600.0), Settings::new(1350, 650.0), Settings::new(1300, 600.0))]
-    #[case(Envelope::new(900, 1250, 100.0, 600.0), Settings::new(950, 50.0), Settings::new(1000, 100.0))]
-    #[case(Envelope::new(1000, 1250, 100.0, 600.0), Settings::new(1150, 525.0), Settings::new(1150, 525.0))]
-    #[case(Envelope::new(1000, 1250, 100.0, 600.0), Settings::new(1150, f64::NAN), Settings::new(1150, 100.0))]
+    #[case(
+        Envelope::new(1000, 1400, 100.0, 600.0),
+        Settings::new(1350, 650.0),
+        Settings::new(1300, 600.0)
+    )]
+    #[case(
+        Envelope::new(900, 1250, 100.0, 600.0),
+        Settings::new(950, 50.0),
+        Settings::new(1000, 100.0)
+    )]
+    #[case(
+        Envelope::new(1000, 1250, 100.0, 600.0),
+        Settings::new(1150, 525.0),
+        Settings::new(1150, 525.0)
+    )]
+    #[case(
+        Envelope::new(1000, 1250, 100.0, 600.0),
+        Settings::new(1150, f64::NAN),
+        Settings::new(1150, 100.0)
+    )]
     fn clamp_cases(#[case] env: Envelope, #[case] input: Settings, #[case] expected: Settings) {
         assert_eq!(env.clamp(input).get(), expected);
     }

@@ -127,7 +127,9 @@ pub fn settings_for(cfg: &Config, miner: &MinerConfig, profile: Profile) -> Sett
     let (global, own) = match profile {
         Profile::Day => (&cfg.global_day_settings, &miner.day_settings),
         Profile::Night => (&cfg.global_night_settings, &miner.night_settings),
-        Profile::Safe => return Settings::new(cfg.safe_settings.voltage, cfg.safe_settings.frequency),
+        Profile::Safe => {
+            return Settings::new(cfg.safe_settings.voltage, cfg.safe_settings.frequency)
+        }
     };
     let own = own.clone().unwrap_or_default();
     Settings {
@@ -139,7 +141,10 @@ pub fn settings_for(cfg: &Config, miner: &MinerConfig, profile: Profile) -> Sett
 /// What `miner` should run at `now`.
 pub fn target(cfg: &Config, tz: Tz, now: DateTime<Utc>, miner: &MinerConfig) -> Target {
     let profile = profile_at(cfg, tz, now);
-    Target { profile, settings: settings_for(cfg, miner, profile) }
+    Target {
+        profile,
+        settings: settings_for(cfg, miner, profile),
+    }
 }
 
 /// The instant a local wall-clock time happens on `date`: the earlier one when it happens twice,
@@ -174,7 +179,10 @@ pub fn window_warnings(cfg: &Config) -> Vec<String> {
     let night = &cfg.global_night_settings;
     let mut out = Vec::new();
     if day.start_time == day.end_time {
-        out.push(format!("the day window starts and ends at {}: it is empty, so night runs all day", day.start_time));
+        out.push(format!(
+            "the day window starts and ends at {}: it is empty, so night runs all day",
+            day.start_time
+        ));
     }
     if night.start_time != day.end_time {
         let (a, b) = (day.end_time, night.start_time);

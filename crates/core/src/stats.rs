@@ -31,7 +31,8 @@ impl Performance {
         self.avg_hashrate = (self.avg_hashrate * n + hashrate) / (n + 1.0);
         self.avg_power = (self.avg_power * n + power) / (n + 1.0);
         self.samples += 1;
-        self.avg_efficiency = axeos::efficiency(self.avg_power, self.avg_hashrate).map(|e| (e * 100.0).round() / 100.0);
+        self.avg_efficiency = axeos::efficiency(self.avg_power, self.avg_hashrate)
+            .map(|e| (e * 100.0).round() / 100.0);
     }
 }
 
@@ -65,7 +66,14 @@ impl Stats {
                 Err(e) => {
                     let aside = path.with_extension("json.unreadable");
                     let _ = std::fs::rename(path, &aside);
-                    (Stats::default(), Some(format!("{} could not be read ({e}); kept as {} and started fresh", path.display(), aside.display())))
+                    (
+                        Stats::default(),
+                        Some(format!(
+                            "{} could not be read ({e}); kept as {} and started fresh",
+                            path.display(),
+                            aside.display()
+                        )),
+                    )
                 }
             },
             Err(_) => (Stats::default(), None),
@@ -124,7 +132,8 @@ mod tests {
         s.record(&sample(Profile::Day, 1000.0, 16.0), "http://127.0.0.1:1");
         s.record(&sample(Profile::Night, 1200.0, 22.0), "http://127.0.0.1:1");
         s.save(&path, Utc::now()).expect("save");
-        let raw: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+        let raw: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
         let day = &raw["miners"]["a"]["day_performance"];
         assert_eq!(day["avg_hashrate"], 900.0);
         assert_eq!(day["avg_power"], 15.0);
@@ -148,6 +157,9 @@ mod tests {
         let (s, warn) = Stats::load(&path);
         assert!(s.miners.is_empty());
         assert!(warn.expect("warned").contains("unreadable"));
-        assert_eq!(std::fs::read_to_string(path.with_extension("json.unreadable")).expect("kept"), "{not json");
+        assert_eq!(
+            std::fs::read_to_string(path.with_extension("json.unreadable")).expect("kept"),
+            "{not json"
+        );
     }
 }

@@ -28,7 +28,11 @@ impl MinerStatus {
             name: name.to_string(),
             url: url.to_string(),
             enabled,
-            state: if enabled { MinerState::Unknown } else { MinerState::Disabled },
+            state: if enabled {
+                MinerState::Unknown
+            } else {
+                MinerState::Disabled
+            },
             reason: String::new(),
             info: None,
             target: None,
@@ -40,7 +44,10 @@ impl MinerStatus {
 
     /// Whether the numbers are worth showing (answered its last poll).
     pub fn is_up(&self) -> bool {
-        !matches!(self.state, MinerState::Offline | MinerState::Unknown | MinerState::Disabled) && self.info.is_some()
+        !matches!(
+            self.state,
+            MinerState::Offline | MinerState::Unknown | MinerState::Disabled
+        ) && self.info.is_some()
     }
 }
 
@@ -64,7 +71,13 @@ impl Totals {
         let power: f64 = up.iter().filter_map(|m| m.info.as_ref()?.power).sum();
         // `+ 0.0` turns the empty sum's -0.0 into 0.0.
         let (hashrate, power) = (hashrate + 0.0, power + 0.0);
-        Totals { online: up.len(), total: enabled.len(), hashrate, power, efficiency: axeos::efficiency(power, hashrate) }
+        Totals {
+            online: up.len(),
+            total: enabled.len(),
+            hashrate,
+            power,
+            efficiency: axeos::efficiency(power, hashrate),
+        }
     }
 }
 

@@ -13,7 +13,12 @@ use crate::safety::{ordered_writes, Envelope, SafeSettings, Settings, Write};
 
 /// The intermediate targets from `from` to `to`, `steps` of them at most, each inside the
 /// envelope, the last one exactly `to`. Steps that would not change anything are dropped.
-pub fn plan_steps(from: Settings, to: SafeSettings, steps: u32, env: &Envelope) -> Vec<SafeSettings> {
+pub fn plan_steps(
+    from: Settings,
+    to: SafeSettings,
+    steps: u32,
+    env: &Envelope,
+) -> Vec<SafeSettings> {
     let n = steps.max(1);
     let target = to.get();
     let mut out: Vec<SafeSettings> = Vec::with_capacity(n as usize);
@@ -24,10 +29,15 @@ pub fn plan_steps(from: Settings, to: SafeSettings, steps: u32, env: &Envelope) 
         } else {
             // Round to whole mV and MHz, but never back past the previous step or past the target.
             let t = f64::from(i) / f64::from(n);
-            let v = f64::from(from.voltage) + (f64::from(target.voltage) - f64::from(from.voltage)) * t;
+            let v =
+                f64::from(from.voltage) + (f64::from(target.voltage) - f64::from(from.voltage)) * t;
             let f = from.frequency + (target.frequency - from.frequency) * t;
             let between = |x: f64, a: f64, b: f64| x.clamp(a.min(b), a.max(b));
-            let v = between(v.round(), f64::from(previous.voltage), f64::from(target.voltage));
+            let v = between(
+                v.round(),
+                f64::from(previous.voltage),
+                f64::from(target.voltage),
+            );
             let f = between(f.round(), previous.frequency, target.frequency);
             env.clamp(Settings::new(v as u32, f))
         };
@@ -74,7 +84,13 @@ pub struct Mover<'a> {
 }
 
 impl Mover<'_> {
-    pub async fn run(&self, from: Settings, steps: &[SafeSettings], over_limit: LimitCheck<'_>, stop: StopCheck<'_>) -> Outcome {
+    pub async fn run(
+        &self,
+        from: Settings,
+        steps: &[SafeSettings],
+        over_limit: LimitCheck<'_>,
+        stop: StopCheck<'_>,
+    ) -> Outcome {
         let mut at = from;
         let total = steps.len() as u32;
         for (i, step) in steps.iter().enumerate() {
@@ -85,7 +101,12 @@ impl Mover<'_> {
             }
             let info = match self.apply_step(at, *step).await {
                 Ok(info) => info,
-                Err(error) => return Outcome::Failed { error, at: Some(at) },
+                Err(error) => {
+                    return Outcome::Failed {
+                        error,
+                        at: Some(at),
+                    }
+                }
             };
             at = step.get();
             let _ = self.bus.send(Event::TransitionStep {
@@ -128,13 +149,23 @@ impl Mover<'_> {
             match self.write_and_read(from, step).await {
                 Ok(info) => {
                     let reported = (info.core_voltage, info.frequency);
-                    if reported.0 == Some(want.voltage) && reported.1.is_some_and(|f| (f - want.frequency).abs() < 0.01) {
+                    if reported.0 == Some(want.voltage)
+                        && reported
+                            .1
+                            .is_some_and(|f| (f - want.frequency).abs() < 0.01)
+                    {
                         return Ok(info);
                     }
                     last_error = format!(
                         "wrote {want} but the miner reports {}mV @ {}MHz",
-                        reported.0.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
-                        reported.1.map(crate::safety::fmt_mhz).unwrap_or_else(|| "?".into())
+                        reported
+                            .0
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| "?".into()),
+                        reported
+                            .1
+                            .map(crate::safety::fmt_mhz)
+                            .unwrap_or_else(|| "?".into())
                     );
                 }
                 Err(e) => last_error = e.to_string(),
@@ -143,11 +174,21 @@ impl Mover<'_> {
         Err(last_error)
     }
 
-    async fn write_and_read(&self, from: Settings, step: SafeSettings) -> Result<axeos::Info, axeos::Error> {
+    async fn write_and_read(
+        &self,
+        from: Settings,
+        step: SafeSettings,
+    ) -> Result<axeos::Info, axeos::Error> {
         for write in ordered_writes(from, step) {
             let patch = match write {
-                Write::Voltage(v) => SettingsPatch { core_voltage: Some(v), ..Default::default() },
-                Write::Frequency(f) => SettingsPatch { frequency: Some(f), ..Default::default() },
+                Write::Voltage(v) => SettingsPatch {
+                    core_voltage: Some(v),
+                    ..Default::default()
+                },
+                Write::Frequency(f) => SettingsPatch {
+                    frequency: Some(f),
+                    ..Default::default()
+                },
             };
             self.client.patch(&patch).await?;
         }
@@ -174,7 +215,12 @@ mod tests {
 
     #[test]
     fn five_even_steps_end_exactly_on_target() {
-        let steps = plan_steps(Settings::new(1100, 400.0), env().clamp(Settings::new(1200, 550.0)), 5, &env());
+        let steps = plan_steps(
+            Settings::new(1100, 400.0),
+            env().clamp(Settings::new(1200, 550.0)),
+            5,
+            &env(),
+        );
         let got: Vec<Settings> = steps.iter().map(|s| s.get()).collect();
         assert_eq!(
             got,

@@ -30,7 +30,13 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    pub fn new(name: String, client: axeos::Client, shared: Arc<Shared>, plan_rx: watch::Receiver<Arc<Plan>>, cancel: CancellationToken) -> Worker {
+    pub fn new(
+        name: String,
+        client: axeos::Client,
+        shared: Arc<Shared>,
+        plan_rx: watch::Receiver<Arc<Plan>>,
+        cancel: CancellationToken,
+    ) -> Worker {
         Worker {
             name,
             client,
@@ -49,7 +55,10 @@ impl Worker {
     pub async fn run(mut self) {
         let period = {
             let plan = self.plan_rx.borrow();
-            plan.config.check_interval.min(plan.config.temp_check_interval).max(0.05)
+            plan.config
+                .check_interval
+                .min(plan.config.temp_check_interval)
+                .max(0.05)
         };
         let mut ticks = tokio::time::interval(Duration::from_secs_f64(period));
         ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -75,7 +84,12 @@ impl Worker {
 
     fn set_state(&mut self, to: MinerState, reason: String) {
         if to != self.state {
-            self.emit(Event::StateChanged { miner: self.name.clone(), from: self.state, to, reason: reason.clone() });
+            self.emit(Event::StateChanged {
+                miner: self.name.clone(),
+                from: self.state,
+                to,
+                reason: reason.clone(),
+            });
             self.state = to;
         }
         self.reason = reason;
@@ -89,7 +103,9 @@ impl Worker {
 
     async fn cycle(&mut self) {
         let plan = self.plan_rx.borrow_and_update().clone();
-        let Some(miner) = plan.config.miner(&self.name).cloned() else { return };
+        let Some(miner) = plan.config.miner(&self.name).cloned() else {
+            return;
+        };
         let info = match self.client.info().await {
             Ok(info) => info,
             Err(e) => return self.poll_failed(&plan, e),
@@ -97,7 +113,12 @@ impl Worker {
         let now = self.shared.clock.now();
         let (target, source) = plan.target(&miner, now);
         if self.failures >= plan.config.offline_after {
-            self.emit(Event::Warning { message: format!("[{}] back online after {} failed polls", self.name, self.failures) });
+            self.emit(Event::Warning {
+                message: format!(
+                    "[{}] back online after {} failed polls",
+                    self.name, self.failures
+                ),
+            });
         }
         self.failures = 0;
         self.not_before = None;
@@ -120,7 +141,10 @@ impl Worker {
             s.updated = Some(now);
         });
         // Paused: hold whatever the miner runs; safety still acts.
-        let desired = match (plan.overrides.paused && source != Source::Emergency, obs.reported) {
+        let desired = match (
+            plan.overrides.paused && source != Source::Emergency,
+            obs.reported,
+        ) {
             (true, Some(r)) => r,
             _ => target.settings,
         };
@@ -141,16 +165,25 @@ impl Worker {
 
     fn resting_state(&self, cfg: &crate::config::Config) -> (MinerState, String) {
         if self.mem.firmware_overheat {
-            (MinerState::Overheated, "the firmware stopped the ASIC to cool it".into())
+            (
+                MinerState::Overheated,
+                "the firmware stopped the ASIC to cool it".into(),
+            )
         } else if let Some(cap) = self.mem.throttle_cap {
             let why = if self.reason.is_empty() || self.state != MinerState::Throttled {
-                format!("held at or below {cap} until it stays under max_temp {}°C / max_power {} W", cfg.max_temp, cfg.max_power)
+                format!(
+                    "held at or below {cap} until it stays under max_temp {}°C / max_power {} W",
+                    cfg.max_temp, cfg.max_power
+                )
             } else {
                 self.reason.clone()
             };
             (MinerState::Throttled, why)
         } else if self.mem.stalled {
-            (MinerState::Stalled, "hashrate frozen and no new shares".into())
+            (
+                MinerState::Stalled,
+                "hashrate frozen and no new shares".into(),
+            )
         } else {
             (MinerState::Online, String::new())
         }
@@ -159,12 +192,25 @@ impl Worker {
     fn poll_failed(&mut self, plan: &Plan, error: axeos::Error) {
         self.failures += 1;
         let text = error.to_string();
-        self.emit(Event::PollFailed { miner: self.name.clone(), error: text.clone(), consecutive: self.failures });
-        self.shared.update_status(&self.name, |s| s.last_error = Some(text.clone()));
+        self.emit(Event::PollFailed {
+            miner: self.name.clone(),
+            error: text.clone(),
+            consecutive: self.failures,
+        });
+        self.shared
+            .update_status(&self.name, |s| s.last_error = Some(text.clone()));
         let limit = plan.config.offline_after.max(1);
         if self.failures >= limit {
-            self.set_state(MinerState::Offline, format!("{} polls in a row failed: {text}", self.failures));
-            let period = Duration::from_secs_f64(plan.config.check_interval.min(plan.config.temp_check_interval).max(0.05));
+            self.set_state(
+                MinerState::Offline,
+                format!("{} polls in a row failed: {text}", self.failures),
+            );
+            let period = Duration::from_secs_f64(
+                plan.config
+                    .check_interval
+                    .min(plan.config.temp_check_interval)
+                    .max(0.05),
+            );
             let wait = backoff(period, self.failures - limit + 1).min(Duration::from_secs(300));
             self.not_before = Some(Instant::now() + wait.saturating_sub(period / 2));
         }
@@ -193,11 +239,23 @@ impl Worker {
         }
     }
 
-    async fn move_to(&mut self, plan: &Plan, from: Settings, to: SafeSettings, reason: Reason, source: Source) {
+    async fn move_to(
+        &mut self,
+        plan: &Plan,
+        from: Settings,
+        to: SafeSettings,
+        reason: Reason,
+        source: Source,
+    ) {
         let cfg = &plan.config;
         let env = cfg.envelope();
-        let routine = matches!(reason, Reason::Schedule | Reason::DriftFix) && source != Source::Emergency;
-        let steps = if routine && cfg.smooth_transition { cfg.transition_steps } else { 1 };
+        let routine =
+            matches!(reason, Reason::Schedule | Reason::DriftFix) && source != Source::Emergency;
+        let steps = if routine && cfg.smooth_transition {
+            cfg.transition_steps
+        } else {
+            1
+        };
         let path = plan_steps(from, to, steps, &env);
         if path.is_empty() {
             return;
@@ -212,22 +270,41 @@ impl Worker {
             None
         };
         let why = match &reason {
-            Reason::Schedule => format!("{} {}", source.name(), plan.profile(self.shared.clock.now()).0),
+            Reason::Schedule => format!(
+                "{} {}",
+                source.name(),
+                plan.profile(self.shared.clock.now()).0
+            ),
             Reason::DriftFix => "re-applying after drift".into(),
             Reason::SafetyCorrection => "safety correction".into(),
             Reason::Throttle(r) => r.clone(),
         };
         if let Reason::Throttle(r) = &reason {
-            self.emit(Event::Throttled { miner: self.name.clone(), reason: r.clone(), settings: to.get() });
+            self.emit(Event::Throttled {
+                miner: self.name.clone(),
+                reason: r.clone(),
+                settings: to.get(),
+            });
         }
         let before = (self.state, self.reason.clone());
         self.set_state(MinerState::Transitioning, why.clone());
-        self.emit(Event::TransitionStarted { miner: self.name.clone(), from, to: to.get(), steps: path.len() as u32, reason: why });
+        self.emit(Event::TransitionStarted {
+            miner: self.name.clone(),
+            from,
+            to: to.get(),
+            steps: path.len() as u32,
+            reason: why,
+        });
         let outcome = {
             let cfg_for_check = cfg.clone();
-            let limit = move |info: &axeos::Info| over_limit(&cfg_for_check, &Observation::from_info(info));
+            let limit =
+                move |info: &axeos::Info| over_limit(&cfg_for_check, &Observation::from_info(info));
             let rx = self.plan_rx.clone();
-            let mut stop = move || rx.has_changed().unwrap_or(true).then(|| "a newer target replaced it".to_string());
+            let mut stop = move || {
+                rx.has_changed()
+                    .unwrap_or(true)
+                    .then(|| "a newer target replaced it".to_string())
+            };
             let mover = Mover {
                 client: &self.client,
                 miner: &self.name,
@@ -253,15 +330,26 @@ impl Worker {
                         i.frequency = Some(at.frequency);
                     }
                 });
-                self.emit(Event::TransitionDone { miner: self.name.clone(), settings: at });
+                self.emit(Event::TransitionDone {
+                    miner: self.name.clone(),
+                    settings: at,
+                });
             }
             Outcome::Stopped { at, reason } | Outcome::OverLimit { at, reason } => {
-                self.emit(Event::TransitionStopped { miner: self.name.clone(), at, reason });
+                self.emit(Event::TransitionStopped {
+                    miner: self.name.clone(),
+                    at,
+                    reason,
+                });
             }
             Outcome::Failed { error, .. } => {
                 self.failed_moves += 1;
-                self.emit(Event::TransitionFailed { miner: self.name.clone(), error: error.clone() });
-                self.shared.update_status(&self.name, |s| s.last_error = Some(error));
+                self.emit(Event::TransitionFailed {
+                    miner: self.name.clone(),
+                    error: error.clone(),
+                });
+                self.shared
+                    .update_status(&self.name, |s| s.last_error = Some(error));
                 if self.failed_moves >= 2 {
                     self.fall_back_to_safe(plan, from).await;
                 }
@@ -273,14 +361,21 @@ impl Worker {
     async fn fall_back_to_safe(&mut self, plan: &Plan, from: Settings) {
         let cfg = &plan.config;
         let env = cfg.envelope();
-        let safe = env.clamp(Settings::new(cfg.safe_settings.voltage, cfg.safe_settings.frequency));
+        let safe = env.clamp(Settings::new(
+            cfg.safe_settings.voltage,
+            cfg.safe_settings.frequency,
+        ));
         self.failed_moves = 0;
         let mover = Mover {
             client: &self.client,
             miner: &self.name,
             bus: &self.shared.bus,
             cancel: &self.cancel,
-            pacing: Pacing { step_delay: Duration::ZERO, retry_attempts: 0, retry_delay: Duration::ZERO },
+            pacing: Pacing {
+                step_delay: Duration::ZERO,
+                retry_attempts: 0,
+                retry_delay: Duration::ZERO,
+            },
         };
         let path = plan_steps(from, safe, 1, &env);
         let outcome = mover.run(from, &path, &|_| None, &mut || None).await;

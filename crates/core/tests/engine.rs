@@ -19,7 +19,9 @@ const DAY: &str = "2026-06-01 12:00";
 const NIGHT: &str = "2026-06-01 23:00";
 
 fn utc(s: &str) -> DateTime<Utc> {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time").and_utc()
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
+        .expect("time")
+        .and_utc()
 }
 
 struct Harness {
@@ -36,7 +38,13 @@ fn quick_config(miners: &[SimMiner]) -> Config {
     Config {
         miners: miners
             .iter()
-            .map(|m| MinerConfig { name: m.name().to_string(), ip: m.url(), enabled: true, day_settings: None, night_settings: None })
+            .map(|m| MinerConfig {
+                name: m.name().to_string(),
+                ip: m.url(),
+                enabled: true,
+                day_settings: None,
+                night_settings: None,
+            })
             .collect(),
         check_interval: 0.2,
         temp_check_interval: 0.2,
@@ -74,11 +82,23 @@ impl Harness {
         opts.watch_every = Duration::from_millis(50);
         let engine = EngineHandle::start(opts).expect("engine");
         let events = engine.subscribe();
-        Harness { _dir: dir, path, miners, clock, engine, events }
+        Harness {
+            _dir: dir,
+            path,
+            miners,
+            clock,
+            engine,
+            events,
+        }
     }
 
     /// Wait for an event matching `pred`, failing with what was seen if it does not come.
-    async fn expect(&mut self, what: &str, secs: u64, mut pred: impl FnMut(&Event) -> bool) -> Event {
+    async fn expect(
+        &mut self,
+        what: &str,
+        secs: u64,
+        mut pred: impl FnMut(&Event) -> bool,
+    ) -> Event {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
         let mut seen = Vec::new();
         loop {
@@ -102,7 +122,11 @@ impl Harness {
     async fn expect_done(&mut self, names: &[&str]) {
         let mut left: Vec<String> = names.iter().map(|n| n.to_string()).collect();
         while !left.is_empty() {
-            let e = self.expect("transitions done", 15, |e| matches!(e, Event::TransitionDone { .. })).await;
+            let e = self
+                .expect("transitions done", 15, |e| {
+                    matches!(e, Event::TransitionDone { .. })
+                })
+                .await;
             if let Event::TransitionDone { miner, .. } = e {
                 left.retain(|n| *n != miner);
             }
@@ -130,7 +154,10 @@ async fn night_is_applied_in_five_ordered_steps_on_every_miner() {
         // 1150/525 -> 1200/550 is "up": each step writes voltage, then frequency.
         assert_eq!(patches.len(), 10, "{patches:?}");
         for pair in patches.chunks(2) {
-            assert!(pair[0].get("coreVoltage").is_some() && pair[0].get("frequency").is_none(), "{pair:?}");
+            assert!(
+                pair[0].get("coreVoltage").is_some() && pair[0].get("frequency").is_none(),
+                "{pair:?}"
+            );
             assert!(pair[1].get("frequency").is_some(), "{pair:?}");
         }
         assert_eq!(patches[9], json!({"frequency": 550}));
@@ -144,11 +171,24 @@ async fn night_is_applied_in_five_ordered_steps_on_every_miner() {
     // The schedule turns to day: frequency comes down before voltage.
     h.clock.set(utc("2026-06-02 08:00"));
     let name = h.miners[0].name().to_string();
-    h.expect("day profile", 5, |e| matches!(e, Event::ProfileChanged { profile: Profile::Day, .. })).await;
+    h.expect("day profile", 5, |e| {
+        matches!(
+            e,
+            Event::ProfileChanged {
+                profile: Profile::Day,
+                ..
+            }
+        )
+    })
+    .await;
     h.expect("day applied", 10, done(&name)).await;
     assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
     let patches = h.miners[0].patches();
-    assert!(patches[10].get("frequency").is_some(), "down: frequency first: {:?}", &patches[10..]);
+    assert!(
+        patches[10].get("frequency").is_some(),
+        "down: frequency first: {:?}",
+        &patches[10..]
+    );
     assert!(patches[11].get("coreVoltage").is_some());
 }
 
@@ -156,7 +196,10 @@ async fn night_is_applied_in_five_ordered_steps_on_every_miner() {
 async fn per_miner_partial_override_inherits_the_global_frequency() {
     let mut h = Harness::start(sims(1, Personality::V2_12).await, NIGHT, |c| {
         c.smooth_transition = false;
-        c.miners[0].night_settings = Some(ProfileOverride { voltage: Some(1180), frequency: None });
+        c.miners[0].night_settings = Some(ProfileOverride {
+            voltage: Some(1180),
+            frequency: None,
+        });
     })
     .await;
     h.expect("applied", 10, done("sim-1")).await;
@@ -167,8 +210,15 @@ async fn per_miner_partial_override_inherits_the_global_frequency() {
 #[tokio::test]
 async fn a_dead_miner_goes_offline_and_never_delays_the_others() {
     let miners = sims(3, Personality::V2_14).await;
-    miners[1].set_faults(Faults { black_hole: true, ..Faults::default() });
-    miners[2].set_faults(Faults { offline: true, ..Faults::default() });
+    miners[1].set_faults(Faults {
+        black_hole: true,
+        ..Faults::default()
+    });
+    miners[2].set_faults(Faults {
+        offline: true,
+        ..Faults::default()
+    });
+    miners[2].settle().await;
     let mut h = Harness::start(miners, DAY, |c| c.smooth_transition = false).await;
     h.expect("healthy one done", 5, done("sim-1")).await;
     h.expect("refusing one offline", 10, |e| matches!(e, Event::StateChanged { miner, to: MinerState::Offline, .. } if miner == "sim-3")).await;
@@ -176,9 +226,16 @@ async fn a_dead_miner_goes_offline_and_never_delays_the_others() {
     // Meanwhile the healthy miner kept being polled every 0.2 s.
     let before = h.miners[0].requests().len();
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert!(h.miners[0].requests().len() >= before + 2, "healthy miner still polled");
+    assert!(
+        h.miners[0].requests().len() >= before + 2,
+        "healthy miner still polled"
+    );
     let status = h.engine.status();
-    let s3 = status.miners.iter().find(|m| m.name == "sim-3").expect("sim-3");
+    let s3 = status
+        .miners
+        .iter()
+        .find(|m| m.name == "sim-3")
+        .expect("sim-3");
     assert!(s3.reason.contains("refused"), "{}", s3.reason);
     assert_eq!(status.totals.online, 1);
     // Back online.
@@ -189,16 +246,40 @@ async fn a_dead_miner_goes_offline_and_never_delays_the_others() {
 #[tokio::test]
 async fn bad_replies_are_isolated_and_reported() {
     let miners = sims(2, Personality::V2_14).await;
-    miners[0].set_faults(Faults { malformed: true, ..Faults::default() });
-    miners[1].set_faults(Faults { http500: true, ..Faults::default() });
+    miners[0].set_faults(Faults {
+        malformed: true,
+        ..Faults::default()
+    });
+    miners[1].set_faults(Faults {
+        http500: true,
+        ..Faults::default()
+    });
     let mut h = Harness::start(miners, DAY, |_| {}).await;
-    let e = h.expect("invalid json", 5, |e| matches!(e, Event::PollFailed { miner, .. } if miner == "sim-1")).await;
+    let e = h
+        .expect(
+            "invalid json",
+            5,
+            |e| matches!(e, Event::PollFailed { miner, .. } if miner == "sim-1"),
+        )
+        .await;
     assert!(e.describe().contains("invalid JSON"), "{}", e.describe());
-    let e = h.expect("500", 5, |e| matches!(e, Event::PollFailed { miner, .. } if miner == "sim-2")).await;
+    let e = h
+        .expect(
+            "500",
+            5,
+            |e| matches!(e, Event::PollFailed { miner, .. } if miner == "sim-2"),
+        )
+        .await;
     assert!(e.describe().contains("500"), "{}", e.describe());
-    h.miners[0].set_faults(Faults { truncated: true, ..Faults::default() });
+    h.miners[0].set_faults(Faults {
+        truncated: true,
+        ..Faults::default()
+    });
     h.expect("offline after 3", 5, |e| matches!(e, Event::StateChanged { miner, to: MinerState::Offline, .. } if miner == "sim-1")).await;
-    assert!(h.miners[0].patches().is_empty(), "nothing is written to a miner that does not answer sensibly");
+    assert!(
+        h.miners[0].patches().is_empty(),
+        "nothing is written to a miner that does not answer sensibly"
+    );
 }
 
 #[tokio::test]
@@ -217,18 +298,31 @@ async fn a_hot_miner_is_throttled_then_restored_when_cool() {
         s.nvs.autofanspeed = false;
         s.nvs.manual_fan = 40.0;
     });
-    let e = h.expect("throttled", 20, |e| matches!(e, Event::Throttled { .. })).await;
+    let e = h
+        .expect("throttled", 20, |e| matches!(e, Event::Throttled { .. }))
+        .await;
     assert!(e.describe().contains("max_temp"), "{}", e.describe());
     h.expect("stepped down", 5, done("sim-1")).await;
     let s = h.miner_settings(0);
-    assert!(s.frequency < 550.0 && s.voltage < 1200, "stepped down: {s:?}");
+    assert!(
+        s.frequency < 550.0 && s.voltage < 1200,
+        "stepped down: {s:?}"
+    );
     let status = h.engine.status();
-    assert!(matches!(status.miners[0].state, MinerState::Throttled | MinerState::Transitioning), "{:?}", status.miners[0].state);
+    assert!(
+        matches!(
+            status.miners[0].state,
+            MinerState::Throttled | MinerState::Transitioning
+        ),
+        "{:?}",
+        status.miners[0].state
+    );
     h.miners[0].update(|s| {
         s.ambient_c = 20.0;
         s.nvs.autofanspeed = true;
     });
-    h.expect("restored", 30, |e| matches!(e, Event::Restored { .. })).await;
+    h.expect("restored", 30, |e| matches!(e, Event::Restored { .. }))
+        .await;
     h.expect("schedule back", 10, done("sim-1")).await;
     assert_eq!(h.miner_settings(0), Settings::new(1200, 550.0));
 }
@@ -240,22 +334,33 @@ async fn power_over_the_limit_throttles() {
         c.max_power = 20.0;
     })
     .await;
-    let e = h.expect("throttled on power", 15, |e| matches!(e, Event::Throttled { .. })).await;
+    let e = h
+        .expect("throttled on power", 15, |e| {
+            matches!(e, Event::Throttled { .. })
+        })
+        .await;
     assert!(e.describe().contains("max_power"), "{}", e.describe());
     let status = h.engine.status();
-    assert!(status.miners[0].reason.contains("max_power") || status.miners[0].throttle_cap.is_some());
+    assert!(
+        status.miners[0].reason.contains("max_power") || status.miners[0].throttle_cap.is_some()
+    );
 }
 
 #[tokio::test]
 async fn settings_changed_by_the_firmware_are_detected_and_reapplied() {
-    let mut h = Harness::start(sims(1, Personality::V2_14).await, DAY, |c| c.smooth_transition = false).await;
+    let mut h = Harness::start(sims(1, Personality::V2_14).await, DAY, |c| {
+        c.smooth_transition = false
+    })
+    .await;
     h.expect("day", 10, done("sim-1")).await;
     // Someone (or the firmware) writes other settings.
     h.miners[0].update(|s| {
         s.nvs.core_voltage = 1150;
         s.nvs.frequency = 500.0;
     });
-    let e = h.expect("drift", 5, |e| matches!(e, Event::Drift { .. })).await;
+    let e = h
+        .expect("drift", 5, |e| matches!(e, Event::Drift { .. }))
+        .await;
     assert!(e.describe().contains("re-applying"), "{}", e.describe());
     h.expect("re-applied", 5, done("sim-1")).await;
     assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
@@ -272,11 +377,30 @@ async fn firmware_overheat_is_waited_out_and_its_settings_held() {
     .await;
     h.expect("day", 10, done("sim-1")).await;
     h.miners[0].update(|s| s.ambient_c = 80.0);
-    h.expect("overheated", 20, |e| matches!(e, Event::StateChanged { to: MinerState::Overheated, .. })).await;
+    h.expect("overheated", 20, |e| {
+        matches!(
+            e,
+            Event::StateChanged {
+                to: MinerState::Overheated,
+                ..
+            }
+        )
+    })
+    .await;
     let writes_during = h.miners[0].patches().len();
     h.miners[0].update(|s| s.ambient_c = 25.0);
-    let e = h.expect("resumed", 30, |e| matches!(e, Event::Throttled { reason, .. } if reason.contains("firmware"))).await;
-    assert!(e.describe().contains("1000mV @ 325MHz"), "-100 mV / -100 MHz from 1100/425: {}", e.describe());
+    let e = h
+        .expect(
+            "resumed",
+            30,
+            |e| matches!(e, Event::Throttled { reason, .. } if reason.contains("firmware")),
+        )
+        .await;
+    assert!(
+        e.describe().contains("1000mV @ 325MHz"),
+        "-100 mV / -100 MHz from 1100/425: {}",
+        e.describe()
+    );
     // Nothing was written while the firmware was cooling the chip.
     let patches = h.miners[0].patches();
     assert!(patches.len() <= writes_during + 1, "{patches:?}");
@@ -290,11 +414,19 @@ async fn a_miner_outside_the_envelope_is_brought_inside_in_one_step_first() {
         s.nvs.frequency = 700.0;
     });
     let mut h = Harness::start(miners, DAY, |_| {}).await;
-    let e = h.expect("safety correction", 5, |e| matches!(e, Event::SafetyCorrection { .. })).await;
+    let e = h
+        .expect("safety correction", 5, |e| {
+            matches!(e, Event::SafetyCorrection { .. })
+        })
+        .await;
     assert!(e.describe().contains("1250mV @ 600MHz"), "{}", e.describe());
     h.expect("inside", 5, done("sim-1")).await;
     let patches = h.miners[0].patches();
-    assert_eq!(patches[0], json!({"frequency": 600}), "down: frequency first");
+    assert_eq!(
+        patches[0],
+        json!({"frequency": 600}),
+        "down: frequency first"
+    );
     assert_eq!(patches[1], json!({"coreVoltage": 1250}));
     h.expect("then the schedule", 10, done("sim-1")).await;
     assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
@@ -302,7 +434,10 @@ async fn a_miner_outside_the_envelope_is_brought_inside_in_one_step_first() {
 
 #[tokio::test]
 async fn emergency_stop_sticks_until_resumed() {
-    let mut h = Harness::start(sims(2, Personality::V2_14).await, NIGHT, |c| c.smooth_transition = false).await;
+    let mut h = Harness::start(sims(2, Personality::V2_14).await, NIGHT, |c| {
+        c.smooth_transition = false
+    })
+    .await;
     h.expect_done(&["sim-1", "sim-2"]).await;
     h.engine.emergency_stop().expect("stop");
     h.expect_done(&["sim-1", "sim-2"]).await;
@@ -326,7 +461,10 @@ async fn emergency_stop_sticks_until_resumed() {
     engine.resume().expect("resume");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let e = tokio::time::timeout_at(deadline, rx.recv()).await.expect("night again").expect("bus");
+        let e = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("night again")
+            .expect("bus");
         if matches!(&e, Event::TransitionDone { miner, .. } if miner == "sim-1") {
             break;
         }
@@ -341,10 +479,17 @@ async fn a_newer_target_replaces_a_transition_under_way() {
         c.transition_delay = 0.3;
     })
     .await;
-    h.expect("started", 5, |e| matches!(e, Event::TransitionStarted { .. })).await;
-    h.expect("a step", 5, |e| matches!(e, Event::TransitionStep { .. })).await;
+    h.expect("started", 5, |e| {
+        matches!(e, Event::TransitionStarted { .. })
+    })
+    .await;
+    h.expect("a step", 5, |e| matches!(e, Event::TransitionStep { .. }))
+        .await;
     h.engine.apply(Profile::Day).expect("apply day");
-    h.expect("stopped", 5, |e| matches!(e, Event::TransitionStopped { .. })).await;
+    h.expect("stopped", 5, |e| {
+        matches!(e, Event::TransitionStopped { .. })
+    })
+    .await;
     h.expect("day done", 15, done("sim-1")).await;
     assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
     assert_eq!(h.engine.status().source, "manual");
@@ -362,7 +507,14 @@ async fn at_most_max_workers_miners_change_at_once() {
     let mut peak = 0;
     let mut finished = 0;
     while finished < 4 {
-        let e = h.expect("transitions", 20, |e| matches!(e, Event::TransitionStarted { .. } | Event::TransitionDone { .. })).await;
+        let e = h
+            .expect("transitions", 20, |e| {
+                matches!(
+                    e,
+                    Event::TransitionStarted { .. } | Event::TransitionDone { .. }
+                )
+            })
+            .await;
         match e {
             Event::TransitionStarted { .. } => running += 1,
             _ => {
@@ -381,7 +533,16 @@ async fn a_stall_is_detected() {
     let mut h = Harness::start(miners, DAY, |c| c.smooth_transition = false).await;
     h.expect("day", 10, done("sim-1")).await;
     h.miners[0].update(|s| s.faults.stall = true);
-    h.expect("stalled", 10, |e| matches!(e, Event::StateChanged { to: MinerState::Stalled, .. })).await;
+    h.expect("stalled", 10, |e| {
+        matches!(
+            e,
+            Event::StateChanged {
+                to: MinerState::Stalled,
+                ..
+            }
+        )
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -391,19 +552,30 @@ async fn one_engine_per_config_and_config_changes_are_picked_up() {
     let mut h = Harness::start(vec![first], DAY, |c| c.smooth_transition = false).await;
     let mut opts = EngineOptions::new(&h.path);
     opts.watch_every = Duration::from_millis(50);
-    let err = EngineHandle::start(opts).err().expect("second engine refused");
+    let err = EngineHandle::start(opts)
+        .err()
+        .expect("second engine refused");
     assert_eq!(err.code(), "engine_locked");
     assert!(err.to_string().contains("already running"));
     // Add the second miner to the file by hand.
     let mut cfg = Config::load(&h.path).expect("load");
-    cfg.miners.push(MinerConfig { name: "late".into(), ip: miners[1].url(), enabled: true, day_settings: None, night_settings: None });
+    cfg.miners.push(MinerConfig {
+        name: "late".into(),
+        ip: miners[1].url(),
+        enabled: true,
+        day_settings: None,
+        night_settings: None,
+    });
     cfg.global_day_settings.start_time = ClockTime::hm(6, 0);
     cfg.save(&h.path).expect("save");
-    h.expect("reloaded", 5, |e| matches!(e, Event::ConfigReloaded)).await;
+    h.expect("reloaded", 5, |e| matches!(e, Event::ConfigReloaded))
+        .await;
     h.expect("late miner applied", 10, done("late")).await;
     // A broken edit is refused and the running config kept.
     std::fs::write(&h.path, "{ broken").expect("write");
-    let e = h.expect("warning", 5, |e| matches!(e, Event::Warning { .. })).await;
+    let e = h
+        .expect("warning", 5, |e| matches!(e, Event::Warning { .. }))
+        .await;
     assert!(e.describe().contains("line 1"), "{}", e.describe());
     assert_eq!(h.engine.config().miners.len(), 2);
 }
@@ -412,16 +584,35 @@ async fn one_engine_per_config_and_config_changes_are_picked_up() {
 async fn shutdown_flushes_statistics_and_history() {
     let mut h = Harness::start(sims(2, Personality::V2_14).await, NIGHT, |_| {}).await;
     for _ in 0..6 {
-        h.expect("samples", 5, |e| matches!(e, Event::Sampled(_))).await;
+        h.expect("samples", 5, |e| matches!(e, Event::Sampled(_)))
+            .await;
     }
-    assert!(h.engine.shutdown(Duration::from_secs(5)).await, "every task ended");
+    assert!(
+        h.engine.shutdown(Duration::from_secs(5)).await,
+        "every task ended"
+    );
     let stats_path = h.path.with_file_name("multi_bitaxe_stats.json");
-    let stats: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&stats_path).expect("stats")).expect("json");
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats_path).expect("stats")).expect("json");
     let m = &stats["miners"]["sim-1"];
-    assert!(m["night_performance"]["samples"].as_u64().unwrap_or(0) >= 2, "{stats}");
-    assert!(m["night_performance"]["avg_hashrate"].as_f64().unwrap_or(0.0) > 500.0);
+    assert!(
+        m["night_performance"]["samples"].as_u64().unwrap_or(0) >= 2,
+        "{stats}"
+    );
+    assert!(
+        m["night_performance"]["avg_hashrate"]
+            .as_f64()
+            .unwrap_or(0.0)
+            > 500.0
+    );
     assert_eq!(m["online"], true);
-    assert!(m["ip"].as_str().unwrap_or("").starts_with("http://127.0.0.1:"));
-    let history = bitaxe_core::history::History::open(&h.path.with_file_name(bitaxe_core::history::HISTORY_FILE)).expect("history");
+    assert!(m["ip"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("http://127.0.0.1:"));
+    let history = bitaxe_core::history::History::open(
+        &h.path.with_file_name(bitaxe_core::history::HISTORY_FILE),
+    )
+    .expect("history");
     assert!(history.count().expect("count") >= 6);
 }

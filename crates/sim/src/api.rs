@@ -10,7 +10,11 @@ pub fn info(s: &MinerState, name: &str) -> Value {
     let mining = s.mining();
     let round7 = |v: f64| (v * 1e7).round() / 1e7;
     let core_v = s.nvs.core_voltage as f64;
-    let current_ma = if mining { s.core_power() / (core_v / 1000.0) * 1000.0 } else { 0.0 };
+    let current_ma = if mining {
+        s.core_power() / (core_v / 1000.0) * 1000.0
+    } else {
+        0.0
+    };
     let diff = |d: f64| -> Value {
         if p == Personality::V2_10 {
             json!(si_with_space(d))
@@ -36,7 +40,10 @@ pub fn info(s: &MinerState, name: &str) -> Value {
     put("bestSessionDiff", diff(s.best_session_diff));
     put("poolDifficulty", json!(1000));
     put("coreVoltage", json!(s.nvs.core_voltage));
-    put("coreVoltageActual", json!(if mining { core_v - 6.0 } else { 0.0 }));
+    put(
+        "coreVoltageActual",
+        json!(if mining { core_v - 6.0 } else { 0.0 }),
+    );
     put("frequency", json!(s.nvs.frequency));
     put("hostname", json!(s.nvs.hostname));
     put("wifiStatus", json!("Connected!"));
@@ -70,7 +77,10 @@ pub fn info(s: &MinerState, name: &str) -> Value {
     }
     if p == Personality::V2_14 {
         put("actualFrequency", json!(round7(s.actual_frequency)));
-        put("miningPaused", json!(s.phase == crate::physics::Phase::Paused));
+        put(
+            "miningPaused",
+            json!(s.phase == crate::physics::Phase::Paused),
+        );
         put("cpuUsage", json!(12.5));
         put("statsLimit", json!(720));
     }
@@ -137,12 +147,15 @@ pub fn patch(s: &mut MinerState, body: &[u8]) -> Result<(), PatchError> {
     let v: Value = serde_json::from_slice(body).map_err(|_| PatchError::InvalidJson)?;
     let o = v.as_object().ok_or(PatchError::InvalidJson)?;
     let in_range = |k: &str, lo: f64, hi: f64| -> Option<Result<f64, ()>> {
-        o.get(k).map(|v| v.as_f64().filter(|f| (lo..=hi).contains(f)).ok_or(()))
+        o.get(k)
+            .map(|v| v.as_f64().filter(|f| (lo..=hi).contains(f)).ok_or(()))
     };
     let flag = |k: &str| -> Option<Result<bool, ()>> {
         o.get(k).map(|v| match v {
             Value::Bool(b) => Ok(*b),
-            Value::Number(n) if n.as_f64() == Some(0.0) || n.as_f64() == Some(1.0) => Ok(n.as_f64() == Some(1.0)),
+            Value::Number(n) if n.as_f64() == Some(0.0) || n.as_f64() == Some(1.0) => {
+                Ok(n.as_f64() == Some(1.0))
+            }
             _ => Err(()),
         })
     };
@@ -150,7 +163,11 @@ pub fn patch(s: &mut MinerState, body: &[u8]) -> Result<(), PatchError> {
     let frequency = in_range("frequency", 1.0, 65535.0);
     let overheat = in_range("overheat_mode", 0.0, 0.0);
     let auto_fan = flag("autofanspeed");
-    let fan_key = if s.personality.validates_patch() { "manualFanSpeed" } else { "fanspeed" };
+    let fan_key = if s.personality.validates_patch() {
+        "manualFanSpeed"
+    } else {
+        "fanspeed"
+    };
     let manual_fan = in_range(fan_key, 0.0, 100.0);
     let temp_target = in_range("temptarget", 35.0, 66.0);
     let hostname = o.get("hostname").map(|h| {
@@ -222,14 +239,23 @@ mod tests {
     #[test]
     fn unknown_keys_are_ignored_and_known_ones_saved() {
         let mut s = state(Personality::V2_14);
-        assert_eq!(patch(&mut s, br#"{"coreVoltage": 1200, "frequency": 600, "bogus": 1}"#), Ok(()));
+        assert_eq!(
+            patch(
+                &mut s,
+                br#"{"coreVoltage": 1200, "frequency": 600, "bogus": 1}"#
+            ),
+            Ok(())
+        );
         assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1200, 600.0));
     }
 
     #[test]
     fn old_firmware_stores_what_it_can() {
         let mut s = state(Personality::V2_10);
-        assert_eq!(patch(&mut s, br#"{"coreVoltage": 1250, "frequency": "x"}"#), Ok(()));
+        assert_eq!(
+            patch(&mut s, br#"{"coreVoltage": 1250, "frequency": "x"}"#),
+            Ok(())
+        );
         assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1250, 525.0));
     }
 

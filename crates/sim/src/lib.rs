@@ -13,7 +13,11 @@ pub use server::{MinerSpec, Recorded, SimMiner};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// Start `count` miners named `prefix-1..` on 127.0.0.1 with OS-chosen ports.
-pub async fn fleet(prefix: &str, count: usize, configure: impl Fn(&mut MinerSpec)) -> std::io::Result<Vec<SimMiner>> {
+pub async fn fleet(
+    prefix: &str,
+    count: usize,
+    configure: impl Fn(&mut MinerSpec),
+) -> std::io::Result<Vec<SimMiner>> {
     let mut miners = Vec::with_capacity(count);
     for i in 1..=count {
         let mut spec = MinerSpec::new(

@@ -11,7 +11,10 @@ use bitaxe_sim::{Faults, MinerSpec, Personality, SimMiner};
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(version, about = "Simulated Bitaxe Gamma 601 miners speaking the AxeOS HTTP API (loopback only)")]
+#[command(
+    version,
+    about = "Simulated Bitaxe Gamma 601 miners speaking the AxeOS HTTP API (loopback only)"
+)]
 struct Args {
     /// How many miners.
     #[arg(long, default_value_t = 3)]
@@ -49,7 +52,10 @@ fn parse_personality(s: &str) -> Result<Personality, String> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if !args.ip.is_loopback() {
-        bail!("refusing to bind {}: the simulator only listens on loopback (127.0.0.0/8)", args.ip);
+        bail!(
+            "refusing to bind {}: the simulator only listens on loopback (127.0.0.0/8)",
+            args.ip
+        );
     }
     let mut miners = Vec::new();
     for i in 0..args.count {
@@ -64,11 +70,16 @@ async fn main() -> anyhow::Result<()> {
         if !ip.is_loopback() {
             bail!("address {ip} leaves 127.0.0.0/8; use fewer miners");
         }
-        let mut spec = MinerSpec::new(&format!("sim-{}", i + 1), SocketAddr::new(IpAddr::V4(ip), port));
+        let mut spec = MinerSpec::new(
+            &format!("sim-{}", i + 1),
+            SocketAddr::new(IpAddr::V4(ip), port),
+        );
         spec.personality = args.personality;
         spec.ambient_c = args.ambient;
         spec.speed = args.speed;
-        let miner = SimMiner::start(spec).await.with_context(|| format!("binding {ip}:{port}"))?;
+        let miner = SimMiner::start(spec)
+            .await
+            .with_context(|| format!("binding {ip}:{port}"))?;
         println!("{} {}", miner.name(), miner.url());
         miners.push(miner);
     }

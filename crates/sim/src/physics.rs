@@ -104,9 +104,13 @@ pub enum Phase {
     Mining,
     Paused,
     /// Firmware overheat protection: core off, cooling since `since` (sim seconds).
-    Overheat { since: f64 },
+    Overheat {
+        since: f64,
+    },
     /// Rebooting until `until` (sim seconds): the server is unreachable.
-    Booting { until: f64 },
+    Booting {
+        until: f64,
+    },
 }
 
 /// Everything about one simulated miner.
@@ -196,7 +200,11 @@ impl MinerState {
             return 0.0;
         }
         let short = Self::required_voltage(self.actual_frequency) - self.nvs.core_voltage as f64;
-        let factor = if short > 0.0 { (1.0 - short / 150.0).max(0.2) } else { 1.0 };
+        let factor = if short > 0.0 {
+            (1.0 - short / 150.0).max(0.2)
+        } else {
+            1.0
+        };
         self.actual_frequency * GHS_PER_MHZ * factor
     }
 
@@ -236,21 +244,21 @@ impl MinerState {
         let t = self.now + dt;
         match self.phase {
             Phase::Booting { until } if t >= until => self.finish_boot(),
-            Phase::Overheat { since } => {
-                if t - since >= OVERHEAT_COOL_S && self.vr_temp <= 95.0 {
-                    self.recover_from_overheat();
-                }
+            Phase::Overheat { since } if t - since >= OVERHEAT_COOL_S && self.vr_temp <= 95.0 => {
+                self.recover_from_overheat();
             }
             _ => {}
         }
         if self.mining() {
             let target = self.nvs.frequency;
-            let delta = (target - self.actual_frequency).clamp(-RAMP_MHZ_PER_S * dt, RAMP_MHZ_PER_S * dt);
+            let delta =
+                (target - self.actual_frequency).clamp(-RAMP_MHZ_PER_S * dt, RAMP_MHZ_PER_S * dt);
             self.actual_frequency += delta;
         }
         // Fan: the firmware's PID holds temp at the target, never under the floor.
         self.fan_percent = if self.nvs.autofanspeed {
-            (self.nvs.min_fan + (self.temp - self.nvs.temp_target + 6.0) * 6.0).clamp(self.nvs.min_fan, 100.0)
+            (self.nvs.min_fan + (self.temp - self.nvs.temp_target + 6.0) * 6.0)
+                .clamp(self.nvs.min_fan, 100.0)
         } else {
             self.nvs.manual_fan
         };
@@ -262,7 +270,9 @@ impl MinerState {
             let h = self.ideal_hashrate();
             self.hashrate_1m += (h - self.hashrate_1m) * (1.0 - (-dt / 60.0).exp());
             self.shares_accepted += h * 1e9 * dt / (POOL_DIFFICULTY * 4_294_967_296.0);
-            let session = self.best_session_diff.max(POOL_DIFFICULTY * (1.0 + self.shares_accepted.sqrt()));
+            let session = self
+                .best_session_diff
+                .max(POOL_DIFFICULTY * (1.0 + self.shares_accepted.sqrt()));
             self.best_session_diff = session;
             self.best_diff = self.best_diff.max(session);
         }
@@ -361,7 +371,11 @@ mod tests {
         let mut s = MinerState::new(Personality::V2_14, 25.0);
         s.nvs.frequency = 600.0;
         run(&mut s, 0.5);
-        assert!((s.actual_frequency - (525.0 + 31.25)).abs() < 0.01, "{}", s.actual_frequency);
+        assert!(
+            (s.actual_frequency - (525.0 + 31.25)).abs() < 0.01,
+            "{}",
+            s.actual_frequency
+        );
         run(&mut s, 2.0);
         assert_eq!(s.actual_frequency, 600.0);
     }

@@ -18,7 +18,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde::Serialize;
 use tokio::net::{TcpListener, TcpSocket};
-use tokio::sync::Notify;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::api;
@@ -64,7 +64,10 @@ struct Inner {
     started: Instant,
     state: Mutex<(MinerState, StdRng)>,
     requests: Mutex<Vec<Recorded>>,
-    changed: Notify,
+    /// Bumped on every state change; the server loop watches it (a watch never misses a change).
+    changed: watch::Sender<u64>,
+    /// Whether the listener is open right now, published by the server loop.
+    listening: watch::Sender<bool>,
 }
 
 impl Inner {
@@ -113,7 +116,8 @@ impl SimMiner {
                 StdRng::from_entropy(),
             )),
             requests: Mutex::new(Vec::new()),
-            changed: Notify::new(),
+            changed: watch::Sender::new(0),
+            listening: watch::Sender::new(true),
         });
         tokio::spawn(supervise(inner.clone(), addr, listener));
         Ok(SimMiner { inner, addr })
@@ -139,7 +143,17 @@ impl SimMiner {
     /// Change the state (faults, ambient, settings) and wake the server to act on it.
     pub fn update(&self, f: impl FnOnce(&mut MinerState)) {
         self.inner.with(f);
-        self.inner.changed.notify_waiters();
+        self.inner.changed.send_modify(|v| *v += 1);
+    }
+
+    /// Wait (up to 2 s) until the server has acted on the last change: listening when the miner
+    /// is up, closed when it is offline or rebooting.
+    pub async fn settle(&self) {
+        let want = !self
+            .inner
+            .with(|s| s.faults.offline || s.booting_until().is_some());
+        let mut rx = self.inner.listening.subscribe();
+        let _ = tokio::time::timeout(Duration::from_secs(2), rx.wait_for(|up| *up == want)).await;
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -148,7 +162,11 @@ impl SimMiner {
 
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Recorded> {
-        self.inner.requests.lock().map(|r| r.clone()).unwrap_or_default()
+        self.inner
+            .requests
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
     }
 
     /// The PATCH bodies received so far, parsed.
@@ -162,7 +180,11 @@ impl SimMiner {
 }
 
 fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(128)
@@ -172,6 +194,7 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 async fn supervise(inner: Arc<Inner>, addr: SocketAddr, first: TcpListener) {
     let router = routes(inner.clone());
     let mut listener = Some(first);
+    let mut changes = inner.changed.subscribe();
     loop {
         let down_until = inner.with(|s| {
             if s.faults.offline {
@@ -183,13 +206,15 @@ async fn supervise(inner: Arc<Inner>, addr: SocketAddr, first: TcpListener) {
         match down_until {
             Some(until) => {
                 listener = None;
-                let changed = inner.changed.notified();
+                inner.listening.send_replace(false);
                 match until {
                     Some(t) => {
                         let wait = inner.real_delay(t - inner.sim_now()) + Duration::from_millis(5);
-                        tokio::select! { _ = changed => {}, _ = tokio::time::sleep(wait) => {} }
+                        tokio::select! { _ = changes.changed() => {}, _ = tokio::time::sleep(wait) => {} }
                     }
-                    None => changed.await,
+                    None => {
+                        let _ = changes.changed().await;
+                    }
                 }
             }
             None => {
@@ -203,19 +228,24 @@ async fn supervise(inner: Arc<Inner>, addr: SocketAddr, first: TcpListener) {
                         }
                     },
                 };
-                serve_until_changed(&inner, &router, &l).await;
+                inner.listening.send_replace(true);
+                serve_until_changed(&inner, &router, &l, &mut changes).await;
                 listener = Some(l);
             }
         }
     }
 }
 
-async fn serve_until_changed(inner: &Arc<Inner>, router: &Router, listener: &TcpListener) {
+async fn serve_until_changed(
+    inner: &Arc<Inner>,
+    router: &Router,
+    listener: &TcpListener,
+    changes: &mut watch::Receiver<u64>,
+) {
     let mut connections = JoinSet::new();
     loop {
-        let changed = inner.changed.notified();
         tokio::select! {
-            _ = changed => {
+            _ = changes.changed() => {
                 let down = inner.with(|s| s.faults.offline || s.booting_until().is_some());
                 if down {
                     connections.abort_all();
@@ -241,23 +271,38 @@ type Shared = Arc<Inner>;
 fn routes(inner: Shared) -> Router {
     Router::new()
         .route("/api/system/info", get(info))
-        .route("/api/system/asic", get(|| async { json_reply(Personality::V2_14, &api::asic()) }))
+        .route(
+            "/api/system/asic",
+            get(|| async { json_reply(Personality::V2_14, &api::asic()) }),
+        )
         .route("/api/system", patch(patch_settings))
         .route("/api/system/restart", post(restart))
         .route("/api/system/pause", post(pause))
         .route("/api/system/resume", post(resume))
         .fallback(|| async {
-            (StatusCode::NOT_FOUND, [("content-type", "application/json")], r#"{"error":"unknown route"}"#)
+            (
+                StatusCode::NOT_FOUND,
+                [("content-type", "application/json")],
+                r#"{"error":"unknown route"}"#,
+            )
         })
         .layer(axum::middleware::from_fn_with_state(inner.clone(), gate))
         .with_state(inner)
 }
 
 /// Every request: record it, then apply faults and the firmware's Origin check before the handler.
-async fn gate(State(inner): State<Shared>, request: Request, next: axum::middleware::Next) -> Response {
+async fn gate(
+    State(inner): State<Shared>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, 64 * 1024).await.unwrap_or_default();
-    let origin = parts.headers.get("origin").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let origin = parts
+        .headers
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let (faults, now) = inner.with(|s| (s.faults.clone(), s.now));
     if let Ok(mut log) = inner.requests.lock() {
         log.push(Recorded {
@@ -275,15 +320,23 @@ async fn gate(State(inner): State<Shared>, request: Request, next: axum::middlew
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
     if parts.method != Method::OPTIONS && !origin_allowed(origin.as_deref()) {
-        return (StatusCode::UNAUTHORIZED, [("content-type", "text/html")], "Unauthorized").into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            [("content-type", "text/html")],
+            "Unauthorized",
+        )
+            .into_response();
     }
     if faults.http500 && parts.uri.path().starts_with("/api/") {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
     }
-    let mut response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
-    response
-        .headers_mut()
-        .insert("access-control-allow-origin", axum::http::HeaderValue::from_static("*"));
+    let mut response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    response.headers_mut().insert(
+        "access-control-allow-origin",
+        axum::http::HeaderValue::from_static("*"),
+    );
     response
 }
 
@@ -301,10 +354,15 @@ fn json_reply(p: Personality, v: &serde_json::Value) -> Response {
 }
 
 async fn info(State(inner): State<Shared>) -> Response {
-    let (value, p, faults) = inner.with(|s| (api::info(s, &inner.name), s.personality, s.faults.clone()));
+    let (value, p, faults) =
+        inner.with(|s| (api::info(s, &inner.name), s.personality, s.faults.clone()));
     let text = api::render(p, &value);
     if faults.malformed {
-        return ([("content-type", "application/json")], "<html>ESP-IDF: out of memory</html>").into_response();
+        return (
+            [("content-type", "application/json")],
+            "<html>ESP-IDF: out of memory</html>",
+        )
+            .into_response();
     }
     if faults.truncated {
         let cut: String = text.chars().take(text.chars().count() / 2).collect();
@@ -332,10 +390,13 @@ async fn restart(State(inner): State<Shared>) -> Response {
         tokio::time::sleep(delay).await;
         let now = later.sim_now();
         later.with(|s| s.reboot(now));
-        later.changed.notify_waiters();
+        later.changed.send_modify(|v| *v += 1);
     });
     if p == Personality::V2_14 {
-        json_reply(p, &serde_json::json!({"message": "System will restart shortly."}))
+        json_reply(
+            p,
+            &serde_json::json!({"message": "System will restart shortly."}),
+        )
     } else {
         "System will restart shortly.".into_response()
     }
@@ -352,10 +413,18 @@ async fn resume(State(inner): State<Shared>) -> Response {
 fn pause_or_resume(inner: Shared, pause: bool) -> Response {
     let p = inner.with(|s| s.personality);
     if !p.can_pause() {
-        return (StatusCode::NOT_FOUND, [("content-type", "application/json")], r#"{"error":"unknown route"}"#)
+        return (
+            StatusCode::NOT_FOUND,
+            [("content-type", "application/json")],
+            r#"{"error":"unknown route"}"#,
+        )
             .into_response();
     }
     inner.with(|s| if pause { s.pause() } else { s.resume() });
-    let message = if pause { "Mining paused" } else { "Mining resumed" };
+    let message = if pause {
+        "Mining paused"
+    } else {
+        "Mining resumed"
+    };
     json_reply(p, &serde_json::json!({ "message": message }))
 }

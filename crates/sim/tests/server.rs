@@ -26,7 +26,14 @@ fn http() -> reqwest::Client {
 async fn info_patch_and_readback() {
     let m = one(Personality::V2_14, 1.0).await;
     let c = http();
-    let info: Value = c.get(format!("{}/api/system/info", m.url())).send().await.expect("get").json().await.expect("json");
+    let info: Value = c
+        .get(format!("{}/api/system/info", m.url()))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(info["coreVoltage"], 1150);
     assert_eq!(info["ASICModel"], "BM1370");
     let r = c
@@ -36,11 +43,28 @@ async fn info_patch_and_readback() {
         .await
         .expect("patch");
     assert_eq!(r.status(), 200);
-    assert_eq!(r.text().await.expect("body"), "", "PATCH success has an empty body");
-    let info: Value = c.get(format!("{}/api/system/info", m.url())).send().await.expect("get").json().await.expect("json");
-    assert_eq!(info["coreVoltage"], 1200, "NVS settings are reported at once");
+    assert_eq!(
+        r.text().await.expect("body"),
+        "",
+        "PATCH success has an empty body"
+    );
+    let info: Value = c
+        .get(format!("{}/api/system/info", m.url()))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        info["coreVoltage"], 1200,
+        "NVS settings are reported at once"
+    );
     assert_eq!(info["frequency"], 600.0);
-    assert!(info["actualFrequency"].as_f64().unwrap_or(0.0) < 600.0, "the PLL is still ramping");
+    assert!(
+        info["actualFrequency"].as_f64().unwrap_or(0.0) < 600.0,
+        "the PLL is still ramping"
+    );
     assert_eq!(m.patches().len(), 1);
     assert_eq!(m.requests().iter().filter(|r| r.method == "GET").count(), 2);
 }
@@ -49,7 +73,12 @@ async fn info_patch_and_readback() {
 async fn firmware_replies_for_bad_input_origins_and_unknown_routes() {
     let m = one(Personality::V2_12, 1.0).await;
     let c = http();
-    let r = c.patch(format!("{}/api/system", m.url())).body(r#"{"frequency":"600"}"#).send().await.expect("patch");
+    let r = c
+        .patch(format!("{}/api/system", m.url()))
+        .body(r#"{"frequency":"600"}"#)
+        .send()
+        .await
+        .expect("patch");
     assert_eq!(r.status(), 400);
     assert_eq!(r.text().await.expect("body"), "Wrong API input");
     let r = c
@@ -59,12 +88,30 @@ async fn firmware_replies_for_bad_input_origins_and_unknown_routes() {
         .await
         .expect("get");
     assert_eq!(r.status(), 401);
-    let r = c.get(format!("{}/api/nope", m.url())).send().await.expect("get");
+    let r = c
+        .get(format!("{}/api/nope", m.url()))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(r.status(), 404);
-    assert_eq!(r.text().await.expect("body"), r#"{"error":"unknown route"}"#);
-    let pretty = c.get(format!("{}/api/system/info", m.url())).send().await.expect("get").text().await.expect("t");
+    assert_eq!(
+        r.text().await.expect("body"),
+        r#"{"error":"unknown route"}"#
+    );
+    let pretty = c
+        .get(format!("{}/api/system/info", m.url()))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("t");
     assert!(pretty.contains("\n\t\""), "v2.12 sends tab-indented JSON");
-    let r = c.post(format!("{}/api/system/pause", m.url())).send().await.expect("post");
+    let r = c
+        .post(format!("{}/api/system/pause", m.url()))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), 404, "pause arrived in v2.14");
 }
 
@@ -72,13 +119,24 @@ async fn firmware_replies_for_bad_input_origins_and_unknown_routes() {
 async fn offline_refuses_and_comes_back() {
     let m = one(Personality::V2_14, 1.0).await;
     let c = http();
-    m.set_faults(Faults { offline: true, ..Default::default() });
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let e = c.get(format!("{}/api/system/info", m.url())).send().await.expect_err("refused");
+    m.set_faults(Faults {
+        offline: true,
+        ..Default::default()
+    });
+    m.settle().await;
+    let e = c
+        .get(format!("{}/api/system/info", m.url()))
+        .send()
+        .await
+        .expect_err("refused");
     assert!(e.is_connect(), "{e}");
     m.set_faults(Faults::default());
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let r = c.get(format!("{}/api/system/info", m.url())).send().await.expect("back");
+    m.settle().await;
+    let r = c
+        .get(format!("{}/api/system/info", m.url()))
+        .send()
+        .await
+        .expect("back");
     assert_eq!(r.status(), 200);
 }
 
@@ -87,18 +145,47 @@ async fn black_hole_malformed_truncated_and_500() {
     let m = one(Personality::V2_14, 1.0).await;
     let c = http();
     let url = format!("{}/api/system/info", m.url());
-    m.set_faults(Faults { black_hole: true, ..Default::default() });
+    m.set_faults(Faults {
+        black_hole: true,
+        ..Default::default()
+    });
     let e = c.get(&url).send().await.expect_err("no answer");
     assert!(e.is_timeout(), "{e}");
-    m.set_faults(Faults { malformed: true, ..Default::default() });
-    let t = c.get(&url).send().await.expect("get").text().await.expect("text");
+    m.set_faults(Faults {
+        malformed: true,
+        ..Default::default()
+    });
+    let t = c
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
     assert!(serde_json::from_str::<Value>(&t).is_err());
-    m.set_faults(Faults { truncated: true, ..Default::default() });
-    let t = c.get(&url).send().await.expect("get").text().await.expect("text");
+    m.set_faults(Faults {
+        truncated: true,
+        ..Default::default()
+    });
+    let t = c
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text");
     assert!(t.starts_with('{') && serde_json::from_str::<Value>(&t).is_err());
-    m.set_faults(Faults { http500: true, ..Default::default() });
+    m.set_faults(Faults {
+        http500: true,
+        ..Default::default()
+    });
     assert_eq!(c.get(&url).send().await.expect("get").status(), 500);
-    m.set_faults(Faults { latency_ms: 300, ..Default::default() });
+    m.set_faults(Faults {
+        latency_ms: 300,
+        ..Default::default()
+    });
     let started = std::time::Instant::now();
     assert_eq!(c.get(&url).send().await.expect("get").status(), 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
@@ -111,13 +198,33 @@ async fn restart_answers_then_is_unreachable_then_resets_counters() {
     let c = http();
     tokio::time::sleep(Duration::from_millis(400)).await;
     let before = m.state().uptime();
-    let r = c.post(format!("{}/api/system/restart", m.url())).send().await.expect("restart");
+    let r = c
+        .post(format!("{}/api/system/restart", m.url()))
+        .send()
+        .await
+        .expect("restart");
     assert_eq!(r.status(), 200);
     tokio::time::sleep(Duration::from_millis(250)).await;
-    assert!(c.get(format!("{}/api/system/info", m.url())).send().await.is_err(), "rebooting");
+    assert!(
+        c.get(format!("{}/api/system/info", m.url()))
+            .send()
+            .await
+            .is_err(),
+        "rebooting"
+    );
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let info: Value = c.get(format!("{}/api/system/info", m.url())).send().await.expect("up").json().await.expect("json");
-    assert!(info["uptimeSeconds"].as_f64().unwrap_or(1e9) < before, "uptime reset");
+    let info: Value = c
+        .get(format!("{}/api/system/info", m.url()))
+        .send()
+        .await
+        .expect("up")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        info["uptimeSeconds"].as_f64().unwrap_or(1e9) < before,
+        "uptime reset"
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,11 @@ pub enum Seg {
 /// The 1-based line where the value at `path` starts, if the text has it. `text` must already be
 /// free of comments (comments replaced by spaces keep line numbers intact).
 pub fn line_of(text: &str, path: &[Seg]) -> Option<usize> {
-    let mut scanner = Scanner { bytes: text.as_bytes(), pos: 0, line: 1 };
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        pos: 0,
+        line: 1,
+    };
     scanner.find(path)
 }
 

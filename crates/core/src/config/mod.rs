@@ -41,7 +41,11 @@ impl<'de> Deserialize<'de> for ClockTime {
         let s = String::deserialize(d)?;
         NaiveTime::parse_from_str(s.trim(), "%H:%M")
             .map(ClockTime)
-            .map_err(|_| serde::de::Error::custom(format!("{s:?} is not a time of day; expected HH:MM, e.g. \"07:30\"")))
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "{s:?} is not a time of day; expected HH:MM, e.g. \"07:30\""
+                ))
+            })
     }
 }
 
@@ -174,7 +178,10 @@ impl Default for Config {
             max_workers: 5,
             retry_attempts: 3,
             retry_delay: 5.0,
-            safe_settings: SafeSettings { voltage: 1100, frequency: 400.0 },
+            safe_settings: SafeSettings {
+                voltage: 1100,
+                frequency: 400.0,
+            },
             min_voltage: 1000,
             min_frequency: 100.0,
             max_vr_temp: 90.0,
@@ -193,11 +200,24 @@ impl Default for Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: line {line}, column {column}: {message}", path.display())]
-    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{}{}: {key}: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
-    Invalid { path: PathBuf, line: Option<usize>, key: String, message: String },
+    Invalid {
+        path: PathBuf,
+        line: Option<usize>,
+        key: String,
+        message: String,
+    },
 }
 
 impl ConfigError {
@@ -240,15 +260,27 @@ impl Config {
     /// Parse text (comments allowed) and validate. `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut plain = String::with_capacity(text.len());
-        std::io::Read::read_to_string(&mut json_comments::StripComments::new(text.as_bytes()), &mut plain)
-            .map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
-        // Syntax first, so a broken file reports where it breaks.
-        let value: serde_json::Value = serde_json::from_str(&plain).map_err(|e| ConfigError::Syntax {
+        std::io::Read::read_to_string(
+            &mut json_comments::StripComments::new(text.as_bytes()),
+            &mut plain,
+        )
+        .map_err(|source| ConfigError::Io {
             path: path.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string().split(" at line").next().unwrap_or_default().to_string(),
+            source,
         })?;
+        // Syntax first, so a broken file reports where it breaks.
+        let value: serde_json::Value =
+            serde_json::from_str(&plain).map_err(|e| ConfigError::Syntax {
+                path: path.to_path_buf(),
+                line: e.line(),
+                column: e.column(),
+                message: e
+                    .to_string()
+                    .split(" at line")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            })?;
         // Every key the file leaves out, at any depth, takes its documented default.
         let mut merged = serde_json::to_value(Config::default()).unwrap_or_default();
         merge(&mut merged, value);
@@ -256,7 +288,8 @@ impl Config {
             let segs = error_path(e.path());
             ConfigError::Invalid {
                 path: path.to_path_buf(),
-                line: line_of(&plain, &segs).or_else(|| line_of(&plain, &segs[..segs.len().saturating_sub(1)])),
+                line: line_of(&plain, &segs)
+                    .or_else(|| line_of(&plain, &segs[..segs.len().saturating_sub(1)])),
                 key: path_string(&segs),
                 message: e.into_inner().to_string(),
             }
@@ -274,7 +307,10 @@ impl Config {
 
     /// Read and validate a file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Config::parse(&text, path)
     }
 
@@ -305,14 +341,25 @@ impl Config {
         text.push('\n');
         if path.exists() {
             let backup = backup_path(path);
-            std::fs::copy(path, &backup).map_err(|source| ConfigError::Io { path: backup, source })?;
+            std::fs::copy(path, &backup).map_err(|source| ConfigError::Io {
+                path: backup,
+                source,
+            })?;
         }
-        write_atomic(path, text.as_bytes()).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })
+        write_atomic(path, text.as_bytes()).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     /// The safety envelope this config asks for (hard caps applied).
     pub fn envelope(&self) -> Envelope {
-        Envelope::new(self.min_voltage, self.max_voltage, self.min_frequency, self.max_frequency)
+        Envelope::new(
+            self.min_voltage,
+            self.max_voltage,
+            self.min_frequency,
+            self.max_frequency,
+        )
     }
 
     pub fn miner(&self, name: &str) -> Option<&MinerConfig> {
@@ -325,13 +372,29 @@ impl Config {
         let mut bad = |path: Vec<Seg>, message: String| out.push(Problem { path, message });
         let env = self.envelope();
         if self.min_voltage < crate::safety::GAMMA_MIN_VOLTAGE_MV {
-            bad(vec![key("min_voltage")], format!("{} mV is below the regulator's floor of {} mV", self.min_voltage, crate::safety::GAMMA_MIN_VOLTAGE_MV));
+            bad(
+                vec![key("min_voltage")],
+                format!(
+                    "{} mV is below the regulator's floor of {} mV",
+                    self.min_voltage,
+                    crate::safety::GAMMA_MIN_VOLTAGE_MV
+                ),
+            );
         }
         if self.min_voltage >= env.max_voltage {
-            bad(vec![key("max_voltage")], format!("must be above min_voltage ({} mV) and at most {GAMMA_MAX_VOLTAGE_MV} mV", self.min_voltage));
+            bad(
+                vec![key("max_voltage")],
+                format!(
+                    "must be above min_voltage ({} mV) and at most {GAMMA_MAX_VOLTAGE_MV} mV",
+                    self.min_voltage
+                ),
+            );
         }
         if !(self.min_frequency > 0.0 && self.min_frequency < self.max_frequency) {
-            bad(vec![key("max_frequency")], format!("must be above min_frequency ({} MHz)", self.min_frequency));
+            bad(
+                vec![key("max_frequency")],
+                format!("must be above min_frequency ({} MHz)", self.min_frequency),
+            );
         }
         let mut check_settings = |path: Vec<Seg>, voltage: Option<u32>, frequency: Option<f64>| {
             if let Some(v) = voltage {
@@ -349,13 +412,23 @@ impl Config {
                 }
             }
         };
-        for (name, p) in [("global_day_settings", &self.global_day_settings), ("global_night_settings", &self.global_night_settings)] {
+        for (name, p) in [
+            ("global_day_settings", &self.global_day_settings),
+            ("global_night_settings", &self.global_night_settings),
+        ] {
             check_settings(vec![key(name)], Some(p.voltage), Some(p.frequency));
         }
-        check_settings(vec![key("safe_settings")], Some(self.safe_settings.voltage), Some(self.safe_settings.frequency));
+        check_settings(
+            vec![key("safe_settings")],
+            Some(self.safe_settings.voltage),
+            Some(self.safe_settings.frequency),
+        );
         for (i, m) in self.miners.iter().enumerate() {
             let at = |k: &str| vec![key("miners"), Seg::Index(i), key(k)];
-            for (k, o) in [("day_settings", &m.day_settings), ("night_settings", &m.night_settings)] {
+            for (k, o) in [
+                ("day_settings", &m.day_settings),
+                ("night_settings", &m.night_settings),
+            ] {
                 if let Some(o) = o {
                     check_settings(at(k), o.voltage, o.frequency);
                 }
@@ -373,7 +446,11 @@ impl Config {
                 bad(at("ip"), e.to_string());
             }
         }
-        for (k, v) in [("check_interval", self.check_interval), ("temp_check_interval", self.temp_check_interval), ("log_stats_interval", self.log_stats_interval)] {
+        for (k, v) in [
+            ("check_interval", self.check_interval),
+            ("temp_check_interval", self.temp_check_interval),
+            ("log_stats_interval", self.log_stats_interval),
+        ] {
             if !(v >= 0.05 && v.is_finite()) {
                 bad(vec![key(k)], "must be at least 0.05 seconds".into());
             }
@@ -385,16 +462,31 @@ impl Config {
             bad(vec![key("max_workers")], "must be at least 1".into());
         }
         if !(self.transition_delay >= 0.0 && self.retry_delay >= 0.0) {
-            bad(vec![key("transition_delay")], "delays must be 0 or more seconds".into());
+            bad(
+                vec![key("transition_delay")],
+                "delays must be 0 or more seconds".into(),
+            );
         }
         if !(self.max_temp > 0.0 && self.max_power > 0.0 && self.max_vr_temp > 0.0) {
-            bad(vec![key("max_temp")], "temperature and power limits must be positive".into());
+            bad(
+                vec![key("max_temp")],
+                "temperature and power limits must be positive".into(),
+            );
         }
         if self.offline_after == 0 || self.stall_after == 0 {
-            bad(vec![key("offline_after")], "offline_after and stall_after must be at least 1".into());
+            bad(
+                vec![key("offline_after")],
+                "offline_after and stall_after must be at least 1".into(),
+            );
         }
         if !self.timezone.is_empty() && self.timezone.parse::<chrono_tz::Tz>().is_err() {
-            bad(vec![key("timezone")], format!("{:?} is not an IANA time zone (e.g. \"Europe/Berlin\")", self.timezone));
+            bad(
+                vec![key("timezone")],
+                format!(
+                    "{:?} is not an IANA time zone (e.g. \"Europe/Berlin\")",
+                    self.timezone
+                ),
+            );
         }
         out
     }
@@ -404,7 +496,10 @@ impl Config {
 fn whole_numbers(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Number(n) => {
-            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15 && !n.is_i64() && !n.is_u64()) {
+            if let Some(f) = n
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 1e15 && !n.is_i64() && !n.is_u64())
+            {
                 *v = serde_json::Value::from(f as i64);
             }
         }

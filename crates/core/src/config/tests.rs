@@ -36,12 +36,24 @@ fn parse(text: &str) -> Result<Config, ConfigError> {
 fn a_seed_file_loads_unchanged_with_its_comments() {
     let c = parse(SEED).expect("seed loads");
     assert_eq!(c.miners.len(), 2);
-    assert_eq!(c.miners[0].night_settings, Some(ProfileOverride { voltage: Some(1180), frequency: None }));
+    assert_eq!(
+        c.miners[0].night_settings,
+        Some(ProfileOverride {
+            voltage: Some(1180),
+            frequency: None
+        })
+    );
     assert!(!c.miners[1].enabled);
     assert_eq!(c.max_power, 15.0, "explicit seed values are honoured");
     assert_eq!(c.global_night_settings.frequency, 575.0);
     // Keys the seed did not have take defaults.
-    assert_eq!(c.safe_settings, SafeSettings { voltage: 1100, frequency: 400.0 });
+    assert_eq!(
+        c.safe_settings,
+        SafeSettings {
+            voltage: 1100,
+            frequency: 400.0
+        }
+    );
     assert_eq!(c.offline_after, 3);
 }
 
@@ -78,25 +90,45 @@ fn type_errors_name_the_line_and_key() {
 fn bad_times_say_the_format() {
     let text = "{\n\"global_day_settings\": {\"start_time\": \"7.30\"}\n}";
     let s = parse(text).expect_err("time").to_string();
-    assert!(s.contains("HH:MM") && s.contains("global_day_settings.start_time") && s.contains("line 2"), "{s}");
+    assert!(
+        s.contains("HH:MM") && s.contains("global_day_settings.start_time") && s.contains("line 2"),
+        "{s}"
+    );
 }
 
 #[test]
 fn profiles_above_the_limits_are_config_errors_with_the_limit() {
-    let text = "{\n \"max_voltage\": 1400,\n \"global_night_settings\": {\n   \"voltage\": 1350\n }\n}";
+    let text =
+        "{\n \"max_voltage\": 1400,\n \"global_night_settings\": {\n   \"voltage\": 1350\n }\n}";
     let s = parse(text).expect_err("over hard cap").to_string();
-    assert!(s.contains("line 4") && s.contains("global_night_settings.voltage") && s.contains("1300 mV"), "{s}");
+    assert!(
+        s.contains("line 4")
+            && s.contains("global_night_settings.voltage")
+            && s.contains("1300 mV"),
+        "{s}"
+    );
     let text = "{\n \"miners\": [{\"name\": \"a\", \"ip\": \"127.0.0.1\",\n \"day_settings\": {\"frequency\": 700}}]\n}";
     let s = parse(text).expect_err("freq").to_string();
-    assert!(s.contains("miners[0].day_settings.frequency") && s.contains("600 MHz") && s.contains("line 3"), "{s}");
+    assert!(
+        s.contains("miners[0].day_settings.frequency")
+            && s.contains("600 MHz")
+            && s.contains("line 3"),
+        "{s}"
+    );
 }
 
 #[test]
 fn duplicate_names_and_bad_addresses() {
     let dup = r#"{"miners": [{"name": "a", "ip": "127.0.0.1"}, {"name": "a", "ip": "127.0.0.2"}]}"#;
-    assert!(parse(dup).expect_err("dup").to_string().contains("miners[1].name"));
+    assert!(parse(dup)
+        .expect_err("dup")
+        .to_string()
+        .contains("miners[1].name"));
     let scheme = r#"{"miners": [{"name": "a", "ip": "https://127.0.0.1"}]}"#;
-    assert!(parse(scheme).expect_err("scheme").to_string().contains("miners[0].ip"));
+    assert!(parse(scheme)
+        .expect_err("scheme")
+        .to_string()
+        .contains("miners[0].ip"));
     let tz = r#"{"timezone": "Mars/Olympus"}"#;
     assert!(parse(tz).expect_err("tz").to_string().contains("IANA"));
 }
@@ -110,14 +142,24 @@ fn saves_are_atomic_and_keep_a_backup() {
     c.max_temp = 65.0;
     c.save(&path).expect("save");
     assert_eq!(Config::load(&path).expect("reload").max_temp, 65.0);
-    assert_eq!(std::fs::read_to_string(backup_path(&path)).expect("backup"), SEED);
+    assert_eq!(
+        std::fs::read_to_string(backup_path(&path)).expect("backup"),
+        SEED
+    );
     // An invalid config is refused and the file is untouched.
     let before = std::fs::read_to_string(&path).expect("read");
     c.global_day_settings.voltage = 2000;
     assert!(c.save(&path).is_err());
     assert_eq!(std::fs::read_to_string(&path).expect("read"), before);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).expect("ls").filter_map(Result::ok).collect();
-    assert_eq!(leftovers.len(), 2, "only the file and its backup: {leftovers:?}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "only the file and its backup: {leftovers:?}"
+    );
 }
 
 #[test]

@@ -2,7 +2,12 @@ use super::*;
 use proptest::prelude::*;
 
 fn cfg() -> Config {
-    Config { max_temp: 65.0, max_power: 25.0, max_vr_temp: 90.0, ..Config::default() }
+    Config {
+        max_temp: 65.0,
+        max_power: 25.0,
+        max_vr_temp: 90.0,
+        ..Config::default()
+    }
 }
 
 fn obs(v: u32, f: f64, temp: f64, power: f64) -> Observation {
@@ -29,9 +34,21 @@ fn moved_to(d: &Decision) -> Option<Settings> {
 fn a_new_target_is_a_schedule_move() {
     let c = cfg();
     let mut m = Memory::default();
-    let (d, f) = decide(&c, &c.envelope(), Settings::new(1200, 550.0), &obs(1100, 425.0, 55.0, 15.0), &mut m);
+    let (d, f) = decide(
+        &c,
+        &c.envelope(),
+        Settings::new(1200, 550.0),
+        &obs(1100, 425.0, 55.0, 15.0),
+        &mut m,
+    );
     assert_eq!(moved_to(&d), Some(Settings::new(1200, 550.0)));
-    assert!(matches!(d, Decision::Move { reason: Reason::Schedule, .. }));
+    assert!(matches!(
+        d,
+        Decision::Move {
+            reason: Reason::Schedule,
+            ..
+        }
+    ));
     assert!(f.is_empty());
 }
 
@@ -39,9 +56,21 @@ fn a_new_target_is_a_schedule_move() {
 fn outside_the_envelope_is_corrected_first_even_when_hot() {
     let c = cfg();
     let mut m = Memory::default();
-    let (d, f) = decide(&c, &c.envelope(), Settings::new(1200, 550.0), &obs(1400, 700.0, 80.0, 30.0), &mut m);
+    let (d, f) = decide(
+        &c,
+        &c.envelope(),
+        Settings::new(1200, 550.0),
+        &obs(1400, 700.0, 80.0, 30.0),
+        &mut m,
+    );
     assert_eq!(moved_to(&d), Some(Settings::new(1250, 600.0)));
-    assert!(matches!(d, Decision::Move { reason: Reason::SafetyCorrection, .. }));
+    assert!(matches!(
+        d,
+        Decision::Move {
+            reason: Reason::SafetyCorrection,
+            ..
+        }
+    ));
     assert!(matches!(f[0], Finding::OutsideEnvelope { .. }));
 }
 
@@ -77,7 +106,13 @@ fn hot_steps_down_and_restores_after_cool_checks() {
 fn power_over_the_limit_throttles_and_names_it() {
     let c = cfg();
     let mut m = Memory::default();
-    let (d, f) = decide(&c, &c.envelope(), Settings::new(1250, 600.0), &obs(1250, 600.0, 55.0, 27.0), &mut m);
+    let (d, f) = decide(
+        &c,
+        &c.envelope(),
+        Settings::new(1250, 600.0),
+        &obs(1250, 600.0, 55.0, 27.0),
+        &mut m,
+    );
     assert!(matches!(&f[0], Finding::Hot(r) if r.contains("max_power")));
     assert_eq!(moved_to(&d), Some(Settings::new(1240, 575.0)));
 }
@@ -89,7 +124,13 @@ fn throttling_never_goes_below_the_safe_settings() {
     let mut m = Memory::default();
     let mut at = Settings::new(1200, 550.0);
     for _ in 0..40 {
-        let (d, _) = decide(&c, &env, Settings::new(1200, 550.0), &obs(at.voltage, at.frequency, 80.0, 20.0), &mut m);
+        let (d, _) = decide(
+            &c,
+            &env,
+            Settings::new(1200, 550.0),
+            &obs(at.voltage, at.frequency, 80.0, 20.0),
+            &mut m,
+        );
         if let Some(to) = moved_to(&d) {
             at = to;
         }
@@ -102,8 +143,16 @@ fn firmware_overheat_waits_then_caps_at_what_the_firmware_chose() {
     let c = cfg();
     let env = c.envelope();
     let want = Settings::new(1200, 550.0);
-    let mut m = Memory { confirmed: Some(want), ..Memory::default() };
-    let cooling = Observation { overheat_flag: true, temp: None, hashrate: Some(0.0), ..obs(1200, 550.0, 0.0, 5.0) };
+    let mut m = Memory {
+        confirmed: Some(want),
+        ..Memory::default()
+    };
+    let cooling = Observation {
+        overheat_flag: true,
+        temp: None,
+        hashrate: Some(0.0),
+        ..obs(1200, 550.0, 0.0, 5.0)
+    };
     let (d, f) = decide(&c, &env, want, &cooling, &mut m);
     assert_eq!(d, Decision::Wait);
     assert_eq!(f, vec![Finding::FirmwareOverheat]);
@@ -111,20 +160,45 @@ fn firmware_overheat_waits_then_caps_at_what_the_firmware_chose() {
     assert_eq!(d, Decision::Wait);
     let resumed = obs(1100, 450.0, 50.0, 12.0);
     let (d, f) = decide(&c, &env, want, &resumed, &mut m);
-    assert_eq!(f, vec![Finding::FirmwareResumed(Settings::new(1100, 450.0))]);
-    assert_eq!(d, Decision::Nothing, "held at the firmware's settings while throttled");
+    assert_eq!(
+        f,
+        vec![Finding::FirmwareResumed(Settings::new(1100, 450.0))]
+    );
+    assert_eq!(
+        d,
+        Decision::Nothing,
+        "held at the firmware's settings while throttled"
+    );
 }
 
 #[test]
 fn drift_is_fixed_a_limited_number_of_times() {
-    let c = Config { max_drift_fixes: 2, ..cfg() };
+    let c = Config {
+        max_drift_fixes: 2,
+        ..cfg()
+    };
     let env = c.envelope();
     let want = Settings::new(1200, 550.0);
     let mut m = Memory::default();
-    assert_eq!(decide(&c, &env, want, &obs(1200, 550.0, 55.0, 20.0), &mut m).0, Decision::Nothing);
+    assert_eq!(
+        decide(&c, &env, want, &obs(1200, 550.0, 55.0, 20.0), &mut m).0,
+        Decision::Nothing
+    );
     for fix in 0..2 {
-        let (d, f) = decide(&c, &env, want, &obs(1150, 525.0, 55.0 + fix as f64, 20.0), &mut m);
-        assert!(matches!(d, Decision::Move { reason: Reason::DriftFix, .. }));
+        let (d, f) = decide(
+            &c,
+            &env,
+            want,
+            &obs(1150, 525.0, 55.0 + fix as f64, 20.0),
+            &mut m,
+        );
+        assert!(matches!(
+            d,
+            Decision::Move {
+                reason: Reason::DriftFix,
+                ..
+            }
+        ));
         assert!(matches!(f[0], Finding::Drift { fixing: true, .. }));
     }
     let (d, f) = decide(&c, &env, want, &obs(1150, 525.0, 58.0, 20.0), &mut m);
