@@ -13,6 +13,7 @@
 //! 5. Otherwise move to the (capped) target. If the miner already had that target confirmed and now
 //!    reports something else, the firmware or a person changed it: that is drift, re-applied at
 //!    most `max_drift_fixes` times per target, then reported and left alone.
+//!
 //! Stalls (hashrate frozen and shares not moving for `stall_after` polls) are reported only.
 
 use crate::config::Config;
