@@ -616,3 +616,48 @@ async fn shutdown_flushes_statistics_and_history() {
     .expect("history");
     assert!(history.count().expect("count") >= 6);
 }
+
+#[tokio::test]
+async fn slow_answers_within_the_timeout_are_fine_and_a_restart_is_ridden_out() {
+    let miners = sims(2, Personality::V2_14).await;
+    miners[0].set_faults(Faults {
+        latency_ms: 250,
+        ..Faults::default()
+    });
+    let mut h = Harness::start(miners, DAY, |c| c.smooth_transition = false).await;
+    h.expect_done(&["sim-1", "sim-2"]).await;
+    assert_eq!(
+        h.miner_settings(0),
+        Settings::new(1100, 425.0),
+        "250 ms latency is under the 500 ms timeout"
+    );
+    // The miner reboots (about 5 sim-seconds, 0.25 s here): a failed poll or two, never Offline,
+    // and the settings it kept in flash are still the target, so nothing needs writing.
+    let writes = h.miners[1].patches().len();
+    let url = h.miners[1].url();
+    reqwest_free_restart(&url).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let status = h.engine.status();
+    let s2 = status
+        .miners
+        .iter()
+        .find(|m| m.name == "sim-2")
+        .expect("sim-2");
+    assert_ne!(s2.state, MinerState::Offline);
+    assert!(
+        s2.info
+            .as_ref()
+            .and_then(|i| i.uptime_seconds)
+            .unwrap_or(999)
+            < 60,
+        "uptime reset after the reboot"
+    );
+    assert_eq!(h.miners[1].patches().len(), writes);
+}
+
+/// POST /api/system/restart through the project's own client.
+async fn reqwest_free_restart(url: &str) {
+    let client =
+        bitaxe_core::axeos::Client::new(&bitaxe_core::axeos::Http::default(), url).expect("client");
+    client.restart().await.expect("restart");
+}
