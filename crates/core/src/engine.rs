@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -86,6 +88,11 @@ pub(crate) struct Shared {
     tracker: TaskTracker,
     /// Released by shutdown, so another engine may take over the config.
     lock: std::sync::Mutex<Option<EngineLock>>,
+    http: axeos::Http,
+    history_path: PathBuf,
+    /// A second, read-only connection for chart queries (SQLite WAL lets it read while the
+    /// recorder writes).
+    reader: std::sync::Mutex<Option<History>>,
 }
 
 impl Shared {
@@ -151,6 +158,9 @@ impl EngineHandle {
             cancel: CancellationToken::new(),
             tracker: TaskTracker::new(),
             lock: std::sync::Mutex::new(Some(lock)),
+            http: opts.http.clone(),
+            history_path: opts.data_dir.join(HISTORY_FILE),
+            reader: std::sync::Mutex::new(None),
         });
         if let Some(message) = stats_warning {
             let _ = shared.bus.send(Event::Warning { message });
@@ -230,6 +240,82 @@ impl EngineHandle {
         Ok(())
     }
 
+    /// Apply a profile to one miner now; it holds until the schedule's next change.
+    pub fn apply_miner(&self, miner: &str, profile: Profile) -> Result<(), EngineError> {
+        let now = self.shared.clock.now();
+        let plan = self.shared.plan_tx.borrow().clone();
+        if plan.config.miner(miner).is_none() {
+            return Err(EngineError::Io(format!("unknown miner {miner:?}")));
+        }
+        let until = schedule::next_change(&plan.config, plan.tz, now).map(|(at, _)| at);
+        self.change_overrides(|o| {
+            o.per_miner
+                .insert(miner.to_string(), Manual { profile, until });
+        })
+    }
+
+    /// Restart one miner (the firmware answers, then reboots; counters reset).
+    pub async fn restart_miner(&self, miner: &str) -> Result<(), EngineError> {
+        self.client_for(miner)?
+            .restart()
+            .await
+            .map_err(|e| EngineError::Io(e.to_string()))
+    }
+
+    /// Pause or resume hashing on one miner (firmware v2.14+; not kept across a reboot).
+    pub async fn pause_miner(&self, miner: &str, paused: bool) -> Result<(), EngineError> {
+        let client = self.client_for(miner)?;
+        let r = if paused {
+            client.pause().await
+        } else {
+            client.resume().await
+        };
+        r.map_err(|e| EngineError::Io(e.to_string()))
+    }
+
+    fn client_for(&self, miner: &str) -> Result<axeos::Client, EngineError> {
+        let config = self.config();
+        let m = config
+            .miner(miner)
+            .ok_or_else(|| EngineError::Io(format!("unknown miner {miner:?}")))?;
+        axeos::Client::new(&self.shared.http, &m.ip).map_err(|e| EngineError::Io(e.to_string()))
+    }
+
+    /// History points from the database, averaged into `bucket_s` buckets.
+    pub fn history(
+        &self,
+        miner: Option<&str>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        bucket_s: i64,
+    ) -> Result<Vec<crate::history::Point>, EngineError> {
+        let mut reader = self
+            .shared
+            .reader
+            .lock()
+            .map_err(|_| EngineError::Io("history reader poisoned".into()))?;
+        if reader.is_none() {
+            *reader = Some(History::open(&self.shared.history_path)?);
+        }
+        match reader.as_ref() {
+            Some(h) => Ok(h.range(miner, from, to, bucket_s)?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The zone the schedule runs in.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.shared.plan_tx.borrow().tz
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.shared.clock.now()
+    }
+
+    pub fn http(&self) -> &axeos::Http {
+        &self.shared.http
+    }
+
     /// Safe settings on every enabled miner at once, until [`EngineHandle::resume`].
     pub fn emergency_stop(&self) -> Result<(), EngineError> {
         let now = self.shared.clock.now();
@@ -248,6 +334,7 @@ impl EngineHandle {
             o.emergency = false;
             o.emergency_since = None;
             o.manual = None;
+            o.per_miner.clear();
             o.paused = false;
         })?;
         if was {

@@ -2,8 +2,11 @@
 //! statistics, history and events. No UI, no CLI parsing, no Tauri.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
+pub mod chart;
 pub mod clock;
 pub mod config;
+pub mod discovery;
 pub mod engine;
 pub mod events;
 pub mod fleet;

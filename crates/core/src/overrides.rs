@@ -24,6 +24,8 @@ pub struct Overrides {
     pub emergency: bool,
     pub emergency_since: Option<DateTime<Utc>>,
     pub manual: Option<Manual>,
+    /// A profile applied by hand to one miner.
+    pub per_miner: std::collections::BTreeMap<String, Manual>,
     /// Schedule changes held (safety still acts).
     pub paused: bool,
 }
@@ -52,8 +54,18 @@ impl Overrides {
 
     /// The manual profile still in force at `now`.
     pub fn manual_at(&self, now: DateTime<Utc>) -> Option<Profile> {
-        self.manual
-            .filter(|m| m.until.is_none_or(|u| now < u))
-            .map(|m| m.profile)
+        in_force(self.manual, now)
+    }
+
+    /// The profile applied by hand to `miner` (or to the fleet) still in force at `now`.
+    pub fn manual_for(&self, miner: &str, now: DateTime<Utc>) -> Option<Profile> {
+        in_force(self.per_miner.get(miner).copied(), now).or_else(|| self.manual_at(now))
     }
 }
+
+fn in_force(m: Option<Manual>, now: DateTime<Utc>) -> Option<Profile> {
+    m.filter(|m| m.until.is_none_or(|u| now < u))
+        .map(|m| m.profile)
+}
+
+impl Overrides {}

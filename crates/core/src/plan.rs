@@ -76,7 +76,10 @@ impl Plan {
 
     /// What `miner` should run now.
     pub fn target(&self, miner: &MinerConfig, now: DateTime<Utc>) -> (Target, Source) {
-        let (profile, source) = self.profile(now);
+        let (profile, source) = match self.overrides.manual_for(&miner.name, now) {
+            Some(p) if !self.overrides.emergency => (p, Source::Manual),
+            _ => self.profile(now),
+        };
         (
             Target {
                 profile,

@@ -661,3 +661,78 @@ async fn reqwest_free_restart(url: &str) {
         bitaxe_core::axeos::Client::new(&bitaxe_core::axeos::Http::default(), url).expect("client");
     client.restart().await.expect("restart");
 }
+
+#[tokio::test]
+async fn one_miner_gets_a_profile_by_hand_and_history_is_queryable() {
+    let mut h = Harness::start(sims(2, Personality::V2_14).await, DAY, |c| {
+        c.smooth_transition = false
+    })
+    .await;
+    h.expect_done(&["sim-1", "sim-2"]).await;
+    h.engine
+        .apply_miner("sim-2", Profile::Night)
+        .expect("apply one");
+    h.expect("sim-2 night", 10, done("sim-2")).await;
+    assert_eq!(h.miner_settings(1), Settings::new(1200, 550.0));
+    assert_eq!(
+        h.miner_settings(0),
+        Settings::new(1100, 425.0),
+        "the other miner keeps the schedule"
+    );
+    assert!(h.engine.apply_miner("nobody", Profile::Day).is_err());
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let now = h.engine.now();
+    let pts = h
+        .engine
+        .history(
+            None,
+            now - chrono::Duration::hours(1),
+            now + chrono::Duration::hours(1),
+            60,
+        )
+        .expect("history");
+    assert!(
+        pts.iter().any(|p| p.miner == "sim-1") && pts.iter().any(|p| p.miner == "sim-2"),
+        "{pts:?}"
+    );
+    assert!(pts.iter().all(|p| p.hashrate > 0.0));
+}
+
+#[tokio::test]
+async fn a_scan_of_a_loopback_range_finds_the_miners_there() {
+    // Three miners on 127.0.0.21-23, same port; 127.0.0.24 has nothing.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.21:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    let mut miners = Vec::new();
+    for i in 21..=23u8 {
+        let spec = bitaxe_sim::MinerSpec::new(
+            &format!("s{i}"),
+            std::net::SocketAddr::from(([127, 0, 0, i], port)),
+        );
+        miners.push(SimMiner::start(spec).await.expect("sim"));
+    }
+    let found = bitaxe_core::discovery::scan("127.0.0.20-127.0.0.24", port)
+        .await
+        .expect("scan");
+    let urls: Vec<&str> = found.iter().map(|f| f.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        vec![
+            format!("http://127.0.0.21:{port}"),
+            format!("http://127.0.0.22:{port}"),
+            format!("http://127.0.0.23:{port}")
+        ]
+    );
+    assert_eq!(found[0].asic_model.as_deref(), Some("BM1370"));
+    assert_eq!(found[0].model.as_deref(), Some("Gamma"));
+    assert_eq!(found[0].voltage, Some(1150));
+    let probe = bitaxe_core::discovery::probe(
+        &bitaxe_core::axeos::Http::default(),
+        &format!("127.0.0.22:{port}"),
+    )
+    .await
+    .expect("probe");
+    assert_eq!(probe.firmware.as_deref(), Some("v2.14.1"));
+}
