@@ -1,28 +1,12 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds, and runs the scheduler in the foreground.
-#   scripts/run.sh                 the scheduler on ./multi_scheduler_config.json
-#   scripts/run.sh --demo          three simulated miners on 127.0.0.1 and a scheduler driving them
-#   scripts/run.sh ARGS...         any bitaxe-scheduler flags (see --help)
+# Installs what is needed, builds, and opens the desktop app.
+#   scripts/run.sh                 the app on its default config (in the platform's config folder)
+#   scripts/run.sh --demo          the app with a demo fleet of simulated miners on 127.0.0.1
+#   scripts/run.sh --config FILE   the app on another config (e.g. a seed user's file)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$here/scripts/setup.sh"
 source "$here/scripts/env.sh"
-cargo build --release --manifest-path "$here/Cargo.toml" -p bitaxe-scheduler -p bitaxe-sim
-bin="$CARGO_TARGET_DIR/release"
-
-if [ "${1:-}" != "--demo" ]; then
-  exec "$bin/bitaxe-scheduler" "$@"
-fi
-
-demo="$(mktemp -d -t bitaxe-demo.XXXXXX)"
-"$bin/bitaxe-sim" --count 3 --ip 127.0.0.1 --speed 1 > "$demo/sims.txt" &
-sim_pid=$!
-trap 'kill $sim_pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do [ "$(wc -l < "$demo/sims.txt")" -ge 3 ] && break; sleep 0.1; done
-cfg="$demo/multi_scheduler_config.json"
-while read -r name url; do
-  "$bin/bitaxe-scheduler" --config "$cfg" --add-miner "$name" "$url" >/dev/null
-done < "$demo/sims.txt"
-echo "Demo: 3 simulated miners on loopback, config and logs in $demo (Ctrl-C to stop)"
-"$bin/bitaxe-scheduler" --config "$cfg" --list-miners
-"$bin/bitaxe-scheduler" --config "$cfg"
+bash "$here/scripts/ui.sh"
+cargo build --release --manifest-path "$here/Cargo.toml" -p bitaxe-desktop
+exec "$CARGO_TARGET_DIR/release/bitaxe-fleet" "$@"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs what is needed, then runs every test. The suites run in a network namespace that has
+# Installs what is needed, then runs every test: unit, property, client, simulator, engine, CLI
+# and the real desktop app in its webview. The suites run in a network namespace that has
 # nothing but loopback (when the machine allows it), so no test can reach a real network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
+bash scripts/ui.sh
 
 cargo fetch --locked 2>/dev/null || cargo fetch
 cargo build --workspace --offline

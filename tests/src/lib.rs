@@ -1,6 +1,8 @@
 //! Helpers for the end-to-end suites: find (or build) our binaries, run them, wait for output.
 #![forbid(unsafe_code)]
 
+pub mod webdriver;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -412,10 +412,17 @@ impl Supervisor {
         let mut ticks = tokio::time::interval(self.watch_every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         self.sync_workers();
+        let mut synced = self.shared.plan_tx.borrow().config.clone();
         loop {
             tokio::select! {
                 _ = self.shared.cancel.cancelled() => break,
                 _ = ticks.tick() => {}
+            }
+            // A config saved through the handle: start and stop workers to match.
+            let current = self.shared.plan_tx.borrow().config.clone();
+            if !Arc::ptr_eq(&current, &synced) {
+                synced = current;
+                self.sync_workers();
             }
             let now_seen = (fingerprint(&config_path), fingerprint(&overrides_path));
             if now_seen.0 != self.seen.0 {

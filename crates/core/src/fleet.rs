@@ -24,13 +24,16 @@ pub async fn poll_all(
     http: &axeos::Http,
     miners: &[MinerConfig],
 ) -> Vec<Result<axeos::Info, axeos::Error>> {
-    stream::iter(miners.iter().map(|m| async move {
-        let client = axeos::Client::new(http, &m.ip)?;
-        client.info().await
-    }))
-    .buffered(POLL_FAN_OUT)
-    .collect()
-    .await
+    // Owned futures in a Vec (rather than a lazy map) keep the returned future `Send` for any
+    // caller, Tauri commands included.
+    let jobs: Vec<_> = miners
+        .iter()
+        .map(|m| {
+            let (http, ip) = (http.clone(), m.ip.clone());
+            async move { axeos::Client::new(&http, &ip)?.info().await }
+        })
+        .collect();
+    stream::iter(jobs).buffered(POLL_FAN_OUT).collect().await
 }
 
 /// One miner's result of [`apply_all`].

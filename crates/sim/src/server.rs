@@ -68,6 +68,8 @@ struct Inner {
     changed: watch::Sender<u64>,
     /// Whether the listener is open right now, published by the server loop.
     listening: watch::Sender<bool>,
+    /// Set by [`SimMiner::stop`]: the server closes for good.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl Inner {
@@ -118,6 +120,7 @@ impl SimMiner {
             requests: Mutex::new(Vec::new()),
             changed: watch::Sender::new(0),
             listening: watch::Sender::new(true),
+            stopped: std::sync::atomic::AtomicBool::new(false),
         });
         tokio::spawn(supervise(inner.clone(), addr, listener));
         Ok(SimMiner { inner, addr })
@@ -143,6 +146,14 @@ impl SimMiner {
     /// Change the state (faults, ambient, settings) and wake the server to act on it.
     pub fn update(&self, f: impl FnOnce(&mut MinerState)) {
         self.inner.with(f);
+        self.inner.changed.send_modify(|v| *v += 1);
+    }
+
+    /// Stop serving for good: the port is released and connections are dropped.
+    pub fn stop(&self) {
+        self.inner
+            .stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.inner.changed.send_modify(|v| *v += 1);
     }
 
@@ -196,6 +207,10 @@ async fn supervise(inner: Arc<Inner>, addr: SocketAddr, first: TcpListener) {
     let mut listener = Some(first);
     let mut changes = inner.changed.subscribe();
     loop {
+        if inner.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            inner.listening.send_replace(false);
+            return;
+        }
         let down_until = inner.with(|s| {
             if s.faults.offline {
                 Some(None)
@@ -246,7 +261,8 @@ async fn serve_until_changed(
     loop {
         tokio::select! {
             _ = changes.changed() => {
-                let down = inner.with(|s| s.faults.offline || s.booting_until().is_some());
+                let down = inner.stopped.load(std::sync::atomic::Ordering::SeqCst)
+                    || inner.with(|s| s.faults.offline || s.booting_until().is_some());
                 if down {
                     connections.abort_all();
                     return;

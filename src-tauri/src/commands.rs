@@ -1,0 +1,467 @@
+//! IPC entry points: each takes state and typed arguments, makes one call into core, maps the
+//! error. No business logic here.
+
+use bitaxe_core::chart::{self, ChartRequest, Metric};
+use bitaxe_core::config::{Config, MinerConfig};
+use bitaxe_core::discovery::{self, Found};
+use bitaxe_core::fleet;
+use bitaxe_core::schedule::{self, Profile};
+use bitaxe_core::stats::Stats;
+use bitaxe_core::status::{FleetStatus, MinerStatus, Totals};
+use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_opener::OpenerExt;
+use tauri_plugin_store::StoreExt;
+
+use crate::demo;
+use crate::error::CmdError;
+use crate::models::{ChartOut, LoggedEvent, Overview, PlanRow, Prefs};
+use crate::state::AppState;
+
+type Res<T> = Result<T, CmdError>;
+
+fn config_of(state: &AppState) -> Res<Config> {
+    match &state.engine {
+        Some(e) => Ok((*e.config()).clone()),
+        None => Ok(Config::load(&state.config_path)?),
+    }
+}
+
+/// Status from the engine; in read-only mode, one poll of every miner.
+async fn status_of(state: &AppState, config: &Config) -> FleetStatus {
+    if let Some(e) = &state.engine {
+        return e.status();
+    }
+    let http = bitaxe_core::axeos::Http::default();
+    let results = fleet::poll_all(&http, &config.miners).await;
+    let miners: Vec<MinerStatus> = config
+        .miners
+        .iter()
+        .zip(results)
+        .map(|(m, r)| {
+            let mut s = MinerStatus::new(&m.name, &m.ip, m.enabled);
+            if m.enabled {
+                match r {
+                    Ok(info) => {
+                        s.state = bitaxe_core::MinerState::Online;
+                        s.info = Some(info);
+                    }
+                    Err(e) => {
+                        s.state = bitaxe_core::MinerState::Offline;
+                        s.reason = e.to_string();
+                    }
+                }
+            }
+            s
+        })
+        .collect();
+    let tz = schedule::zone(config);
+    let now = Utc::now();
+    FleetStatus {
+        totals: Totals::of(&miners),
+        miners,
+        profile: schedule::profile_at(config, tz, now),
+        source: "schedule".into(),
+        next_change: schedule::next_change(config, tz, now),
+        paused: false,
+        emergency: false,
+    }
+}
+
+#[tauri::command]
+pub async fn overview(state: State<'_, AppState>) -> Res<Overview> {
+    let config = config_of(&state)?;
+    let status = status_of(&state, &config).await;
+    let colours = config
+        .miners
+        .iter()
+        .map(|m| {
+            (
+                m.name.clone(),
+                chart::colour_hex(chart::miner_colour(&m.name)),
+            )
+        })
+        .collect();
+    let demo = config.miners.iter().any(demo::is_demo);
+    Ok(Overview {
+        status,
+        read_only: state.read_only.clone(),
+        config_path: state.config_path.display().to_string(),
+        demo,
+        limits: config.envelope(),
+        colours,
+    })
+}
+
+#[tauri::command]
+pub fn get_config(state: State<'_, AppState>) -> Res<Config> {
+    config_of(&state)
+}
+
+#[tauri::command]
+pub fn save_config(state: State<'_, AppState>, config: Config) -> Res<()> {
+    Ok(state.engine()?.save_config(config)?)
+}
+
+/// Check a whole config without saving it: the first problem, or nothing.
+#[tauri::command]
+pub fn validate_config(config: Config) -> Option<String> {
+    config.validate().first().map(|p| {
+        format!(
+            "{}: {}",
+            bitaxe_core::config::path_string(&p.path),
+            p.message
+        )
+    })
+}
+
+#[tauri::command]
+pub async fn probe_miner(state: State<'_, AppState>, address: String) -> Res<Found> {
+    let http = state
+        .engine
+        .as_ref()
+        .map(|e| e.http().clone())
+        .unwrap_or_default();
+    Ok(discovery::probe(&http, &address).await?)
+}
+
+#[tauri::command]
+pub async fn scan(range: String, port: Option<u16>) -> Res<Vec<Found>> {
+    discovery::scan(&range, port.unwrap_or(80))
+        .await
+        .map_err(|m| CmdError::new("bad_range", m))
+}
+
+#[tauri::command]
+pub fn default_scan_range() -> Option<String> {
+    discovery::own_subnet()
+}
+
+#[tauri::command]
+pub fn add_miners(state: State<'_, AppState>, miners: Vec<MinerConfig>) -> Res<()> {
+    let engine = state.engine()?;
+    let mut config = (*engine.config()).clone();
+    for mut m in miners {
+        m.ip = bitaxe_core::axeos::normalize_address(&m.ip)?;
+        config.miners.push(m);
+    }
+    Ok(engine.save_config(config)?)
+}
+
+#[tauri::command]
+pub fn update_miner(state: State<'_, AppState>, original: String, miner: MinerConfig) -> Res<()> {
+    let engine = state.engine()?;
+    let mut config = (*engine.config()).clone();
+    let slot = config
+        .miners
+        .iter_mut()
+        .find(|m| m.name == original)
+        .ok_or_else(|| CmdError::new("unknown_miner", format!("no miner named {original:?}")))?;
+    let mut miner = miner;
+    miner.ip = bitaxe_core::axeos::normalize_address(&miner.ip)?;
+    *slot = miner;
+    Ok(engine.save_config(config)?)
+}
+
+#[tauri::command]
+pub fn remove_miner(state: State<'_, AppState>, name: String) -> Res<()> {
+    let engine = state.engine()?;
+    let mut config = (*engine.config()).clone();
+    config.miners.retain(|m| m.name != name);
+    Ok(engine.save_config(config)?)
+}
+
+#[tauri::command]
+pub fn apply_profile(
+    state: State<'_, AppState>,
+    profile: Profile,
+    miner: Option<String>,
+) -> Res<()> {
+    let engine = state.engine()?;
+    match miner {
+        Some(m) => Ok(engine.apply_miner(&m, profile)?),
+        None => Ok(engine.apply(profile)?),
+    }
+}
+
+#[tauri::command]
+pub fn set_paused(state: State<'_, AppState>, paused: bool) -> Res<()> {
+    Ok(state.engine()?.set_paused(paused)?)
+}
+
+#[tauri::command]
+pub fn emergency_stop(state: State<'_, AppState>) -> Res<()> {
+    Ok(state.engine()?.emergency_stop()?)
+}
+
+#[tauri::command]
+pub fn resume(state: State<'_, AppState>) -> Res<()> {
+    Ok(state.engine()?.resume()?)
+}
+
+#[tauri::command]
+pub async fn restart_miner(state: State<'_, AppState>, name: String) -> Res<()> {
+    Ok(state.engine()?.restart_miner(&name).await?)
+}
+
+#[tauri::command]
+pub async fn pause_miner(state: State<'_, AppState>, name: String, paused: bool) -> Res<()> {
+    Ok(state.engine()?.pause_miner(&name, paused).await?)
+}
+
+/// What every miner runs at a local time (`YYYY-MM-DDTHH:MM`), for the schedule preview.
+#[tauri::command]
+pub fn plan(state: State<'_, AppState>, at: String, config: Option<Config>) -> Res<Vec<PlanRow>> {
+    let config = match config {
+        Some(c) => c,
+        None => config_of(&state)?,
+    };
+    let tz = schedule::zone(&config);
+    let naive = NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M")
+        .map_err(|_| CmdError::new("bad_time", "expected YYYY-MM-DDTHH:MM"))?;
+    let when = tz
+        .from_local_datetime(&naive)
+        .earliest()
+        .ok_or_else(|| CmdError::new("bad_time", "that local time does not exist (DST)"))?
+        .with_timezone(&Utc);
+    Ok(config
+        .miners
+        .iter()
+        .map(|m| PlanRow {
+            miner: m.name.clone(),
+            enabled: m.enabled,
+            target: schedule::target(&config, tz, when, m),
+        })
+        .collect())
+}
+
+fn range_hours(range: &str) -> Res<i64> {
+    match range {
+        "1h" => Ok(1),
+        "24h" => Ok(24),
+        "7d" => Ok(24 * 7),
+        "30d" => Ok(24 * 30),
+        other => Err(CmdError::new(
+            "bad_range",
+            format!("unknown range {other:?}: use 1h, 24h, 7d or 30d"),
+        )),
+    }
+}
+
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub fn chart(
+    state: State<'_, AppState>,
+    metric: Metric,
+    range: String,
+    miner: Option<String>,
+    total: bool,
+    dark: bool,
+    width: u32,
+    height: u32,
+) -> Res<ChartOut> {
+    let started = std::time::Instant::now();
+    let engine = state.engine()?;
+    let to = engine.now();
+    let from = to - Duration::hours(range_hours(&range)?);
+    let points = engine.history(miner.as_deref(), from, to, chart::bucket_for(from, to, 240))?;
+    let req = ChartRequest {
+        metric,
+        from,
+        to,
+        fleet_total: total,
+        width,
+        height,
+        dark,
+    };
+    let svg =
+        chart::render_svg(&req, &points, engine.zone()).map_err(|m| CmdError::new("chart", m))?;
+    Ok(ChartOut {
+        svg,
+        points: points.len(),
+        render_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// Last hour of hashrate per miner, one value a minute, for the fleet table's sparklines.
+#[tauri::command]
+pub fn sparklines(state: State<'_, AppState>) -> Res<Vec<(String, Vec<f64>)>> {
+    let engine = state.engine()?;
+    let to = engine.now();
+    let points = engine.history(None, to - Duration::hours(1), to, 60)?;
+    let mut out: Vec<(String, Vec<f64>)> = Vec::new();
+    for p in points {
+        match out.last_mut() {
+            Some((name, values)) if *name == p.miner => values.push(p.hashrate),
+            _ => out.push((p.miner.clone(), vec![p.hashrate])),
+        }
+    }
+    Ok(out)
+}
+
+/// Save a chart's data (CSV), its SVG, or a PNG the window rendered, to the Downloads folder.
+#[tauri::command]
+pub fn export_file(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    kind: String,
+    range: String,
+    miner: Option<String>,
+    content: Option<Vec<u8>>,
+) -> Res<String> {
+    let engine = state.engine()?;
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())?;
+    let stamp = engine.now().format("%Y%m%d-%H%M");
+    let path = dir.join(format!("bitaxe-{range}-{stamp}.{kind}"));
+    let bytes = match kind.as_str() {
+        "csv" => {
+            let to = engine.now();
+            let from = to - Duration::hours(range_hours(&range)?);
+            let points = engine.history(
+                miner.as_deref(),
+                from,
+                to,
+                chart::bucket_for(from, to, 2000),
+            )?;
+            chart::csv(&points, engine.zone()).into_bytes()
+        }
+        "svg" | "png" => content.ok_or_else(|| CmdError::new("missing", "nothing to save"))?,
+        other => {
+            return Err(CmdError::new(
+                "bad_kind",
+                format!("cannot export {other:?}"),
+            ))
+        }
+    };
+    bitaxe_core::config::write_atomic(&path, &bytes)?;
+    Ok(path.display().to_string())
+}
+
+#[tauri::command]
+pub fn day_night_stats(state: State<'_, AppState>) -> Stats {
+    Stats::load(&Stats::path_for(&state.config_path)).0
+}
+
+#[tauri::command]
+pub fn events(state: State<'_, AppState>) -> Vec<LoggedEvent> {
+    state
+        .events
+        .lock()
+        .map(|l| l.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[tauri::command]
+pub fn get_prefs(state: State<'_, AppState>) -> Prefs {
+    state.prefs()
+}
+
+#[tauri::command]
+pub fn set_prefs(app: AppHandle, state: State<'_, AppState>, prefs: Prefs) -> Res<()> {
+    crate::save_prefs(&app, &prefs).map_err(|e| CmdError::new("prefs", e))?;
+    if let Ok(mut p) = state.prefs.lock() {
+        *p = prefs;
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub fn get_autostart(app: AppHandle) -> bool {
+    app.autolaunch().is_enabled().unwrap_or(false)
+}
+
+#[tauri::command]
+pub fn set_autostart(app: AppHandle, enabled: bool) -> Res<()> {
+    let r = if enabled {
+        app.autolaunch().enable()
+    } else {
+        app.autolaunch().disable()
+    };
+    r.map_err(|e| CmdError::new("autostart", e.to_string()))
+}
+
+/// Replace the configuration with a file's text (a seed user's `multi_scheduler_config.json`).
+#[tauri::command]
+pub fn import_config(state: State<'_, AppState>, text: String) -> Res<usize> {
+    let config = Config::parse(&text, std::path::Path::new("imported file"))?;
+    let n = config.miners.len();
+    state.engine()?.save_config(config)?;
+    Ok(n)
+}
+
+#[tauri::command]
+pub fn export_config(app: AppHandle, state: State<'_, AppState>) -> Res<String> {
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())?;
+    let path = dir.join("multi_scheduler_config.json");
+    config_of(&state)?.save(&path)?;
+    Ok(path.display().to_string())
+}
+
+#[tauri::command]
+pub fn open_log_folder(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
+    app.opener()
+        .open_path(state.data_dir.display().to_string(), None::<&str>)
+        .map_err(|e| CmdError::new("open", e.to_string()))
+}
+
+#[tauri::command]
+pub fn open_miner_page(app: AppHandle, state: State<'_, AppState>, name: String) -> Res<()> {
+    let config = config_of(&state)?;
+    let m = config
+        .miner(&name)
+        .ok_or_else(|| CmdError::new("unknown_miner", format!("no miner named {name:?}")))?;
+    app.opener()
+        .open_url(&m.ip, None::<&str>)
+        .map_err(|e| CmdError::new("open", e.to_string()))
+}
+
+#[tauri::command]
+pub async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
+    let engine = state.engine()?.clone();
+    let ports = state.prefs().demo_ports;
+    let miners = demo::start(&ports).await?;
+    engine.save_config(demo::with_demo((*engine.config()).clone(), &miners))?;
+    let mut prefs = state.prefs();
+    prefs.demo_ports = miners.iter().map(|m| m.addr().port()).collect();
+    let _ = crate::save_prefs(&app, &prefs);
+    if let (Ok(mut p), Ok(mut d)) = (state.prefs.lock(), state.demo.lock()) {
+        *p = prefs;
+        *d = miners;
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub fn stop_demo(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
+    let engine = state.engine()?;
+    engine.save_config(demo::without_demo((*engine.config()).clone()))?;
+    let mut prefs = state.prefs();
+    prefs.demo_ports.clear();
+    let _ = crate::save_prefs(&app, &prefs);
+    if let (Ok(mut p), Ok(mut d)) = (state.prefs.lock(), state.demo.lock()) {
+        *p = prefs;
+        for m in d.drain(..) {
+            m.stop();
+        }
+    }
+    Ok(())
+}
+
+#[tauri::command]
+pub fn quit(app: AppHandle) {
+    crate::quit(app);
+}
+
+/// Store access is only for preferences; keep the import in one place.
+pub fn prefs_store(
+    app: &AppHandle,
+) -> Result<std::sync::Arc<tauri_plugin_store::Store<tauri::Wry>>, String> {
+    app.store("prefs.json").map_err(|e| e.to_string())
+}

@@ -1,0 +1,86 @@
+//! Plain serde types exchanged with the UI.
+
+use bitaxe_core::alerts::AlertKind;
+use bitaxe_core::safety::Envelope;
+use bitaxe_core::schedule::Target;
+use bitaxe_core::status::FleetStatus;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Everything the top bar and the fleet table need, in one call.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    pub status: FleetStatus,
+    /// Why the app only shows status (another scheduler drives these miners).
+    pub read_only: Option<String>,
+    pub config_path: String,
+    pub demo: bool,
+    pub limits: Envelope,
+    /// Colour of each miner in charts and sparklines.
+    pub colours: Vec<(String, String)>,
+}
+
+/// One line of the events view.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedEvent {
+    pub at: DateTime<Utc>,
+    pub miner: Option<String>,
+    pub kind: String,
+    pub level: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct QuietHours {
+    pub enabled: bool,
+    pub start: String,
+    pub end: String,
+}
+
+impl Default for QuietHours {
+    fn default() -> Self {
+        QuietHours {
+            enabled: false,
+            start: "22:00".into(),
+            end: "07:00".into(),
+        }
+    }
+}
+
+/// UI preferences (tauri-plugin-store); the miners' configuration lives in the config file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Prefs {
+    /// Alert kinds that raise a desktop notification.
+    pub notify: Vec<AlertKind>,
+    pub quiet_hours: QuietHours,
+    pub chart_range: String,
+    /// Ports of the demo fleet, so a restart brings the same demo back.
+    pub demo_ports: Vec<u16>,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Prefs {
+            notify: AlertKind::ALL.to_vec(),
+            quiet_hours: QuietHours::default(),
+            chart_range: "24h".into(),
+            demo_ports: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanRow {
+    pub miner: String,
+    pub enabled: bool,
+    pub target: Target,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartOut {
+    pub svg: String,
+    pub points: usize,
+    pub render_ms: f64,
+}

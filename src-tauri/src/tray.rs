@@ -1,0 +1,177 @@
+//! The tray: a miner glyph with a state dot, fleet totals in the tooltip, and the menu.
+
+use bitaxe_core::events::MinerState;
+use bitaxe_core::status::FleetStatus;
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
+use tauri::{AppHandle, Emitter, Manager, Wry};
+
+use crate::state::AppState;
+
+pub const TRAY_ID: &str = "main";
+
+/// Fleet health for the icon's dot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Good,
+    Warning,
+    Alert,
+}
+
+pub fn health(status: &FleetStatus) -> Health {
+    let states: Vec<MinerState> = status
+        .miners
+        .iter()
+        .filter(|m| m.enabled)
+        .map(|m| m.state)
+        .collect();
+    if status.emergency
+        || states
+            .iter()
+            .any(|s| matches!(s, MinerState::Offline | MinerState::Overheated))
+    {
+        Health::Alert
+    } else if status.paused
+        || states
+            .iter()
+            .any(|s| matches!(s, MinerState::Throttled | MinerState::Stalled))
+    {
+        Health::Warning
+    } else {
+        Health::Good
+    }
+}
+
+/// `4/5 online · 4.9 TH/s · 92 W · Night`
+pub fn tooltip(status: &FleetStatus) -> String {
+    let t = &status.totals;
+    let rate = if t.hashrate >= 1000.0 {
+        format!("{:.1} TH/s", t.hashrate / 1000.0)
+    } else {
+        format!("{:.0} GH/s", t.hashrate)
+    };
+    let mut profile = status.profile.name().to_string();
+    if let Some(first) = profile.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let extra = if status.emergency {
+        " · EMERGENCY STOP"
+    } else if status.paused {
+        " · paused"
+    } else {
+        ""
+    };
+    format!(
+        "{}/{} online · {rate} · {:.0} W · {profile}{extra}",
+        t.online, t.total, t.power
+    )
+}
+
+/// The 32 px app glyph with a coloured dot in the lower right corner.
+pub fn icon(health: Health) -> Image<'static> {
+    let base = Image::from_bytes(include_bytes!("../../icons/32x32.png"))
+        .unwrap_or_else(|_| Image::new_owned(vec![0; 32 * 32 * 4], 32, 32));
+    let (w, h) = (base.width(), base.height());
+    let mut rgba = base.rgba().to_vec();
+    let colour = match health {
+        Health::Good => [0x2E, 0xA0, 0x43],
+        Health::Warning => [0xE8, 0xA3, 0x17],
+        Health::Alert => [0xD7, 0x37, 0x2F],
+    };
+    let (cx, cy, r) = (w as f32 - 7.5, h as f32 - 7.5, 6.5f32);
+    for y in 0..h {
+        for x in 0..w {
+            let d = ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)).sqrt();
+            let i = ((y * w + x) * 4) as usize;
+            if d <= r - 1.5 {
+                rgba[i..i + 4].copy_from_slice(&[colour[0], colour[1], colour[2], 255]);
+            } else if d <= r {
+                rgba[i..i + 4].copy_from_slice(&[255, 255, 255, 255]);
+            }
+        }
+    }
+    Image::new_owned(rgba, w, h)
+}
+
+pub struct TrayMenu {
+    pub pause: MenuItem<Wry>,
+}
+
+pub fn build(app: &AppHandle) -> tauri::Result<TrayMenu> {
+    let open = MenuItem::with_id(app, "open", "Open", true, None::<&str>)?;
+    let pause = MenuItem::with_id(app, "pause", "Pause schedule", true, None::<&str>)?;
+    let day = MenuItem::with_id(app, "apply_day", "Apply day now", true, None::<&str>)?;
+    let night = MenuItem::with_id(app, "apply_night", "Apply night now", true, None::<&str>)?;
+    let safe = MenuItem::with_id(app, "safe", "Safe settings for all…", true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
+    let sep = || PredefinedMenuItem::separator(app);
+    let menu = Menu::with_items(
+        app,
+        &[&open, &sep()?, &pause, &day, &night, &safe, &sep()?, &quit],
+    )?;
+    TrayIconBuilder::with_id(TRAY_ID)
+        .icon(icon(Health::Good))
+        .tooltip("Bitaxe Fleet")
+        .menu(&menu)
+        .show_menu_on_left_click(false)
+        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
+        .on_tray_icon_event(|tray, event| {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                show_window(tray.app_handle());
+            }
+        })
+        .build(app)?;
+    Ok(TrayMenu { pause })
+}
+
+pub fn show_window(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+}
+
+fn on_menu(app: &AppHandle, id: &str) {
+    let state = app.state::<AppState>();
+    let engine = state.engine.clone();
+    match (id, engine) {
+        ("open", _) => show_window(app),
+        ("quit", _) => crate::quit(app.clone()),
+        // Safe settings for all asks first, in the window.
+        ("safe", _) => {
+            show_window(app);
+            let _ = app.emit("confirm-safe", ());
+        }
+        ("pause", Some(engine)) => {
+            let paused = engine.status().paused;
+            let _ = engine.set_paused(!paused);
+        }
+        ("apply_day", Some(engine)) => {
+            let _ = engine.apply(bitaxe_core::schedule::Profile::Day);
+        }
+        ("apply_night", Some(engine)) => {
+            let _ = engine.apply(bitaxe_core::schedule::Profile::Night);
+        }
+        _ => show_window(app),
+    }
+}
+
+/// Refresh the icon, tooltip and the Pause/Resume label from a status snapshot.
+pub fn refresh(app: &AppHandle, status: &FleetStatus, menu: &TrayMenu) {
+    if let Some(tray) = app.tray_by_id(TRAY_ID) {
+        let _ = tray.set_icon(Some(icon(health(status))));
+        let _ = tray.set_tooltip(Some(tooltip(status)));
+    }
+    let _ = menu.pause.set_text(if status.paused {
+        "Resume schedule"
+    } else {
+        "Pause schedule"
+    });
+}

@@ -1,0 +1,318 @@
+//! The real desktop app in its real webview: built, started under Xvfb with a private D-Bus
+//! session, driven through tauri-driver + WebKitWebDriver, against simulated miners on loopback.
+//! Needs Xvfb, dbus-run-session, dbus-monitor, WebKitWebDriver and tauri-driver (the README's
+//! test command installs them).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bitaxe_e2e::webdriver::Session;
+use bitaxe_e2e::{binary, wait_until};
+use bitaxe_sim::{Faults, Personality, SimMiner};
+use chrono::{Timelike, Utc};
+use serde_json::json;
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn tool(name: &str) -> PathBuf {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let candidates = [
+        PathBuf::from(format!("{home}/.cargo/bin/{name}")),
+        PathBuf::from(format!("/usr/bin/{name}")),
+        PathBuf::from(format!("/usr/local/bin/{name}")),
+    ];
+    candidates
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{name} is missing: run ./scripts/test.sh, which installs it"))
+}
+
+fn artifacts() -> PathBuf {
+    let dir = std::env::var("E2E_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../artifacts/screenshots"
+            ))
+        });
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+fn write_config(path: &Path) {
+    let h = Utc::now().hour();
+    let hm = |h: u32| format!("{:02}:00", h % 24);
+    let config = json!({
+        "miners": [],
+        "global_day_settings": {"start_time": hm(h + 23), "end_time": hm(h + 2), "voltage": 1100, "frequency": 425},
+        "global_night_settings": {"start_time": hm(h + 2), "end_time": hm(h + 23), "voltage": 1200, "frequency": 550},
+        "timezone": "UTC", "check_interval": 1, "temp_check_interval": 1, "log_stats_interval": 5,
+        "transition_steps": 2, "transition_delay": 0.2, "retry_delay": 0.2
+    });
+    std::fs::write(path, serde_json::to_string_pretty(&config).expect("json")).expect("config");
+}
+
+async fn shot(s: &Session, name: &str) {
+    if let Ok(png) = s.screenshot().await {
+        let _ = std::fs::write(artifacts().join(format!("{name}.png")), png);
+    }
+}
+
+async fn settings(m: &SimMiner) -> (u32, f64) {
+    let s = m.state();
+    (s.nvs.core_voltage, s.nvs.frequency)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline() {
+    let app = binary("bitaxe-desktop", "bitaxe-fleet");
+    let miners = bitaxe_sim::fleet("sim", 1, |s| {
+        s.personality = Personality::V2_14;
+        s.speed = 10.0;
+    })
+    .await
+    .expect("sims");
+    let miner = &miners[0];
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("multi_scheduler_config.json");
+    write_config(&config);
+
+    // A private display and a private session bus, with a monitor watching notifications.
+    let display = format!(":{}", 90 + free_port() % 100);
+    let _x = Kill(
+        Command::new(tool("Xvfb"))
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1280x860x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb"),
+    );
+    std::thread::sleep(Duration::from_millis(800));
+    let monitor_log = dir.path().join("notifications.log");
+    let port = free_port();
+    let native = free_port();
+    let script = format!(
+        "dbus-monitor --session \"interface='org.freedesktop.Notifications'\" > '{}' 2>&1 & exec '{}' --port {port} --native-port {native} --native-driver '{}'",
+        monitor_log.display(),
+        tool("tauri-driver").display(),
+        tool("WebKitWebDriver").display()
+    );
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let _driver = Kill(
+        Command::new(tool("dbus-run-session"))
+            .args(["--", "bash", "-c", &script])
+            .env("DISPLAY", &display)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver"),
+    );
+    let driver_url = format!("http://127.0.0.1:{port}");
+    wait_until("tauri-driver", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    });
+    let s = Session::start(
+        &driver_url,
+        &app.display().to_string(),
+        &["--config".into(), config.display().to_string()],
+    )
+    .await
+    .expect("session");
+
+    // First run: the empty app offers three ways in.
+    s.wait("#first-demo", Duration::from_secs(30))
+        .await
+        .expect("first-run view");
+    shot(&s, "first-run").await;
+    s.click("#first-add").await.expect("add");
+
+    // Add the miner through the UI, with the live probe.
+    s.fill("#add-name", "office").await.expect("name");
+    s.fill("#add-address", &miner.url()).await.expect("address");
+    s.click("#probe-btn").await.expect("probe");
+    let probe = s
+        .wait_text("#probe-result", Duration::from_secs(10), |t| {
+            t.contains("BM1370")
+        })
+        .await
+        .expect("probe result");
+    assert!(
+        probe.contains("v2.14.1") && probe.contains("1150 mV @ 525 MHz"),
+        "{probe}"
+    );
+    shot(&s, "miners").await;
+    s.click("#save-miner").await.expect("save");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    shot(&s, "after-save").await;
+
+    // It shows Online in the fleet table.
+    s.click("a[data-view='fleet']").await.expect("fleet nav");
+    s.wait_text(
+        "tr[data-miner='office'] .badge",
+        Duration::from_secs(20),
+        |t| t == "Online" || t == "Transitioning",
+    )
+    .await
+    .expect("online");
+    wait_until("day applied", Duration::from_secs(20), || {
+        (miner.state().nvs.frequency == 425.0).then_some(())
+    });
+    s.wait_text(
+        "tr[data-miner='office'] .badge",
+        Duration::from_secs(20),
+        |t| t == "Online",
+    )
+    .await
+    .expect("online after day");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    shot(&s, "fleet").await;
+
+    // Change the night profile, save, apply night now (with its confirmation).
+    s.click("a[data-view='schedule']")
+        .await
+        .expect("schedule nav");
+    s.fill("#night-voltage", "1220")
+        .await
+        .expect("night voltage");
+    s.fill("#night-frequency", "560")
+        .await
+        .expect("night frequency");
+    s.wait_text("#schedule-message", Duration::from_secs(5), |t| {
+        t.is_empty()
+    })
+    .await
+    .expect("valid");
+    s.click("#save-schedule").await.expect("save schedule");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).expect("config")).expect("json");
+    assert_eq!(saved["global_night_settings"]["voltage"], 1220);
+    assert_eq!(saved["global_night_settings"]["frequency"], 560);
+    // Values outside the limits are refused with the limit in the message.
+    s.fill("#night-voltage", "1400").await.expect("too high");
+    let refusal = s
+        .wait_text("#schedule-message", Duration::from_secs(5), |t| {
+            !t.is_empty()
+        })
+        .await
+        .expect("refused");
+    assert!(refusal.contains("1250 mV"), "{refusal}");
+    shot(&s, "schedule").await;
+    s.fill("#night-voltage", "1220").await.expect("back");
+    s.click("#apply-night").await.expect("apply night");
+    let dialog = s.text(".dialog p").await.expect("dialog text");
+    assert!(
+        dialog.contains("1220 mV @ 560 MHz") && dialog.contains("2 step(s)"),
+        "{dialog}"
+    );
+    s.click("#confirm-ok").await.expect("confirm");
+    let mut got = (0, 0.0);
+    for _ in 0..100 {
+        got = settings(miner).await;
+        if got == (1220, 560.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        got,
+        (1220, 560.0),
+        "the simulated miner received the night settings"
+    );
+    let patches = miner.patches();
+    assert!(
+        patches.iter().any(|p| p == &json!({"coreVoltage": 1220}))
+            && patches.iter().any(|p| p == &json!({"frequency": 560})),
+        "{patches:?}"
+    );
+
+    // History and events views render.
+    s.click("a[data-view='history']")
+        .await
+        .expect("history nav");
+    s.wait(
+        "figure.chart[data-metric='hashrate'] svg",
+        Duration::from_secs(20),
+    )
+    .await
+    .expect("chart");
+    shot(&s, "history").await;
+    s.click("a[data-view='events']").await.expect("events nav");
+    s.wait_text("#events-list", Duration::from_secs(10), |t| {
+        t.contains("now at 1220mV @ 560MHz")
+    })
+    .await
+    .expect("events");
+    shot(&s, "events").await;
+    s.click("a[data-view='settings']")
+        .await
+        .expect("settings nav");
+    s.wait("#save-settings", Duration::from_secs(10))
+        .await
+        .expect("settings");
+    shot(&s, "settings").await;
+
+    // The miner goes offline: a desktop notification goes out on the session bus, once.
+    miner.set_faults(Faults {
+        offline: true,
+        ..Faults::default()
+    });
+    miner.settle().await;
+    let log = wait_until("offline notification", Duration::from_secs(30), || {
+        let t = std::fs::read_to_string(&monitor_log).ok()?;
+        t.contains("office is offline").then_some(t)
+    });
+    assert!(log.contains("member=Notify"), "{log}");
+    s.click("a[data-view='fleet']").await.expect("fleet nav");
+    s.wait_text(
+        "tr[data-miner='office'] .badge",
+        Duration::from_secs(10),
+        |t| t == "Offline",
+    )
+    .await
+    .expect("offline badge");
+    shot(&s, "fleet-offline").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let t = std::fs::read_to_string(&monitor_log).unwrap_or_default();
+    assert_eq!(
+        t.matches("office is offline").count(),
+        1,
+        "one notification per episode"
+    );
+    miner.set_faults(Faults::default());
+    miner.settle().await;
+    wait_until("recovery notification", Duration::from_secs(30), || {
+        std::fs::read_to_string(&monitor_log)
+            .ok()
+            .filter(|t| t.contains("office is back online"))
+    });
+    s.end().await;
+}

@@ -1,0 +1,115 @@
+// The only module that talks to Tauri. Everything else imports these typed wrappers.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+export type Profile = "day" | "night" | "safe";
+export type MinerStateName =
+  | "unknown" | "online" | "offline" | "transitioning" | "throttled" | "stalled" | "overheated" | "disabled";
+export type Metric = "hashrate" | "power" | "temperature" | "efficiency";
+export type AlertKind = "offline" | "overheated" | "throttled" | "stalled" | "drift" | "transition_failed";
+
+export interface Settings { voltage: number; frequency: number }
+export interface Target { profile: Profile; settings: Settings }
+export interface Info {
+  power: number | null; temp: number | null; vr_temp: number | null; hash_rate: number | null;
+  core_voltage: number | null; frequency: number | null; version: string | null; asic_model: string | null;
+  hostname: string | null; fan_percent: number | null; shares_accepted: number | null; uptime_seconds: number | null;
+}
+export interface MinerStatus {
+  name: string; url: string; enabled: boolean; state: MinerStateName; reason: string;
+  info: Info | null; target: Target | null; throttle_cap: Settings | null; last_error: string | null; updated: string | null;
+}
+export interface Totals { online: number; total: number; hashrate: number; power: number; efficiency: number | null }
+export interface FleetStatus {
+  miners: MinerStatus[]; totals: Totals; profile: Profile; source: string;
+  next_change: [string, Profile] | null; paused: boolean; emergency: boolean;
+}
+export interface Envelope { min_voltage: number; max_voltage: number; min_frequency: number; max_frequency: number }
+export interface Overview {
+  status: FleetStatus; read_only: string | null; config_path: string; demo: boolean; limits: Envelope;
+  colours: [string, string][];
+}
+export interface ProfileOverride { voltage?: number | null; frequency?: number | null }
+export interface MinerConfig {
+  name: string; ip: string; enabled: boolean;
+  day_settings: ProfileOverride | null; night_settings: ProfileOverride | null;
+}
+export interface PeriodSettings { start_time: string; end_time: string; voltage: number; frequency: number }
+export interface Config {
+  miners: MinerConfig[];
+  global_day_settings: PeriodSettings; global_night_settings: PeriodSettings;
+  max_voltage: number; max_frequency: number; max_temp: number; max_power: number;
+  check_interval: number; temp_check_interval: number; log_stats_interval: number;
+  smooth_transition: boolean; transition_steps: number; transition_delay: number;
+  parallel_operations: boolean; max_workers: number; retry_attempts: number; retry_delay: number;
+  safe_settings: Settings; min_voltage: number; min_frequency: number; max_vr_temp: number;
+  [key: string]: unknown;
+}
+export interface Found {
+  url: string; hostname: string | null; model: string | null; asic_model: string | null; firmware: string | null;
+  voltage: number | null; frequency: number | null; hashrate: number | null;
+}
+export interface PlanRow { miner: string; enabled: boolean; target: Target }
+export interface ChartOut { svg: string; points: number; render_ms: number }
+export interface LoggedEvent { at: string; miner: string | null; kind: string; level: string; text: string }
+export interface Performance { avg_hashrate: number; avg_power: number; avg_efficiency: number | null; samples: number }
+export interface Stats { timestamp: string | null; miners: Record<string, { ip: string; online: boolean; day_performance: Performance; night_performance: Performance }> }
+export interface Prefs {
+  notify: AlertKind[]; quiet_hours: { enabled: boolean; start: string; end: string }; chart_range: string; demo_ports: number[];
+}
+export interface EngineEvent { kind: string; miner?: string; [key: string]: unknown }
+
+/** A failed command: the UI branches on `code`, shows `message`. */
+export interface CmdError { code: string; message: string }
+
+export function errorText(e: unknown): string {
+  if (e && typeof e === "object" && "message" in e) return String((e as CmdError).message);
+  return String(e);
+}
+
+export const api = {
+  overview: () => invoke<Overview>("overview"),
+  getConfig: () => invoke<Config>("get_config"),
+  saveConfig: (config: Config) => invoke<void>("save_config", { config }),
+  validateConfig: (config: Config) => invoke<string | null>("validate_config", { config }),
+  probe: (address: string) => invoke<Found>("probe_miner", { address }),
+  scan: (range: string, port: number) => invoke<Found[]>("scan", { range, port }),
+  defaultScanRange: () => invoke<string | null>("default_scan_range"),
+  addMiners: (miners: MinerConfig[]) => invoke<void>("add_miners", { miners }),
+  updateMiner: (original: string, miner: MinerConfig) => invoke<void>("update_miner", { original, miner }),
+  removeMiner: (name: string) => invoke<void>("remove_miner", { name }),
+  apply: (profile: Profile, miner?: string) => invoke<void>("apply_profile", { profile, miner: miner ?? null }),
+  setPaused: (paused: boolean) => invoke<void>("set_paused", { paused }),
+  emergencyStop: () => invoke<void>("emergency_stop"),
+  resume: () => invoke<void>("resume"),
+  restartMiner: (name: string) => invoke<void>("restart_miner", { name }),
+  pauseMiner: (name: string, paused: boolean) => invoke<void>("pause_miner", { name, paused }),
+  plan: (at: string, config?: Config) => invoke<PlanRow[]>("plan", { at, config: config ?? null }),
+  chart: (metric: Metric, range: string, miner: string | null, total: boolean, dark: boolean, width: number, height: number) =>
+    invoke<ChartOut>("chart", { metric, range, miner, total, dark, width, height }),
+  sparklines: () => invoke<[string, number[]][]>("sparklines"),
+  exportFile: (kind: string, range: string, miner: string | null, content?: number[]) =>
+    invoke<string>("export_file", { kind, range, miner, content: content ?? null }),
+  stats: () => invoke<Stats>("day_night_stats"),
+  events: () => invoke<LoggedEvent[]>("events"),
+  getPrefs: () => invoke<Prefs>("get_prefs"),
+  setPrefs: (prefs: Prefs) => invoke<void>("set_prefs", { prefs }),
+  getAutostart: () => invoke<boolean>("get_autostart"),
+  setAutostart: (enabled: boolean) => invoke<void>("set_autostart", { enabled }),
+  importConfig: (text: string) => invoke<number>("import_config", { text }),
+  exportConfig: () => invoke<string>("export_config"),
+  openLogFolder: () => invoke<void>("open_log_folder"),
+  openMinerPage: (name: string) => invoke<void>("open_miner_page", { name }),
+  startDemo: () => invoke<void>("start_demo"),
+  stopDemo: () => invoke<void>("stop_demo"),
+};
+
+/** Every engine event, as it happens. */
+export function onEngineEvent(handler: (e: EngineEvent) => void): Promise<UnlistenFn> {
+  return listen<EngineEvent>("engine-event", (e) => handler(e.payload));
+}
+
+/** The tray's "Safe settings for all…" asks the window to confirm. */
+export function onConfirmSafe(handler: () => void): Promise<UnlistenFn> {
+  return listen("confirm-safe", () => handler());
+}

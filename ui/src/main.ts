@@ -1,0 +1,123 @@
+// The app shell: top bar, navigation, live updates by event, and the view router.
+import { api, errorText, onConfirmSafe, onEngineEvent, type EngineEvent, type Overview } from "./ipc";
+import { capital, confirmDialog, duration, h, hashrate, localHm, num, toast } from "./ui";
+import { renderFleet } from "./views/fleet";
+import { renderMiners } from "./views/miners";
+import { renderSchedule } from "./views/schedule";
+import { renderHistory } from "./views/history";
+import { renderEvents } from "./views/events";
+import { renderSettings } from "./views/settings";
+
+export interface Ctx {
+  overview: Overview | null;
+  refresh: () => Promise<void>;
+  /** Called with every engine event while the view is shown. */
+  onEvent: ((e: EngineEvent) => void) | null;
+  /** The part of the address after the view name (`#miners/scan` -> `scan`). */
+  sub: string;
+}
+
+const views: Record<string, (root: HTMLElement, ctx: Ctx) => void | Promise<void>> = {
+  fleet: renderFleet, miners: renderMiners, schedule: renderSchedule,
+  history: renderHistory, events: renderEvents, settings: renderSettings,
+};
+
+const ctx: Ctx = { overview: null, refresh, onEvent: null, sub: "" };
+let currentView = "";
+
+async function refresh(): Promise<void> {
+  try {
+    ctx.overview = await api.overview();
+    renderTopbar(ctx.overview);
+  } catch (e) {
+    toast(`Could not read the fleet status: ${errorText(e)}`, "error");
+  }
+}
+
+function renderTopbar(o: Overview): void {
+  const bar = document.getElementById("topbar");
+  if (!bar) return;
+  const s = o.status;
+  const t = s.totals;
+  let when = "";
+  if (s.next_change) {
+    const [at, next] = s.next_change;
+    when = `until ${localHm(at)}, in ${duration(new Date(at).getTime() - Date.now())} (then ${next})`;
+  }
+  const profileText = s.emergency ? "Emergency stop: safe settings" : `${capital(s.profile)} ${when}`.trim();
+  const pause = h("button", { id: "pause-toggle", role: "switch", "aria-checked": String(!s.paused), class: s.paused ? "switch off" : "switch on",
+    disabled: o.read_only !== null, title: "Pause or resume schedule changes (safety keeps acting)" }, s.paused ? "Paused" : "Running");
+  pause.addEventListener("click", async () => {
+    try { await api.setPaused(!s.paused); await refresh(); } catch (e) { toast(errorText(e), "error"); }
+  });
+  const stats = h("div", { class: "totals" },
+    h("div", { class: "stat" }, h("span", { class: "label" }, "Online"), h("span", { class: "num", id: "total-online" }, `${t.online}/${t.total}`)),
+    h("div", { class: "stat" }, h("span", { class: "label" }, "Hashrate"), h("span", { class: "num" }, hashrate(t.hashrate))),
+    h("div", { class: "stat" }, h("span", { class: "label" }, "Power"), num(t.power, 1, "W")),
+    h("div", { class: "stat" }, h("span", { class: "label" }, "Efficiency"), num(t.efficiency, 2, "J/TH")));
+  const profile = h("div", { class: `profile ${s.emergency ? "emergency" : s.profile}`, id: "profile-now" },
+    h("span", { class: "label" }, s.source === "schedule" ? "Profile" : `Profile (${s.source})`), h("span", {}, profileText));
+  const actions = h("div", { class: "bar-actions" }, pause);
+  if (s.emergency) {
+    const resume = h("button", { class: "primary", id: "resume-btn" }, "Resume schedule");
+    resume.addEventListener("click", async () => { await api.resume().catch((e) => toast(errorText(e), "error")); await refresh(); });
+    actions.prepend(resume);
+  }
+  bar.replaceChildren(stats, profile, actions);
+  const banner = document.getElementById("banner");
+  if (banner) {
+    banner.replaceChildren();
+    if (o.read_only) banner.append(h("div", { class: "banner warn" }, `Read-only: ${o.read_only}. The app shows status only.`));
+    if (o.demo) {
+      const remove = h("button", { id: "remove-demo" }, "Remove demo");
+      remove.addEventListener("click", async () => { await api.stopDemo().catch((e) => toast(errorText(e), "error")); await refresh(); void show(currentView); });
+      banner.append(h("div", { class: "banner demo" }, "Demo fleet: simulated miners on this computer. ", remove));
+    }
+  }
+}
+
+async function show(address: string): Promise<void> {
+  const [view, sub] = address.split("/");
+  const name = views[view] ? view : "fleet";
+  ctx.sub = sub ?? "";
+  currentView = name;
+  ctx.onEvent = null;
+  document.querySelectorAll<HTMLAnchorElement>(".sidebar a").forEach((a) => {
+    a.classList.toggle("active", a.dataset.view === name);
+    if (a.dataset.view === name) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  });
+  const root = document.getElementById("view");
+  if (!root) return;
+  root.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  try {
+    await views[name](root, ctx);
+  } catch (e) {
+    root.replaceChildren(h("div", { class: "error-state" }, h("h2", {}, "Something went wrong"), h("p", {}, errorText(e))));
+  }
+}
+
+let pending = 0;
+function scheduleRefresh(): void {
+  if (pending) return;
+  pending = window.setTimeout(async () => { pending = 0; await refresh(); }, 300);
+}
+
+async function main(): Promise<void> {
+  await refresh();
+  window.addEventListener("hashchange", () => void show(location.hash.slice(1)));
+  await onEngineEvent((e) => {
+    if (e.kind !== "transition_step") scheduleRefresh();
+    ctx.onEvent?.(e);
+  });
+  await onConfirmSafe(async () => {
+    const safe = ctx.overview;
+    const n = safe?.status.totals.total ?? 0;
+    if (await confirmDialog("Safe settings for all", `Every enabled miner (${n}) goes to the safe settings at once, and stays there until you resume the schedule.`, "Apply safe settings")) {
+      await api.emergencyStop().catch((err) => toast(errorText(err), "error"));
+      await refresh();
+    }
+  });
+  await show(location.hash.slice(1) || "fleet");
+}
+
+void main();

@@ -1,0 +1,141 @@
+// Fleet: one row per miner with a live sparkline, a badge, numbers and actions; teaches when empty.
+import { api, errorText, type MinerStatus } from "../ipc";
+import type { Ctx } from "../main";
+import { badge, capital, confirmDialog, h, hashrate, num, settingsText, sparkline, toast } from "../ui";
+
+type SortKey = "name" | "state" | "hashrate" | "temp" | "power" | "eff";
+let sortKey: SortKey = "name";
+let sortUp = true;
+const spark = new Map<string, number[]>();
+
+function value(m: MinerStatus, k: SortKey): number | string {
+  const i = m.info;
+  switch (k) {
+    case "name": return m.name;
+    case "state": return m.state;
+    case "hashrate": return i?.hash_rate ?? -1;
+    case "temp": return i?.temp ?? -1;
+    case "power": return i?.power ?? -1;
+    case "eff": return i && i.hash_rate && i.power ? i.power / (i.hash_rate / 1000) : 1e9;
+  }
+}
+
+export async function renderFleet(root: HTMLElement, ctx: Ctx): Promise<void> {
+  const o = ctx.overview;
+  if (!o) throw new Error("no status yet");
+  if (o.status.miners.length === 0) return renderFirstRun(root, ctx);
+  for (const [name, values] of await api.sparklines().catch(() => [] as [string, number[]][])) spark.set(name, values);
+  const colours = new Map(o.colours);
+  const table = h("table", { class: "fleet", id: "fleet-table" });
+  const head = h("tr");
+  const cols: [string, SortKey | null, boolean][] = [
+    ["Name", "name", false], ["Status", "state", false], ["Last hour", null, false], ["Hashrate", "hashrate", true],
+    ["Temp", "temp", true], ["Power", "power", true], ["J/TH", "eff", true], ["Settings", null, true], ["Profile", null, false], ["", null, false],
+  ];
+  for (const [label, key, right] of cols) {
+    const th = h("th", { class: right ? "right" : "", scope: "col" });
+    if (key) {
+      const b = h("button", { class: "sort" }, label + (sortKey === key ? (sortUp ? " ▲" : " ▼") : ""));
+      b.addEventListener("click", () => { sortUp = sortKey === key ? !sortUp : true; sortKey = key; void renderFleet(root, ctx); });
+      th.append(b);
+    } else th.append(label);
+    head.append(th);
+  }
+  const body = h("tbody");
+  const rows = [...o.status.miners].sort((a, b) => {
+    const x = value(a, sortKey), y = value(b, sortKey);
+    const c = typeof x === "string" ? x.localeCompare(String(y)) : (x as number) - (y as number);
+    return sortUp ? c : -c;
+  });
+  for (const m of rows) body.append(row(m, colours.get(m.name) ?? "#888", ctx));
+  table.append(h("thead", {}, head), body);
+  const t = o.status.totals;
+  const foot = h("p", { class: "muted totals-line" }, `${t.online}/${t.total} online · ${hashrate(t.hashrate)} · ${t.power.toFixed(1)} W`);
+  root.replaceChildren(h("h1", {}, "Fleet"), table, foot);
+  ctx.onEvent = (e) => {
+    if (e.kind === "sampled") {
+      const list = spark.get(String(e.miner)) ?? [];
+      list.push(Number(e.hashrate));
+      if (list.length > 120) list.shift();
+      spark.set(String(e.miner), list);
+    }
+    // Cells update in place once the fresh status arrives (main refreshes on events).
+    window.setTimeout(() => {
+      if (!ctx.overview || !document.body.contains(body)) return;
+      const shown = body.querySelectorAll("tr[data-miner]").length;
+      if (shown !== ctx.overview.status.miners.length) void renderFleet(root, ctx);
+      else updateRows(body, ctx, colours);
+    }, 350);
+  };
+}
+
+function updateRows(body: HTMLElement, ctx: Ctx, colours: Map<string, string>): void {
+  for (const m of ctx.overview?.status.miners ?? []) {
+    const old = body.querySelector(`tr[data-miner="${CSS.escape(m.name)}"]`);
+    if (old) old.replaceWith(row(m, colours.get(m.name) ?? "#888", ctx));
+  }
+}
+
+function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
+  const i = m.info;
+  const eff = i && i.hash_rate && i.power ? i.power / (i.hash_rate / 1000) : null;
+  const up = i !== null && !["offline", "disabled", "unknown"].includes(m.state);
+  const profile = m.target ? capital(m.target.profile) : "--";
+  const actions = h("div", { class: "row-actions" });
+  const act = (label: string, title: string, fn: () => Promise<unknown>) => {
+    const b = h("button", { class: "small", title }, label);
+    b.addEventListener("click", async () => { try { await fn(); toast(`${m.name}: ${title}`); await ctx.refresh(); } catch (e) { toast(errorText(e), "error"); } });
+    actions.append(b);
+  };
+  if (!ctx.overview?.read_only && m.enabled) {
+    act("Day", "apply day now", async () => (await confirmed(m, "day", ctx)) && api.apply("day", m.name));
+    act("Night", "apply night now", async () => (await confirmed(m, "night", ctx)) && api.apply("night", m.name));
+    act("Pause", "pause hashing", () => api.pauseMiner(m.name, true));
+    act("Restart", "restart", async () => (await confirmDialog(`Restart ${m.name}?`, "It stops hashing for about a minute while it reboots.", "Restart")) && api.restartMiner(m.name));
+  }
+  act("Open", "open its own page", () => api.openMinerPage(m.name));
+  const tr = h("tr", { "data-miner": m.name, title: m.reason || m.last_error || "" },
+    h("td", {}, h("span", { class: "dot", style: `background:${colour}` }), m.name),
+    h("td", {}, badge(m.state), m.reason ? h("span", { class: "reason" }, m.reason) : null),
+    h("td", {}, sparkline(spark.get(m.name) ?? [], colour)),
+    h("td", { class: "right" }, up ? num(i?.hash_rate, 1, "GH/s") : num(null, 0, "")),
+    h("td", { class: "right" }, up ? num(i?.temp, 1, "°C") : num(null, 0, "")),
+    h("td", { class: "right" }, up ? num(i?.power, 1, "W") : num(null, 0, "")),
+    h("td", { class: "right" }, up ? num(eff, 2, "J/TH") : num(null, 0, "")),
+    h("td", { class: "right num settings" }, up ? settingsText(i?.core_voltage, i?.frequency) : "--"),
+    h("td", {}, profile),
+    h("td", {}, actions));
+  return tr;
+}
+
+async function confirmed(m: MinerStatus, profile: "day" | "night", ctx: Ctx): Promise<boolean> {
+  const cfg = await api.getConfig();
+  const mc = cfg.miners.find((x) => x.name === m.name);
+  const g = profile === "day" ? cfg.global_day_settings : cfg.global_night_settings;
+  const own = profile === "day" ? mc?.day_settings : mc?.night_settings;
+  const v = own?.voltage ?? g.voltage, f = own?.frequency ?? g.frequency;
+  const steps = cfg.smooth_transition ? cfg.transition_steps : 1;
+  void ctx;
+  return confirmDialog(`Apply ${profile} to ${m.name}`, `${m.name}: ${v} mV @ ${f} MHz, in ${steps} step(s) over ${Math.round((steps - 1) * cfg.transition_delay)} s. It holds until the schedule's next change.`);
+}
+
+function renderFirstRun(root: HTMLElement, ctx: Ctx): void {
+  // Miners added elsewhere (Miners view, the tray, another window) replace the welcome page.
+  ctx.onEvent = () => window.setTimeout(() => {
+    if (document.body.contains(root) && (ctx.overview?.status.miners.length ?? 0) > 0) void renderFleet(root, ctx);
+  }, 400);
+  const card = (title: string, text: string, label: string, id: string, fn: () => void) => {
+    const b = h("button", { class: "primary", id }, label);
+    b.addEventListener("click", fn);
+    return h("div", { class: "card" }, h("h2", {}, title), h("p", {}, text), b);
+  };
+  root.replaceChildren(
+    h("h1", {}, "Welcome"),
+    h("p", { class: "lead" }, "No miners yet. Add one by its address, find them on your network, or try a demo fleet to see every view working."),
+    h("div", { class: "cards" },
+      card("Add a miner", "Type its IP address; the app checks it before saving.", "Add a miner", "first-add", () => (location.hash = "#miners")),
+      card("Scan for miners", "Look for Bitaxe miners in an address range you choose.", "Scan", "first-scan", () => (location.hash = "#miners/scan")),
+      card("Try the demo", "Three simulated miners on this computer, clearly labelled, removable in one click.", "Start demo", "first-demo", async () => {
+        try { await api.startDemo(); await ctx.refresh(); await renderFleet(root, ctx); } catch (e) { toast(errorText(e), "error"); }
+      })));
+}

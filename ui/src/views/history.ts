@@ -1,0 +1,84 @@
+// History: charts drawn in Rust (plotters, SVG), ranges, fleet or per miner, day/night stats, exports.
+import { api, errorText, type Metric } from "../ipc";
+import type { Ctx } from "../main";
+import { h, toast } from "../ui";
+
+const METRICS: [Metric, string][] = [["hashrate", "Hashrate"], ["power", "Power"], ["temperature", "Temperature"], ["efficiency", "Efficiency"]];
+
+export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> {
+  const prefs = await api.getPrefs();
+  let range = prefs.chart_range || "24h";
+  let miner: string | null = null;
+  let total = false;
+  const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
+  const charts = h("div", { class: "charts", id: "charts" });
+  const seg = (items: [string, string][], current: () => string, set: (v: string) => void, label: string) => {
+    const g = h("div", { class: "segmented", role: "group", "aria-label": label });
+    for (const [v, t] of items) {
+      const b = h("button", { "aria-pressed": String(current() === v), "data-value": v }, t);
+      b.addEventListener("click", () => { set(v); g.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", String(x === b))); void draw(); });
+      g.append(b);
+    }
+    return g;
+  };
+  const who = h("select", { id: "history-miner", "aria-label": "Miner" },
+    h("option", { value: "" }, "Every miner"), h("option", { value: "__total" }, "Fleet total"),
+    ...(ctx.overview?.status.miners ?? []).map((m) => h("option", { value: m.name }, m.name))) as HTMLSelectElement;
+  who.addEventListener("change", () => { total = who.value === "__total"; miner = total || !who.value ? null : who.value; void draw(); });
+  const draw = async () => {
+    charts.replaceChildren(h("p", { class: "muted" }, "Drawing…"));
+    const width = Math.max(480, Math.min(1100, charts.clientWidth || 900));
+    const out: HTMLElement[] = [];
+    for (const [metric, title] of METRICS) {
+      try {
+        const c = await api.chart(metric, range, miner, total, dark, width, 240);
+        const box = h("figure", { class: "chart", "data-metric": metric });
+        box.innerHTML = c.svg;
+        box.prepend(h("figcaption", {}, title, h("span", { class: "muted" }, ` · ${c.points} points · drawn in ${c.render_ms.toFixed(0)} ms`)));
+        const svgBtn = h("button", { class: "small" }, "SVG");
+        svgBtn.addEventListener("click", () => save("svg", Array.from(new TextEncoder().encode(c.svg))));
+        const pngBtn = h("button", { class: "small" }, "PNG");
+        pngBtn.addEventListener("click", async () => save("png", await toPng(c.svg, width, 240)));
+        box.append(h("div", { class: "chart-actions" }, svgBtn, pngBtn));
+        if (c.points === 0) box.append(h("p", { class: "muted" }, "No samples in this range yet: the scheduler records one per poll."));
+        out.push(box);
+      } catch (e) { out.push(h("p", { class: "error" }, `${title}: ${errorText(e)}`)); }
+    }
+    charts.replaceChildren(...out);
+  };
+  const save = async (kind: string, content?: number[]) => {
+    try { toast(`Saved ${await api.exportFile(kind, range, miner, content)}`); } catch (e) { toast(errorText(e), "error"); }
+  };
+  const csv = h("button", { id: "export-csv" }, "Export CSV");
+  csv.addEventListener("click", () => save("csv"));
+  const stats = await api.stats().catch(() => null);
+  const statRows = Object.entries(stats?.miners ?? {}).map(([name, s]) => h("tr", {},
+    h("td", {}, name),
+    ...[s.day_performance, s.night_performance].flatMap((p) => [
+      h("td", { class: "right num" }, p.samples ? `${p.avg_hashrate.toFixed(1)} GH/s` : "--"),
+      h("td", { class: "right num" }, p.samples ? `${p.avg_power.toFixed(1)} W` : "--"),
+      h("td", { class: "right num" }, p.avg_efficiency != null ? `${p.avg_efficiency.toFixed(2)} J/TH` : "--")])));
+  const statTable = statRows.length
+    ? h("table", { class: "stats" }, h("thead", {}, h("tr", {}, h("th", {}, "Miner"), h("th", { class: "right" }, "Day hashrate"), h("th", { class: "right" }, "Day power"), h("th", { class: "right" }, "Day J/TH"), h("th", { class: "right" }, "Night hashrate"), h("th", { class: "right" }, "Night power"), h("th", { class: "right" }, "Night J/TH"))), h("tbody", {}, ...statRows))
+    : h("p", { class: "muted" }, "Day and night averages appear after the first statistics save.");
+  root.replaceChildren(h("h1", {}, "History"),
+    h("div", { class: "toolbar" }, seg([["1h", "1 h"], ["24h", "24 h"], ["7d", "7 d"], ["30d", "30 d"]], () => range, (v) => { range = v; void api.setPrefs({ ...prefs, chart_range: v }); }, "Range"), who, csv),
+    h("p", { class: "hint" }, "Warm bands: day profile. Cool bands: night profile."),
+    charts, h("h2", {}, "Day vs night"), statTable);
+  await draw();
+}
+
+/** Rasterise an SVG in the webview (the chart itself is drawn by plotters in Rust). */
+async function toPng(svg: string, w: number, hgt: number): Promise<number[]> {
+  const img = new Image();
+  img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+  await img.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = w * 2; canvas.height = hgt * 2;
+  const g = canvas.getContext("2d");
+  if (!g) return [];
+  g.scale(2, 2);
+  g.drawImage(img, 0, 0, w, hgt);
+  const blob = await new Promise<Blob | null>((r) => canvas.toBlob(r, "image/png"));
+  return blob ? Array.from(new Uint8Array(await blob.arrayBuffer())) : [];
+}

@@ -1,0 +1,86 @@
+// Settings: limits, intervals, transitions, parallelism, retries, notifications, import/export.
+import { api, errorText, type AlertKind, type Config } from "../ipc";
+import type { Ctx } from "../main";
+import { h, toast } from "../ui";
+
+const FIELDS: [keyof Config, string, string, number, number, number][] = [
+  ["max_voltage", "Maximum voltage", "mV", 1000, 1300, 5],
+  ["max_frequency", "Maximum frequency", "MHz", 100, 800, 5],
+  ["max_temp", "Maximum ASIC temperature", "°C", 40, 90, 1],
+  ["max_vr_temp", "Maximum regulator temperature", "°C", 50, 120, 1],
+  ["max_power", "Maximum power", "W", 5, 40, 0.5],
+  ["check_interval", "Status check every", "s", 5, 3600, 1],
+  ["temp_check_interval", "Temperature check every", "s", 5, 3600, 1],
+  ["log_stats_interval", "Save statistics every", "s", 10, 86400, 1],
+  ["transition_steps", "Steps per change", "", 1, 50, 1],
+  ["transition_delay", "Pause between steps", "s", 0, 600, 1],
+  ["max_workers", "Miners changing at once", "", 1, 1000, 1],
+  ["retry_attempts", "Retries", "", 0, 10, 1],
+  ["retry_delay", "First retry after", "s", 0, 300, 1],
+];
+
+const ALERTS: [AlertKind, string][] = [
+  ["offline", "Offline and back online"], ["overheated", "Overheated"], ["throttled", "Throttled"],
+  ["stalled", "Stopped hashing"], ["drift", "Settings changed by the firmware"], ["transition_failed", "A settings change failed"],
+];
+
+export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void> {
+  const config = await api.getConfig();
+  const draft: Config = JSON.parse(JSON.stringify(config));
+  const msg = h("p", { class: "hint error", role: "alert", id: "settings-message" });
+  const save = h("button", { class: "primary", id: "save-settings", disabled: ctx.overview?.read_only != null }, "Save settings");
+  const grid = h("div", { class: "settings-grid" });
+  for (const [key, label, unit, min, max, step] of FIELDS) {
+    const i = h("input", { type: "number", id: `set-${String(key)}`, value: String(draft[key]), min, max, step }) as HTMLInputElement;
+    i.addEventListener("input", async () => {
+      (draft as Record<string, unknown>)[key as string] = Number(i.value);
+      const p = Number(i.value) < min || Number(i.value) > max ? `${label} must be between ${min} and ${max}${unit ? " " + unit : ""}.` : (await api.validateConfig(draft)) ?? "";
+      msg.textContent = p;
+      save.disabled = p !== "";
+    });
+    grid.append(h("label", { class: "field" }, h("span", {}, `${label}${unit ? ` (${unit})` : ""}`), i));
+  }
+  const toggle = (key: "smooth_transition" | "parallel_operations", label: string) => {
+    const c = h("input", { type: "checkbox", checked: Boolean(draft[key]) }) as HTMLInputElement;
+    c.addEventListener("change", () => ((draft as Record<string, unknown>)[key] = c.checked));
+    return h("label", { class: "check" }, c, ` ${label}`);
+  };
+  save.addEventListener("click", async () => {
+    try { await api.saveConfig(draft); toast("Settings saved"); await ctx.refresh(); } catch (e) { msg.textContent = errorText(e); }
+  });
+  const prefs = await api.getPrefs();
+  const alertBoxes = ALERTS.map(([k, label]) => {
+    const c = h("input", { type: "checkbox", checked: prefs.notify.includes(k), "data-kind": k }) as HTMLInputElement;
+    c.addEventListener("change", async () => {
+      prefs.notify = c.checked ? [...prefs.notify, k] : prefs.notify.filter((x) => x !== k);
+      await api.setPrefs(prefs).catch((e) => toast(errorText(e), "error"));
+    });
+    return h("label", { class: "check" }, c, ` ${label}`);
+  });
+  const quiet = h("input", { type: "checkbox", checked: prefs.quiet_hours.enabled }) as HTMLInputElement;
+  const qs = h("input", { type: "time", value: prefs.quiet_hours.start }) as HTMLInputElement;
+  const qe = h("input", { type: "time", value: prefs.quiet_hours.end }) as HTMLInputElement;
+  const saveQuiet = async () => { prefs.quiet_hours = { enabled: quiet.checked, start: qs.value, end: qe.value }; await api.setPrefs(prefs).catch((e) => toast(errorText(e), "error")); };
+  [quiet, qs, qe].forEach((i) => i.addEventListener("change", saveQuiet));
+  const auto = h("input", { type: "checkbox", checked: await api.getAutostart().catch(() => false) }) as HTMLInputElement;
+  auto.addEventListener("change", () => api.setAutostart(auto.checked).catch((e) => toast(errorText(e), "error")));
+  const file = h("input", { type: "file", accept: ".json,application/json", id: "import-file" }) as HTMLInputElement;
+  file.addEventListener("change", async () => {
+    const f = file.files?.[0];
+    if (!f) return;
+    try { const n = await api.importConfig(await f.text()); toast(`Imported ${n} miner(s)`); await ctx.refresh(); await renderSettings(root, ctx); } catch (e) { toast(errorText(e), "error"); }
+  });
+  const exp = h("button", {}, "Export config");
+  exp.addEventListener("click", async () => { try { toast(`Saved ${await api.exportConfig()}`); } catch (e) { toast(errorText(e), "error"); } });
+  const logs = h("button", {}, "Open log folder");
+  logs.addEventListener("click", () => api.openLogFolder().catch((e) => toast(errorText(e), "error")));
+  root.replaceChildren(h("h1", {}, "Settings"),
+    h("section", { class: "panel" }, h("h2", {}, "Safety, timing and transitions"), grid,
+      h("div", { class: "checks" }, toggle("smooth_transition", "Change settings in smooth steps"), toggle("parallel_operations", "Change several miners at once")),
+      msg, save),
+    h("section", { class: "panel" }, h("h2", {}, "Notifications"), h("div", { class: "checks" }, ...alertBoxes),
+      h("div", { class: "form-row" }, h("label", { class: "check" }, quiet, " Quiet hours"), h("label", { class: "field" }, h("span", {}, "From"), qs), h("label", { class: "field" }, h("span", {}, "To"), qe))),
+    h("section", { class: "panel" }, h("h2", {}, "App"), h("label", { class: "check" }, auto, " Start at login"),
+      h("p", { class: "hint" }, `Configuration file: ${ctx.overview?.config_path ?? ""}`),
+      h("div", { class: "buttons" }, h("label", { class: "file" }, "Import config… ", file), exp, logs)));
+}
