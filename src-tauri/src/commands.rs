@@ -454,6 +454,14 @@ pub fn stop_demo(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
     Ok(())
 }
 
+/// Whether the tray asked for "Safe settings for all" and the window has not confirmed it yet.
+#[tauri::command]
+pub fn take_pending_safe(state: State<'_, AppState>) -> bool {
+    state
+        .pending_safe
+        .swap(false, std::sync::atomic::Ordering::SeqCst)
+}
+
 #[tauri::command]
 pub fn quit(app: AppHandle) {
     crate::quit(app);

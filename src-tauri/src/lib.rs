@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use bitaxe_core::{EngineError, EngineHandle, EngineOptions};
-use tauri::{AppHandle, Manager, RunEvent, WindowEvent};
+use tauri::{AppHandle, Manager, RunEvent};
 
 use crate::models::Prefs;
 use crate::state::AppState;
@@ -108,6 +108,7 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
         events: Mutex::new(Default::default()),
         demo: Mutex::new(Vec::new()),
         prefs: Mutex::new(prefs.clone()),
+        pending_safe: Default::default(),
     });
     let menu = tray::build(&handle)?;
     if let Some(engine) = engine {
@@ -124,7 +125,7 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
     }
     if opts.minimized {
         if let Some(w) = app.get_webview_window("main") {
-            let _ = w.hide();
+            let _ = w.destroy();
         }
     }
     Ok(())
@@ -177,15 +178,9 @@ pub fn run() {
             commands::start_demo,
             commands::stop_demo,
             commands::quit,
+            commands::take_pending_safe,
         ])
         .setup(move |app| setup(app, opts.clone()))
-        .on_window_event(|window, event| {
-            // Closing the window hides it; the schedule keeps running in the tray.
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
-            }
-        })
         .build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|_app, event| {

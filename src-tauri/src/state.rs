@@ -22,6 +22,8 @@ pub struct AppState {
     pub events: Mutex<VecDeque<LoggedEvent>>,
     pub demo: Mutex<Vec<SimMiner>>,
     pub prefs: Mutex<Prefs>,
+    /// The tray asked for "Safe settings for all"; the window confirms it when it (re)opens.
+    pub pending_safe: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {

@@ -130,8 +130,20 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayMenu> {
     Ok(TrayMenu { pause })
 }
 
+/// Show the window, building it again if it was closed (closing frees the webview's memory; the
+/// engine keeps running in the tray).
 pub fn show_window(app: &AppHandle) {
-    if let Some(w) = app.get_webview_window("main") {
+    let window = match app.get_webview_window("main") {
+        Some(w) => Some(w),
+        None => app
+            .config()
+            .app
+            .windows
+            .first()
+            .and_then(|cfg| tauri::WebviewWindowBuilder::from_config(app, cfg).ok())
+            .and_then(|b| b.build().ok()),
+    };
+    if let Some(w) = window {
         let _ = w.show();
         let _ = w.unminimize();
         let _ = w.set_focus();
@@ -146,6 +158,9 @@ fn on_menu(app: &AppHandle, id: &str) {
         ("quit", _) => crate::quit(app.clone()),
         // Safe settings for all asks first, in the window.
         ("safe", _) => {
+            state
+                .pending_safe
+                .store(true, std::sync::atomic::Ordering::SeqCst);
             show_window(app);
             let _ = app.emit("confirm-safe", ());
         }

@@ -109,14 +109,17 @@ async function main(): Promise<void> {
     if (e.kind !== "transition_step") scheduleRefresh();
     ctx.onEvent?.(e);
   });
-  await onConfirmSafe(async () => {
+  const confirmSafe = async () => {
+    if (!(await api.takePendingSafe())) return;
     const safe = ctx.overview;
     const n = safe?.status.totals.total ?? 0;
     if (await confirmDialog("Safe settings for all", `Every enabled miner (${n}) goes to the safe settings at once, and stays there until you resume the schedule.`, "Apply safe settings")) {
       await api.emergencyStop().catch((err) => toast(errorText(err), "error"));
       await refresh();
     }
-  });
+  };
+  await onConfirmSafe(confirmSafe);
+  void confirmSafe();
   await show(location.hash.slice(1) || "fleet");
 }
 

@@ -214,6 +214,12 @@ pub fn render_svg(req: &ChartRequest, points: &[Point], tz: Tz) -> Result<String
             chart
                 .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
                 .map_err(|e| err(&e))?;
+            // A series too short to read as a line also gets its points marked.
+            if pts.len() < 8 {
+                chart
+                    .draw_series(pts.iter().map(|p| Circle::new(*p, 3, colour.filled())))
+                    .map_err(|e| err(&e))?;
+            }
         }
         root.present().map_err(|e| err(&e))?;
     }

@@ -102,6 +102,7 @@ export const api = {
   openMinerPage: (name: string) => invoke<void>("open_miner_page", { name }),
   startDemo: () => invoke<void>("start_demo"),
   stopDemo: () => invoke<void>("stop_demo"),
+  takePendingSafe: () => invoke<boolean>("take_pending_safe"),
 };
 
 /** Every engine event, as it happens. */
