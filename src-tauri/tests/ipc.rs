@@ -160,3 +160,68 @@ fn commands_reach_the_engine_and_errors_arrive_as_code_and_message() {
     );
     tauri::async_runtime::block_on(engine.shutdown(Duration::from_secs(5)));
 }
+
+#[test]
+fn beside_a_running_scheduler_the_app_is_read_only_but_shows_status() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("multi_scheduler_config.json");
+    let miner = tauri::async_runtime::block_on(async {
+        bitaxe_sim::fleet("sim", 1, |_| {})
+            .await
+            .expect("sim")
+            .remove(0)
+    });
+    let config = Config {
+        miners: vec![MinerConfig {
+            name: "office".into(),
+            ip: miner.url(),
+            enabled: true,
+            day_settings: None,
+            night_settings: None,
+        }],
+        ..Config::default()
+    };
+    config.save(&path).expect("config");
+    // A daemon holds the lock, so the app's engine cannot start.
+    let _daemon = bitaxe_core::lock::EngineLock::acquire(&path).expect("daemon lock");
+    let why = match EngineHandle::start(EngineOptions::new(&path)) {
+        Err(bitaxe_core::EngineError::Lock(e)) => e.to_string(),
+        _ => panic!("the lock must stop a second engine"),
+    };
+    let app = mock_builder()
+        .manage(AppState {
+            config_path: path.clone(),
+            data_dir: dir.path().to_path_buf(),
+            engine: None,
+            read_only: Some(why),
+            events: Mutex::new(Default::default()),
+            demo: Mutex::new(Vec::new()),
+            prefs: Mutex::new(Default::default()),
+            pending_safe: Default::default(),
+        })
+        .invoke_handler(tauri::generate_handler![
+            bitaxe_desktop::commands::overview,
+            bitaxe_desktop::commands::apply_profile
+        ])
+        .build(tauri::generate_context!())
+        .expect("app");
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("webview");
+    let overview = call(&webview, "overview", json!({})).expect("overview");
+    assert!(
+        overview["read_only"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already running"),
+        "{overview}"
+    );
+    assert_eq!(
+        overview["status"]["miners"][0]["state"], "online",
+        "status read straight from the miner"
+    );
+    let err =
+        call(&webview, "apply_profile", json!({ "profile": "night" })).expect_err("read-only");
+    assert_eq!(err["code"], "read_only");
+    assert!(miner.patches().is_empty(), "nothing written");
+}
