@@ -11,4 +11,4 @@ test:
 bench:
 	. scripts/env.sh && cargo bench -p bitaxe-core --bench fleet
 deb:
-	./scripts/ui.sh && cd src-tauri && npx --prefix ../ui tauri build --bundles deb
+	./scripts/ui.sh && . scripts/env.sh && cd src-tauri && ../ui/node_modules/.bin/tauri build --bundles deb

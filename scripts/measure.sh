@@ -39,15 +39,17 @@ rss_mb() { local t=0; for p in $(tree_pids "$1"); do t=$((t + $(awk '/VmRSS/{pri
 cpu_ticks() { local t=0; for p in $(tree_pids "$1"); do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
 
 run_app() { dbus-run-session -- "$bin/bitaxe-fleet" --config "$work/multi_scheduler_config.json" "$@" >/dev/null 2>&1 & echo $!; }
+# The app's own pid (under dbus-run-session, beside the bus daemon and whatever it activates).
+app_pid() { for _ in $(seq 50); do local p; p=$(pgrep -P "$1" -x bitaxe-fleet || true); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.2; done; echo "$1"; }
 
-app=$(run_app); pids+=("$app"); sleep 25
+session=$(run_app); pids+=("$session"); app=$(app_pid "$session"); sleep 25
 echo "window open: $(rss_mb "$app") MB RSS (app and its WebKit processes)"
 t0=$(cpu_ticks "$app"); s0=$(date +%s)
 sleep "$idle"
 t1=$(cpu_ticks "$app"); s1=$(date +%s)
 hz=$(getconf CLK_TCK)
 python3 -c "print(f'idle CPU, window open, 20 miners: {($t1-$t0)/$hz:.2f} s CPU over {$s1-$s0} s = {100*($t1-$t0)/$hz/($s1-$s0):.2f} % of one core')"
-kill "$app"; sleep 2
+kill "$session" "$app" 2>/dev/null || true; sleep 2
 
-app=$(run_app --minimized); pids+=("$app"); sleep 25
+session=$(run_app --minimized); pids+=("$session"); app=$(app_pid "$session"); sleep 25
 echo "closed to the tray: $(rss_mb "$app") MB RSS"

@@ -47,7 +47,7 @@ pub fn spawn(app: AppHandle, engine: EngineHandle, menu: TrayMenu) {
                         .show();
                 }
             }
-            let important = !matches!(event, Event::Sampled(_) | Event::TransitionStep { .. });
+            let important = event.level() > bitaxe_core::events::Level::Trace;
             if important || last_tray.elapsed() > Duration::from_secs(2) {
                 last_tray = Instant::now();
                 tray::refresh(&app, &engine.status(), &menu);
@@ -58,20 +58,9 @@ pub fn spawn(app: AppHandle, engine: EngineHandle, menu: TrayMenu) {
 
 /// Events worth a line in the events view (samples and single steps are not).
 pub fn log_line(event: &Event, at: chrono::DateTime<chrono::Utc>) -> Option<LoggedEvent> {
-    let level = match event {
-        Event::Sampled(_) | Event::TransitionStep { .. } | Event::StatsSaved { .. } => return None,
-        Event::PollFailed { .. }
-        | Event::Drift { .. }
-        | Event::Throttled { .. }
-        | Event::Warning { .. } => "warning",
-        Event::TransitionFailed { .. }
-        | Event::SafetyCorrection { .. }
-        | Event::Emergency { active: true } => "error",
-        Event::StateChanged {
-            to: bitaxe_core::MinerState::Offline | bitaxe_core::MinerState::Overheated,
-            ..
-        } => "error",
-        _ => "info",
+    let level = match event.level() {
+        bitaxe_core::events::Level::Trace => return None,
+        l => l.name(),
     };
     let kind = serde_json::to_value(event)
         .ok()

@@ -139,13 +139,17 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
     wait_until("tauri-driver", Duration::from_secs(20), || {
         std::net::TcpStream::connect(("127.0.0.1", port)).ok()
     });
-    let s = Session::start(
-        &driver_url,
-        &app.display().to_string(),
-        &["--config".into(), config.display().to_string()],
-    )
-    .await
-    .expect("session");
+    // tauri-driver answers before WebKitWebDriver behind it is ready: retry the first session.
+    let args = ["--config".to_string(), config.display().to_string()];
+    let mut session = Err(String::new());
+    for _ in 0..20 {
+        session = Session::start(&driver_url, &app.display().to_string(), &args).await;
+        if session.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let s = session.expect("session");
 
     // First run: the empty app offers three ways in.
     s.wait("#first-demo", Duration::from_secs(30))

@@ -157,12 +157,7 @@ fn plan(config: &Config, at: Option<&str>) -> Result<ExitCode> {
 }
 
 async fn status(config: &Config) -> Result<ExitCode> {
-    let enabled: Vec<MinerConfig> = config
-        .miners
-        .iter()
-        .filter(|m| m.enabled)
-        .cloned()
-        .collect();
+    let enabled = config.enabled();
     let http = bitaxe_core::axeos::Http::default();
     let results = fleet::poll_all(&http, &enabled).await;
     let mut rows = Vec::new();
@@ -289,12 +284,7 @@ async fn wait_for_scheduler(
     profile: Profile,
 ) -> Vec<Applied> {
     let env = config.envelope();
-    let enabled: Vec<MinerConfig> = config
-        .miners
-        .iter()
-        .filter(|m| m.enabled)
-        .cloned()
-        .collect();
+    let enabled = config.enabled();
     let steps = if config.smooth_transition {
         config.transition_steps
     } else {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
-use bitaxe_core::events::Event;
+use bitaxe_core::events::{Event, Level};
 use bitaxe_core::{EngineHandle, EngineOptions};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -81,16 +81,11 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
 }
 
 fn log_event(log: &mut LogFile, e: &Event) {
-    let level = match e {
-        Event::Sampled(_) | Event::TransitionStep { .. } => return,
-        Event::PollFailed { .. }
-        | Event::Drift { .. }
-        | Event::Throttled { .. }
-        | Event::Warning { .. } => "WARNING",
-        Event::TransitionFailed { .. }
-        | Event::SafetyCorrection { .. }
-        | Event::Emergency { active: true } => "ERROR",
-        _ => "INFO",
+    let level = match e.level() {
+        Level::Trace => return,
+        Level::Info => "INFO",
+        Level::Warning => "WARNING",
+        Level::Error => "ERROR",
     };
     let text = match e.miner() {
         Some(m) => format!("[{m}] {}", e.describe()),

@@ -251,8 +251,15 @@ pub fn csv(points: &[Point], tz: Tz) -> String {
 }
 
 /// Bucket size that gives about `target` points over the range.
+/// Bucket size that gives about `target` points over the range: whole minutes, or whole hours
+/// once a bucket is an hour or more (so long ranges read the hourly sums).
 pub fn bucket_for(from: DateTime<Utc>, to: DateTime<Utc>, target: i64) -> i64 {
-    ((to - from).num_seconds() / target.max(1)).max(30)
+    let raw = ((to - from).num_seconds() / target.max(1)).max(30);
+    if raw >= 3600 {
+        raw.div_euclid(3600) * 3600
+    } else {
+        raw.div_euclid(60).max(1) * 60
+    }
 }
 
 #[cfg(test)]

@@ -156,7 +156,50 @@ pub enum Event {
     },
 }
 
+/// How much an event matters to a person reading a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Routine (samples, single steps): not worth a log line.
+    Trace,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Trace => "trace",
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
 impl Event {
+    /// The same grading for every front end's log.
+    pub fn level(&self) -> Level {
+        match self {
+            Event::Sampled(_) | Event::TransitionStep { .. } | Event::StatsSaved { .. } => {
+                Level::Trace
+            }
+            Event::PollFailed { .. }
+            | Event::Drift { .. }
+            | Event::Throttled { .. }
+            | Event::Warning { .. } => Level::Warning,
+            Event::TransitionFailed { .. }
+            | Event::SafetyCorrection { .. }
+            | Event::Emergency { active: true } => Level::Error,
+            Event::StateChanged {
+                to: MinerState::Offline | MinerState::Overheated,
+                ..
+            } => Level::Error,
+            _ => Level::Info,
+        }
+    }
+
     /// The miner this event is about, if any.
     pub fn miner(&self) -> Option<&str> {
         match self {

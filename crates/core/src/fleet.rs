@@ -3,7 +3,6 @@
 //! transition code as the engine.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
@@ -65,13 +64,9 @@ pub async fn apply_all(
     } else {
         1
     };
-    let pacing = Pacing {
-        step_delay: Duration::from_secs_f64(cfg.transition_delay),
-        retry_attempts: cfg.retry_attempts,
-        retry_delay: Duration::from_secs_f64(cfg.retry_delay),
-    };
-    let enabled: Vec<&MinerConfig> = cfg.miners.iter().filter(|m| m.enabled).collect();
-    stream::iter(enabled.into_iter().map(|m| {
+    let pacing = Pacing::from_config(cfg);
+    let enabled = cfg.enabled();
+    stream::iter(enabled.iter().map(|m| {
         let permits = permits.clone();
         async move {
             let _permit = permits.acquire_owned().await.ok();

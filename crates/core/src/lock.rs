@@ -27,9 +27,7 @@ pub enum LockError {
 
 impl EngineLock {
     pub fn path_for(config: &Path) -> PathBuf {
-        let mut name = config.file_name().unwrap_or_default().to_os_string();
-        name.push(".lock");
-        config.with_file_name(name)
+        crate::config::with_suffix(config, ".lock")
     }
 
     pub fn acquire(config: &Path) -> Result<EngineLock, LockError> {

@@ -32,9 +32,7 @@ pub struct Overrides {
 
 impl Overrides {
     pub fn path_for(config: &Path) -> PathBuf {
-        let mut name = config.file_name().unwrap_or_default().to_os_string();
-        name.push(".state.json");
-        config.with_file_name(name)
+        crate::config::with_suffix(config, ".state.json")
     }
 
     /// Read the file; a missing or unreadable one means no overrides (and says why in the error).

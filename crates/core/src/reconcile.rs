@@ -155,12 +155,7 @@ fn cool(cfg: &Config, obs: &Observation) -> bool {
 
 /// One step down from `from`, never below the safe settings (nor out of the envelope).
 pub fn step_down(cfg: &Config, env: &Envelope, from: Settings) -> Settings {
-    let safe = env
-        .clamp(Settings::new(
-            cfg.safe_settings.voltage,
-            cfg.safe_settings.frequency,
-        ))
-        .get();
+    let safe = env.clamp(cfg.safe()).get();
     let f = (from.frequency - THROTTLE_STEP_MHZ).max(safe.frequency.min(from.frequency));
     let v = from
         .voltage

@@ -127,9 +127,7 @@ pub fn settings_for(cfg: &Config, miner: &MinerConfig, profile: Profile) -> Sett
     let (global, own) = match profile {
         Profile::Day => (&cfg.global_day_settings, &miner.day_settings),
         Profile::Night => (&cfg.global_night_settings, &miner.night_settings),
-        Profile::Safe => {
-            return Settings::new(cfg.safe_settings.voltage, cfg.safe_settings.frequency)
-        }
+        Profile::Safe => return cfg.safe(),
     };
     let own = own.clone().unwrap_or_default();
     Settings {

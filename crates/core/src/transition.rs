@@ -69,6 +69,26 @@ pub struct Pacing {
     pub retry_delay: Duration,
 }
 
+impl Pacing {
+    /// The config's `transition_delay`, `retry_attempts` and `retry_delay`.
+    pub fn from_config(cfg: &crate::config::Config) -> Pacing {
+        Pacing {
+            step_delay: Duration::from_secs_f64(cfg.transition_delay),
+            retry_attempts: cfg.retry_attempts,
+            retry_delay: Duration::from_secs_f64(cfg.retry_delay),
+        }
+    }
+
+    /// One attempt, no waiting: for falling back to the safe settings.
+    pub fn immediate() -> Pacing {
+        Pacing {
+            step_delay: Duration::ZERO,
+            retry_attempts: 0,
+            retry_delay: Duration::ZERO,
+        }
+    }
+}
+
 /// What a read-back after a step may reveal: a reason to stop, or none.
 pub type LimitCheck<'a> = &'a (dyn Fn(&axeos::Info) -> Option<String> + Sync);
 /// Asked between steps: a reason to stop now, or none.

@@ -78,6 +78,16 @@ impl Worker {
         }
     }
 
+    fn mover(&self, pacing: Pacing) -> Mover<'_> {
+        Mover {
+            client: &self.client,
+            miner: &self.name,
+            bus: &self.shared.bus,
+            cancel: &self.cancel,
+            pacing,
+        }
+    }
+
     fn emit(&self, event: Event) {
         let _ = self.shared.bus.send(event);
     }
@@ -305,17 +315,7 @@ impl Worker {
                     .unwrap_or(true)
                     .then(|| "a newer target replaced it".to_string())
             };
-            let mover = Mover {
-                client: &self.client,
-                miner: &self.name,
-                bus: &self.shared.bus,
-                cancel: &self.cancel,
-                pacing: Pacing {
-                    step_delay: Duration::from_secs_f64(cfg.transition_delay),
-                    retry_attempts: cfg.retry_attempts,
-                    retry_delay: Duration::from_secs_f64(cfg.retry_delay),
-                },
-            };
+            let mover = self.mover(Pacing::from_config(cfg));
             mover.run(from, &path, &limit, &mut stop).await
         };
         self.state = before.0;
@@ -361,22 +361,9 @@ impl Worker {
     async fn fall_back_to_safe(&mut self, plan: &Plan, from: Settings) {
         let cfg = &plan.config;
         let env = cfg.envelope();
-        let safe = env.clamp(Settings::new(
-            cfg.safe_settings.voltage,
-            cfg.safe_settings.frequency,
-        ));
+        let safe = env.clamp(cfg.safe());
         self.failed_moves = 0;
-        let mover = Mover {
-            client: &self.client,
-            miner: &self.name,
-            bus: &self.shared.bus,
-            cancel: &self.cancel,
-            pacing: Pacing {
-                step_delay: Duration::ZERO,
-                retry_attempts: 0,
-                retry_delay: Duration::ZERO,
-            },
-        };
+        let mover = self.mover(Pacing::immediate());
         let path = plan_steps(from, safe, 1, &env);
         let outcome = mover.run(from, &path, &|_| None, &mut || None).await;
         self.emit(Event::Warning {

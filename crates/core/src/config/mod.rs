@@ -352,6 +352,16 @@ impl Config {
         })
     }
 
+    /// The safe settings as plain settings.
+    pub fn safe(&self) -> crate::safety::Settings {
+        crate::safety::Settings::new(self.safe_settings.voltage, self.safe_settings.frequency)
+    }
+
+    /// The enabled miners, in config order.
+    pub fn enabled(&self) -> Vec<MinerConfig> {
+        self.miners.iter().filter(|m| m.enabled).cloned().collect()
+    }
+
     /// The safety envelope this config asks for (hard caps applied).
     pub fn envelope(&self) -> Envelope {
         Envelope::new(
@@ -539,8 +549,13 @@ fn error_path(path: &serde_path_to_error::Path) -> Vec<Seg> {
 }
 
 pub fn backup_path(path: &Path) -> PathBuf {
+    with_suffix(path, ".bak")
+}
+
+/// `FILE` + `suffix`, beside `FILE` (the lock, the state file and the backup of a config).
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".bak");
+    name.push(suffix);
     path.with_file_name(name)
 }
 
