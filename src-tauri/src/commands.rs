@@ -7,7 +7,7 @@ use bitaxe_core::discovery::{self, Found};
 use bitaxe_core::fleet;
 use bitaxe_core::schedule::{self, Profile};
 use bitaxe_core::stats::Stats;
-use bitaxe_core::status::{FleetStatus, MinerStatus, Totals};
+use bitaxe_core::status::FleetStatus;
 use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt as _;
@@ -30,42 +30,9 @@ fn config_of(state: &AppState) -> Res<Config> {
 
 /// Status from the engine; in read-only mode, one poll of every miner.
 async fn status_of(state: &AppState, config: &Config) -> FleetStatus {
-    if let Some(e) = &state.engine {
-        return e.status();
-    }
-    let http = bitaxe_core::axeos::Http::default();
-    let results = fleet::poll_all(&http, &config.miners).await;
-    let miners: Vec<MinerStatus> = config
-        .miners
-        .iter()
-        .zip(results)
-        .map(|(m, r)| {
-            let mut s = MinerStatus::new(&m.name, &m.ip, m.enabled);
-            if m.enabled {
-                match r {
-                    Ok(info) => {
-                        s.state = bitaxe_core::MinerState::Online;
-                        s.info = Some(info);
-                    }
-                    Err(e) => {
-                        s.state = bitaxe_core::MinerState::Offline;
-                        s.reason = e.to_string();
-                    }
-                }
-            }
-            s
-        })
-        .collect();
-    let tz = schedule::zone(config);
-    let now = Utc::now();
-    FleetStatus {
-        totals: Totals::of(&miners),
-        miners,
-        profile: schedule::profile_at(config, tz, now),
-        source: "schedule".into(),
-        next_change: schedule::next_change(config, tz, now),
-        paused: false,
-        emergency: false,
+    match &state.engine {
+        Some(e) => e.status(),
+        None => fleet::snapshot(&bitaxe_core::axeos::Http::default(), config, Utc::now()).await,
     }
 }
 

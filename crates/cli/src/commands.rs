@@ -9,10 +9,8 @@ use bitaxe_core::events::MinerState;
 use bitaxe_core::fleet::{self, Applied};
 use bitaxe_core::lock::EngineLock;
 use bitaxe_core::overrides::{Manual, Overrides};
-use bitaxe_core::reconcile::{over_limit, Observation};
 use bitaxe_core::safety::fmt_mhz;
 use bitaxe_core::schedule::{self, Profile};
-use bitaxe_core::status::MinerStatus;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -157,41 +155,18 @@ fn plan(config: &Config, at: Option<&str>) -> Result<ExitCode> {
 }
 
 async fn status(config: &Config) -> Result<ExitCode> {
-    let enabled = config.enabled();
-    let http = bitaxe_core::axeos::Http::default();
-    let results = fleet::poll_all(&http, &enabled).await;
-    let mut rows = Vec::new();
-    let mut notes = Vec::new();
-    for (m, r) in enabled.iter().zip(results) {
-        let mut row = MinerStatus::new(&m.name, &m.ip, true);
-        match r {
-            Ok(info) => {
-                let obs = Observation::from_info(&info);
-                row.state = if obs.overheat_flag {
-                    MinerState::Overheated
-                } else if let Some(reason) = over_limit(config, &obs) {
-                    notes.push(format!("{}: Throttled because {reason}", m.name));
-                    MinerState::Throttled
-                } else {
-                    MinerState::Online
-                };
-                row.info = Some(info);
-            }
-            Err(e) => {
-                notes.push(format!("{}: Offline: {e}", m.name));
-                row.state = MinerState::Offline;
-            }
-        }
-        rows.push(row);
-    }
-    for m in config.miners.iter().filter(|m| !m.enabled) {
-        rows.push(MinerStatus::new(&m.name, &m.ip, false));
-    }
-    for line in table::render(&rows) {
+    let status = fleet::snapshot(&bitaxe_core::axeos::Http::default(), config, Utc::now()).await;
+    for line in table::render(&status.miners) {
         println!("{line}");
     }
-    for n in notes {
-        println!("{n}");
+    for m in &status.miners {
+        match m.state {
+            MinerState::Throttled => println!("{}: Throttled because {}", m.name, m.reason),
+            MinerState::Offline | MinerState::Overheated => {
+                println!("{}: {}: {}", m.name, m.state.label(), m.reason)
+            }
+            _ => {}
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -140,3 +140,59 @@ pub fn manual_until(cfg: &Config, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let tz = schedule::zone(cfg);
     schedule::next_change(cfg, tz, now).map(|(at, _)| at)
 }
+
+/// A status snapshot from one poll of every enabled miner, for commands that run without an engine
+/// (`--status`, the desktop app beside a running scheduler). Over-limit readings show as Throttled
+/// and the firmware's overheat flag as Overheated, each with the reason.
+pub async fn snapshot(
+    http: &axeos::Http,
+    cfg: &Config,
+    now: DateTime<Utc>,
+) -> crate::status::FleetStatus {
+    use crate::events::MinerState;
+    use crate::reconcile::{over_limit, Observation};
+    use crate::status::{FleetStatus, MinerStatus, Totals};
+    let enabled = cfg.enabled();
+    let mut results = poll_all(http, &enabled).await.into_iter();
+    let tz = schedule::zone(cfg);
+    let miners: Vec<MinerStatus> = cfg
+        .miners
+        .iter()
+        .map(|m| {
+            let mut s = MinerStatus::new(&m.name, &m.ip, m.enabled);
+            if !m.enabled {
+                return s;
+            }
+            s.target = Some(schedule::target(cfg, tz, now, m));
+            match results.next() {
+                Some(Ok(info)) => {
+                    let obs = Observation::from_info(&info);
+                    (s.state, s.reason) = if obs.overheat_flag {
+                        (
+                            MinerState::Overheated,
+                            "the firmware stopped the ASIC to cool it".into(),
+                        )
+                    } else if let Some(reason) = over_limit(cfg, &obs) {
+                        (MinerState::Throttled, reason)
+                    } else {
+                        (MinerState::Online, String::new())
+                    };
+                    s.info = Some(info);
+                }
+                Some(Err(e)) => (s.state, s.reason) = (MinerState::Offline, e.to_string()),
+                None => {}
+            }
+            s.updated = Some(now);
+            s
+        })
+        .collect();
+    FleetStatus {
+        totals: Totals::of(&miners),
+        miners,
+        profile: schedule::profile_at(cfg, tz, now),
+        source: "schedule".into(),
+        next_change: schedule::next_change(cfg, tz, now),
+        paused: false,
+        emergency: false,
+    }
+}
