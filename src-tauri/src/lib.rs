@@ -11,7 +11,6 @@ pub mod state;
 pub mod tray;
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use bitaxe_core::{EngineError, EngineHandle, EngineOptions};
@@ -100,16 +99,13 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
         Err(EngineError::Lock(e)) => (None, Some(e.to_string())),
         Err(e) => return Err(Box::new(e)),
     };
-    app.manage(AppState {
+    app.manage(AppState::new(
         config_path,
         data_dir,
-        engine: engine.clone(),
+        engine.clone(),
         read_only,
-        events: Mutex::new(Default::default()),
-        demo: Mutex::new(Vec::new()),
-        prefs: Mutex::new(prefs.clone()),
-        pending_safe: Default::default(),
-    });
+        prefs.clone(),
+    ));
     let menu = tray::build(&handle)?;
     if let Some(engine) = engine {
         // A demo asked for on the command line, or left running last time, comes back.

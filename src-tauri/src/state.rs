@@ -27,6 +27,25 @@ pub struct AppState {
 }
 
 impl AppState {
+    pub fn new(
+        config_path: PathBuf,
+        data_dir: PathBuf,
+        engine: Option<EngineHandle>,
+        read_only: Option<String>,
+        prefs: Prefs,
+    ) -> AppState {
+        AppState {
+            config_path,
+            data_dir,
+            engine,
+            read_only,
+            events: Mutex::new(VecDeque::new()),
+            demo: Mutex::new(Vec::new()),
+            prefs: Mutex::new(prefs),
+            pending_safe: Default::default(),
+        }
+    }
+
     /// The engine, or a `read_only` error naming why there is none.
     pub fn engine(&self) -> Result<&EngineHandle, CmdError> {
         self.engine

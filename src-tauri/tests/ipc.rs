@@ -1,7 +1,6 @@
 //! The commands through Tauri's real IPC path on the mock runtime, with a real engine driving a
 //! simulated miner on loopback.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use bitaxe_core::config::{Config, MinerConfig};
@@ -55,16 +54,13 @@ fn commands_reach_the_engine_and_errors_arrive_as_code_and_message() {
         )
     });
     let app = mock_builder()
-        .manage(AppState {
-            config_path: path.clone(),
-            data_dir: dir.path().to_path_buf(),
-            engine: Some(engine.clone()),
-            read_only: None,
-            events: Mutex::new(Default::default()),
-            demo: Mutex::new(Vec::new()),
-            prefs: Mutex::new(Default::default()),
-            pending_safe: Default::default(),
-        })
+        .manage(AppState::new(
+            path.clone(),
+            dir.path().to_path_buf(),
+            Some(engine.clone()),
+            None,
+            Default::default(),
+        ))
         .invoke_handler(tauri::generate_handler![
             bitaxe_desktop::commands::overview,
             bitaxe_desktop::commands::get_config,
@@ -189,16 +185,13 @@ fn beside_a_running_scheduler_the_app_is_read_only_but_shows_status() {
         _ => panic!("the lock must stop a second engine"),
     };
     let app = mock_builder()
-        .manage(AppState {
-            config_path: path.clone(),
-            data_dir: dir.path().to_path_buf(),
-            engine: None,
-            read_only: Some(why),
-            events: Mutex::new(Default::default()),
-            demo: Mutex::new(Vec::new()),
-            prefs: Mutex::new(Default::default()),
-            pending_safe: Default::default(),
-        })
+        .manage(AppState::new(
+            path.clone(),
+            dir.path().to_path_buf(),
+            None,
+            Some(why),
+            Default::default(),
+        ))
         .invoke_handler(tauri::generate_handler![
             bitaxe_desktop::commands::overview,
             bitaxe_desktop::commands::apply_profile

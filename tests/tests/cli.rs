@@ -65,6 +65,13 @@ fn settings(m: &SimMiner) -> (u32, f64) {
     (s.nvs.core_voltage, s.nvs.frequency)
 }
 
+/// Wait until every miner reports `want`.
+fn all_at(miners: &[SimMiner], want: (u32, f64), what: &str) {
+    wait_until(what, Duration::from_secs(20), || {
+        miners.iter().all(|m| settings(m) == want).then_some(())
+    });
+}
+
 struct Daemon(Child);
 
 impl Daemon {
@@ -309,12 +316,7 @@ async fn the_daemon_schedules_logs_keeps_stats_and_stops_cleanly() {
     let dir = tempfile::tempdir().expect("dir");
     write_config(dir.path(), &miners, json!({}));
     let daemon = Daemon::start(dir.path());
-    wait_until("day applied", Duration::from_secs(20), || {
-        miners
-            .iter()
-            .all(|m| settings(m) == (1100, 425.0))
-            .then_some(())
-    });
+    all_at(&miners, (1100, 425.0), "day applied");
     let log_path = dir.path().join("multi_bitaxe_scheduler.log");
     let log = wait_until("log lines", Duration::from_secs(10), || {
         let t = std::fs::read_to_string(&log_path).ok()?;
@@ -351,12 +353,7 @@ async fn emergency_stop_beside_a_running_daemon_sticks_until_resume() {
     let dir = tempfile::tempdir().expect("dir");
     write_config(dir.path(), &miners, json!({}));
     let daemon = Daemon::start(dir.path());
-    wait_until("day applied", Duration::from_secs(20), || {
-        miners
-            .iter()
-            .all(|m| settings(m) == (1100, 425.0))
-            .then_some(())
-    });
+    all_at(&miners, (1100, 425.0), "day applied");
     let o = run(dir.path(), &["--emergency-stop"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
@@ -373,12 +370,7 @@ async fn emergency_stop_beside_a_running_daemon_sticks_until_resume() {
     assert!(!o.status.success());
     assert!(text(&o).1.contains("--resume"));
     assert!(run(dir.path(), &["--resume"]).status.success());
-    wait_until("schedule back", Duration::from_secs(20), || {
-        miners
-            .iter()
-            .all(|m| settings(m) == (1100, 425.0))
-            .then_some(())
-    });
+    all_at(&miners, (1100, 425.0), "schedule back");
     // --apply beside a running daemon: the daemon carries it out.
     let o = run(dir.path(), &["--apply", "night"]);
     let (out, err) = text(&o);
