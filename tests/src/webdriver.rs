@@ -23,15 +23,7 @@ impl Session {
             .build()
             .map_err(|e| e.to_string())?;
         let caps = json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": application, "args": args}}}});
-        let r: Value = http
-            .post(format!("{driver_url}/session"))
-            .json(&caps)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let r = json_reply(http.post(format!("{driver_url}/session")).json(&caps)).await?;
         let id = r["value"]["sessionId"]
             .as_str()
             .ok_or_else(|| format!("no session: {r}"))?;
@@ -51,13 +43,7 @@ impl Session {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let v: Value = req
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let v = json_reply(req).await?;
         if let Some(err) = v["value"].get("error") {
             return Err(format!("{err}: {}", v["value"]["message"]));
         }
@@ -170,6 +156,15 @@ impl Session {
     pub async fn end(self) {
         let _ = self.http.delete(&self.base).send().await;
     }
+}
+
+async fn json_reply(req: reqwest::RequestBuilder) -> Result<Value, String> {
+    req.send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn decode_base64(s: &str) -> Result<Vec<u8>, String> {

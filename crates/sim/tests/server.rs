@@ -15,6 +15,16 @@ async fn one(personality: Personality, speed: f64) -> SimMiner {
     miners.remove(0)
 }
 
+async fn text(c: &reqwest::Client, url: &str) -> String {
+    c.get(url)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("text")
+}
+
 fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_millis(800))
@@ -155,27 +165,13 @@ async fn black_hole_malformed_truncated_and_500() {
         malformed: true,
         ..Default::default()
     });
-    let t = c
-        .get(&url)
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let t = text(&c, &url).await;
     assert!(serde_json::from_str::<Value>(&t).is_err());
     m.set_faults(Faults {
         truncated: true,
         ..Default::default()
     });
-    let t = c
-        .get(&url)
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text");
+    let t = text(&c, &url).await;
     assert!(t.starts_with('{') && serde_json::from_str::<Value>(&t).is_err());
     m.set_faults(Faults {
         http500: true,
