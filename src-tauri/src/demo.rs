@@ -50,6 +50,7 @@ pub fn with_demo(mut config: Config, miners: &[SimMiner]) -> Config {
             enabled: true,
             day_settings: None,
             night_settings: None,
+            limits: None,
         };
         match config.miners.iter_mut().find(|c| c.name == entry.name) {
             Some(existing) => existing.ip = entry.ip,

@@ -86,6 +86,7 @@ fn commands_reach_the_engine_and_errors_arrive_as_code_and_message() {
         enabled: true,
         day_settings: None,
         night_settings: None,
+        limits: None,
     });
     call(&webview, "save_config", json!({ "config": config })).expect("saved");
     assert_eq!(
@@ -174,6 +175,7 @@ fn beside_a_running_scheduler_the_app_is_read_only_but_shows_status() {
             enabled: true,
             day_settings: None,
             night_settings: None,
+            limits: None,
         }],
         ..Config::default()
     };

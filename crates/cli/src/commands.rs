@@ -41,6 +41,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             enabled: true,
             day_settings: None,
             night_settings: None,
+            limits: None,
         });
         config.save(&path).map_err(|e| anyhow!(e))?;
         println!("Added miner {name}: {url}");

@@ -149,6 +149,7 @@ fn engine() {
             enabled: true,
             day_settings: None,
             night_settings: None,
+            limits: None,
         })
         .collect();
     let n = miners.len();

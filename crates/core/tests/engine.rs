@@ -44,6 +44,7 @@ fn quick_config(miners: &[SimMiner]) -> Config {
                 enabled: true,
                 day_settings: None,
                 night_settings: None,
+                limits: None,
             })
             .collect(),
         check_interval: 0.2,
@@ -565,6 +566,7 @@ async fn one_engine_per_config_and_config_changes_are_picked_up() {
         enabled: true,
         day_settings: None,
         night_settings: None,
+        limits: None,
     });
     cfg.global_day_settings.start_time = ClockTime::hm(6, 0);
     cfg.save(&h.path).expect("save");

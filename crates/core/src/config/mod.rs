@@ -80,6 +80,28 @@ pub struct MinerConfig {
     pub day_settings: Option<ProfileOverride>,
     #[serde(default)]
     pub night_settings: Option<ProfileOverride>,
+    /// This miner's own hard limits. Needed for a model without a built-in table (an unknown model
+    /// is monitored but never written to until these are set); for a known model they can only
+    /// narrow the built-in limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<MinerLimits>,
+}
+
+/// Per-miner hard limits (see [`MinerConfig::limits`]). Unset fields fall back to the config's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MinerLimits {
+    /// mV
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_voltage: Option<u32>,
+    /// mV
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_voltage: Option<u32>,
+    /// MHz
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_frequency: Option<f64>,
+    /// MHz
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_frequency: Option<f64>,
 }
 
 fn yes() -> bool {
@@ -146,6 +168,11 @@ pub struct Config {
     pub timezone: String,
     /// days of samples kept in the history database
     pub history_retention_days: u32,
+    /// minutes after the firmware's own overheat recovery before the schedule may raise that
+    /// miner again
+    pub overheat_cooloff_minutes: f64,
+    /// minutes before a target the miner would not take is tried again (doubles each time)
+    pub give_up_backoff_minutes: f64,
 }
 
 impl Default for Config {
@@ -192,6 +219,8 @@ impl Default for Config {
             max_drift_fixes: 3,
             timezone: String::new(),
             history_retention_days: 30,
+            overheat_cooloff_minutes: 30.0,
+            give_up_backoff_minutes: 10.0,
         }
     }
 }

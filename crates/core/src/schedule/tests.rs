@@ -59,6 +59,7 @@ fn partial_overrides_inherit_the_rest() {
             voltage: Some(1180),
             frequency: None,
         }),
+        limits: None,
     };
     let night = settings_for(&c, &m, Profile::Night);
     assert_eq!(
