@@ -142,9 +142,8 @@ impl EngineHandle {
             .map_err(|e| EngineError::Io(format!("{}: {e}", opts.config_path.display())))?;
         let config = Config::parse(&String::from_utf8_lossy(&text), &opts.config_path)?;
         let overrides = Overrides::load(&opts.config_path).unwrap_or_default();
-        std::fs::create_dir_all(&opts.data_dir)
-            .map_err(|e| EngineError::Io(format!("{}: {e}", opts.data_dir.display())))?;
-        let history = History::open(&opts.data_dir.join(HISTORY_FILE))?;
+        let (history, history_warning) =
+            History::open_or_recover(&opts.data_dir.join(HISTORY_FILE))?;
         let (stats, stats_warning) = Stats::load(&Stats::path_for(&opts.config_path));
         let plan = Plan::new(Arc::new(config), overrides);
         let (plan_tx, _) = watch::channel(Arc::new(plan));
@@ -162,7 +161,7 @@ impl EngineHandle {
             history_path: opts.data_dir.join(HISTORY_FILE),
             reader: std::sync::Mutex::new(None),
         });
-        if let Some(message) = stats_warning {
+        for message in [stats_warning, history_warning].into_iter().flatten() {
             let _ = shared.bus.send(Event::Warning { message });
         }
         let recorder = crate::recorder::Recorder::new(
