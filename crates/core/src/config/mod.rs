@@ -1,6 +1,7 @@
 //! The configuration file: the seed's `multi_scheduler_config.json`, `//` and `/* */` comments
 //! accepted, every key defaulted, errors that name the line and the key, atomic saves with a backup.
 
+mod comments;
 mod edit;
 mod locate;
 pub mod ranges;
@@ -296,14 +297,11 @@ impl Config {
     /// types, ranges. `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut plain = String::with_capacity(text.len());
-        std::io::Read::read_to_string(
-            &mut json_comments::StripComments::new(text.as_bytes()),
-            &mut plain,
-        )
-        .map_err(|source| ConfigError::Io {
+        let plain = comments::strip(text).map_err(|at| ConfigError::Syntax {
             path: path.to_path_buf(),
-            source,
+            line: at.line,
+            column: at.column,
+            message: "a /* comment is never closed with */".into(),
         })?;
         // Syntax first, so a broken file reports where it breaks.
         let value: serde_json::Value =
