@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use locate::{line_of, Seg};
+pub use locate::{first_duplicate, line_of, Duplicate, Seg};
 pub use ranges::{seconds, Range, LIMIT_RANGES, RANGES};
 pub use write::write_atomic;
 
@@ -316,6 +316,17 @@ impl Config {
                     .unwrap_or_default()
                     .to_string(),
             })?;
+        if let Some(d) = first_duplicate(&plain) {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: Some(d.second_line),
+                key: path_string(&d.path),
+                message: format!(
+                    "written twice (lines {} and {}); JSON would silently keep only the last, so keep one",
+                    d.first_line, d.second_line
+                ),
+            });
+        }
         if let Some(problem) = schema::unknown_keys(&value).into_iter().next() {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),

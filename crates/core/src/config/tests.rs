@@ -530,3 +530,13 @@ fn per_miner_limits_have_ranges() {
     let crossed = "{\"miners\": [{\"name\": \"a\", \"ip\": \"127.0.0.1\", \"limits\": {\"min_frequency\": 500, \"max_frequency\": 400}}]}";
     assert!(parse(crossed).is_err());
 }
+
+#[test]
+fn a_key_written_twice_is_an_error_naming_both_lines() {
+    let text = "{\n  \"max_temp\": 60,\n  \"max_power\": 20,\n  \"max_temp\": 70\n}";
+    let s = parse(text).expect_err("twice").to_string();
+    assert!(
+        s.contains("max_temp") && s.contains("line 4") && s.contains("lines 2 and 4"),
+        "{s}"
+    );
+}
