@@ -4,8 +4,9 @@
 //! the mutated text) and loads back equal.
 //!
 //! A short run by default; `BITAXE_LONG=1` runs each target for `BITAXE_FUZZ_SECS` seconds
-//! (default 300, so both together take 10 minutes). The corpus under `fuzz/config/corpus` is
-//! replayed on every run: `ok-*` files must load, `err-*` files must be refused with a line/key.
+//! (default 600: the two targets run side by side for 10 minutes). The corpus under
+//! `fuzz/config/corpus` is replayed on every run: `ok-*` files must load, `err-*` files must be
+//! refused with a line/key.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -232,7 +233,7 @@ where
             std::env::var("BITAXE_FUZZ_SECS")
                 .ok()
                 .and_then(|s| s.parse().ok())
-                .unwrap_or(300),
+                .unwrap_or(600),
         )
     } else {
         Duration::ZERO
