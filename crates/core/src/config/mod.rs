@@ -1,8 +1,14 @@
 //! The configuration file: the seed's `multi_scheduler_config.json`, `//` and `/* */` comments
 //! accepted, every key defaulted, errors that name the line and the key, atomic saves with a backup.
+//!
+//! Loading: `comments` blanks comments out, the JSON is parsed, keys written twice (`locate`) and
+//! unknown keys (`schema`, with a suggestion) are refused, defaults fill the rest, and `validate`
+//! checks every value (numeric keys against `ranges`). Saving: `edit` changes the user's text in
+//! place (comments and order kept) and `write` replaces the file crash-safely.
 
 mod comments;
 mod edit;
+mod error;
 mod locate;
 pub mod ranges;
 pub mod schema;
@@ -15,6 +21,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use error::{path_string, ConfigError, Problem};
 pub use locate::{first_duplicate, line_of, Duplicate, Seg};
 pub use ranges::{seconds, Range, LIMIT_RANGES, RANGES};
 pub use write::write_atomic;
@@ -230,62 +237,6 @@ impl Default for Config {
             give_up_backoff_minutes: 10.0,
         }
     }
-}
-
-/// Why a configuration could not be used. Every variant names the file; most name a line and key.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: line {line}, column {column}: {message}", path.display())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{}{}: {key}: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
-    Invalid {
-        path: PathBuf,
-        line: Option<usize>,
-        key: String,
-        message: String,
-    },
-}
-
-impl ConfigError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            ConfigError::Io { .. } => "config_io",
-            ConfigError::Syntax { .. } => "config_syntax",
-            ConfigError::Invalid { .. } => "config_invalid",
-        }
-    }
-}
-
-/// A problem found by [`Config::validate`]: the key path and what is wrong.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    pub path: Vec<Seg>,
-    pub message: String,
-}
-
-pub fn path_string(path: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) if out.is_empty() => out.push_str(k),
-            Seg::Key(k) => {
-                out.push('.');
-                out.push_str(k);
-            }
-            Seg::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
 }
 
 fn key(k: &str) -> Seg {
