@@ -44,7 +44,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         tracing::warn!("{w}");
         println!("Note: {w}");
     }
-    let mut table_every = tokio::time::interval(Duration::from_secs_f64(config.check_interval));
+    let mut table_every = tokio::time::interval(config.check_every());
     table_every.tick().await;
     let stop = shutdown_signal();
     tokio::pin!(stop);

@@ -52,6 +52,9 @@ pub fn init(dir: &Path) -> std::io::Result<LogGuard> {
 }
 
 fn appender(dir: &Path) -> std::io::Result<RollingFileAppender> {
+    // The link's target is `dir` joined with the dated name: relative to the link's own folder it
+    // would point nowhere, so give the appender an absolute folder.
+    let dir = &std::fs::canonicalize(dir)?;
     let builder = RollingFileAppender::builder()
         .rotation(Rotation::DAILY)
         .filename_prefix(LOG_FILE)
@@ -160,5 +163,17 @@ mod tests {
             std::fs::read_to_string(dir.path().join(format!("{LOG_FILE}.old"))).expect("old"),
             "seed line\n"
         );
+    }
+
+    #[test]
+    fn a_relative_folder_still_gets_a_working_link() {
+        let cwd = std::env::current_dir().expect("cwd");
+        let dir = tempfile::tempdir_in(&cwd).expect("dir");
+        let relative = dir.path().strip_prefix(&cwd).expect("relative");
+        assert!(relative.is_relative());
+        let (subscriber, guard) = subscriber(relative).expect("log");
+        tracing::subscriber::with_default(subscriber, || tracing::info!("[m] relative"));
+        drop(guard);
+        assert!(log_text(dir.path()).contains("[m] relative"));
     }
 }

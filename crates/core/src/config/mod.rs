@@ -1,7 +1,14 @@
 //! The configuration file: the seed's `multi_scheduler_config.json`, `//` and `/* */` comments
 //! accepted, every key defaulted, errors that name the line and the key, atomic saves with a backup.
+//!
+//! Loading: `comments` blanks comments out, the JSON is parsed, keys written twice (`locate`) and
+//! unknown keys (`schema`, with a suggestion) are refused, defaults fill the rest, and `validate`
+//! checks every value (numeric keys against `ranges`). Saving: `edit` changes the user's text in
+//! place (comments and order kept) and `write` replaces the file crash-safely.
 
+mod comments;
 mod edit;
+mod error;
 mod locate;
 pub mod ranges;
 pub mod schema;
@@ -14,7 +21,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use locate::{line_of, Seg};
+pub use error::{path_string, ConfigError, Problem};
+pub use locate::{first_duplicate, line_of, Duplicate, Seg};
 pub use ranges::{seconds, Range, LIMIT_RANGES, RANGES};
 pub use write::write_atomic;
 
@@ -231,62 +239,6 @@ impl Default for Config {
     }
 }
 
-/// Why a configuration could not be used. Every variant names the file; most name a line and key.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: line {line}, column {column}: {message}", path.display())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{}{}: {key}: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
-    Invalid {
-        path: PathBuf,
-        line: Option<usize>,
-        key: String,
-        message: String,
-    },
-}
-
-impl ConfigError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            ConfigError::Io { .. } => "config_io",
-            ConfigError::Syntax { .. } => "config_syntax",
-            ConfigError::Invalid { .. } => "config_invalid",
-        }
-    }
-}
-
-/// A problem found by [`Config::validate`]: the key path and what is wrong.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    pub path: Vec<Seg>,
-    pub message: String,
-}
-
-pub fn path_string(path: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) if out.is_empty() => out.push_str(k),
-            Seg::Key(k) => {
-                out.push('.');
-                out.push_str(k);
-            }
-            Seg::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
-}
-
 fn key(k: &str) -> Seg {
     Seg::Key(k.to_string())
 }
@@ -296,14 +248,11 @@ impl Config {
     /// types, ranges. `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut plain = String::with_capacity(text.len());
-        std::io::Read::read_to_string(
-            &mut json_comments::StripComments::new(text.as_bytes()),
-            &mut plain,
-        )
-        .map_err(|source| ConfigError::Io {
+        let plain = comments::strip(text).map_err(|at| ConfigError::Syntax {
             path: path.to_path_buf(),
-            source,
+            line: at.line,
+            column: at.column,
+            message: "a /* comment is never closed with */".into(),
         })?;
         // Syntax first, so a broken file reports where it breaks.
         let value: serde_json::Value =
@@ -318,6 +267,17 @@ impl Config {
                     .unwrap_or_default()
                     .to_string(),
             })?;
+        if let Some(d) = first_duplicate(&plain) {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: Some(d.second_line),
+                key: path_string(&d.path),
+                message: format!(
+                    "written twice (lines {} and {}); JSON would silently keep only the last, so keep one",
+                    d.first_line, d.second_line
+                ),
+            });
+        }
         if let Some(problem) = schema::unknown_keys(&value).into_iter().next() {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),

@@ -530,3 +530,111 @@ fn per_miner_limits_have_ranges() {
     let crossed = "{\"miners\": [{\"name\": \"a\", \"ip\": \"127.0.0.1\", \"limits\": {\"min_frequency\": 500, \"max_frequency\": 400}}]}";
     assert!(parse(crossed).is_err());
 }
+
+#[test]
+fn a_key_written_twice_is_an_error_naming_both_lines() {
+    let text = "{\n  \"max_temp\": 60,\n  \"max_power\": 20,\n  \"max_temp\": 70\n}";
+    let s = parse(text).expect_err("twice").to_string();
+    assert!(
+        s.contains("max_temp") && s.contains("line 4") && s.contains("lines 2 and 4"),
+        "{s}"
+    );
+}
+
+mod edits {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Toggle(usize),
+        Remove(usize),
+        Add(u16),
+        NightVoltage(usize, Option<u32>),
+        Limits(usize, Option<f64>),
+        MaxTemp(f64),
+        Steps(u32),
+        Timezone(bool),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            any::<usize>().prop_map(Edit::Toggle),
+            any::<usize>().prop_map(Edit::Remove),
+            (9000u16..9999).prop_map(Edit::Add),
+            (any::<usize>(), prop::option::of(1000u32..1250))
+                .prop_map(|(i, v)| Edit::NightVoltage(i, v)),
+            (any::<usize>(), prop::option::of(300.0f64..600.0))
+                .prop_map(|(i, f)| Edit::Limits(i, f)),
+            (40.0f64..74.0).prop_map(Edit::MaxTemp),
+            (1u32..=50).prop_map(Edit::Steps),
+            any::<bool>().prop_map(Edit::Timezone),
+        ]
+    }
+
+    fn apply(c: &mut Config, e: &Edit) {
+        let n = c.miners.len();
+        match e {
+            Edit::Toggle(i) if n > 0 => c.miners[i % n].enabled = !c.miners[i % n].enabled,
+            Edit::Remove(i) if n > 0 => {
+                c.miners.remove(i % n);
+            }
+            Edit::Add(port) => {
+                let name = format!("m{port}");
+                if c.miner(&name).is_none() {
+                    c.miners.push(MinerConfig {
+                        name,
+                        ip: format!("http://127.0.0.1:{port}"),
+                        enabled: true,
+                        day_settings: None,
+                        night_settings: None,
+                        limits: None,
+                    });
+                }
+            }
+            Edit::NightVoltage(i, v) if n > 0 => {
+                c.miners[i % n].night_settings = v.map(|v| ProfileOverride {
+                    voltage: Some(v),
+                    frequency: None,
+                })
+            }
+            Edit::Limits(i, f) if n > 0 => {
+                c.miners[i % n].limits = f.map(|f| MinerLimits {
+                    max_frequency: Some(f.round()),
+                    ..MinerLimits::default()
+                })
+            }
+            Edit::MaxTemp(t) => c.max_temp = (t * 10.0).round() / 10.0,
+            Edit::Steps(s) => c.transition_steps = *s,
+            Edit::Timezone(on) => {
+                c.timezone = if *on {
+                    "Europe/Berlin".into()
+                } else {
+                    String::new()
+                }
+            }
+            _ => {}
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any sequence of edits, each saved: the file loads back as the config, and comments
+        /// that belong to no removed miner are all still there.
+        #[test]
+        fn saved_edits_load_back_and_keep_the_comments(edits in prop::collection::vec(edit(), 1..8)) {
+            let (_dir, path) = seeded(PY_SEED);
+            for e in &edits {
+                let mut c = Config::load(&path).expect("load");
+                apply(&mut c, e);
+                c.save(&path).expect("save");
+                prop_assert_eq!(Config::load(&path).expect("reload"), c);
+            }
+            let text = std::fs::read_to_string(&path).expect("read");
+            for kept in ["// Miners to schedule.", "// Day: quiet and cool", "// Night: cheap power", "// °C"] {
+                prop_assert!(text.contains(kept), "{} lost:\n{}", kept, text);
+            }
+        }
+    }
+}
