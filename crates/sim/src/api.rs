@@ -9,8 +9,8 @@ pub fn info(s: &MinerState, name: &str) -> Value {
     let p = s.personality;
     let mining = s.mining();
     let round7 = |v: f64| (v * 1e7).round() / 1e7;
-    let core_v = s.nvs.core_voltage as f64;
-    let current_ma = if mining {
+    let core_v = s.applied_voltage;
+    let current_ma = if mining && core_v > 0.0 {
         s.core_power() / (core_v / 1000.0) * 1000.0
     } else {
         0.0
@@ -75,8 +75,10 @@ pub fn info(s: &MinerState, name: &str) -> Value {
         put("hashRate_1m", json!(round7(s.hashrate_1m)));
         put("resetReason", json!("Software reset via esp_restart"));
     }
-    if p == Personality::V2_14 {
+    if p.reports_actual_frequency() {
         put("actualFrequency", json!(round7(s.actual_frequency)));
+    }
+    if p == Personality::V2_14 {
         put(
             "miningPaused",
             json!(s.phase == crate::physics::Phase::Paused),

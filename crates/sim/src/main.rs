@@ -38,7 +38,8 @@ struct Args {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
-    /// Port for the control API (GET /miners, POST /miners/NAME/faults, POST /miners/NAME/ambient).
+    /// Port for the control API (GET /miners, GET /miners/NAME/brownouts, POST /miners/NAME/faults,
+    /// POST /miners/NAME/ambient).
     #[arg(long)]
     control_port: Option<u16>,
 }
@@ -100,9 +101,27 @@ fn control(miners: Vec<SimMiner>) -> Router {
             get(|State(m): State<Vec<SimMiner>>| async move {
                 let list: Vec<_> = m
                     .iter()
-                    .map(|x| serde_json::json!({"name": x.name(), "url": x.url(), "state": x.state()}))
+                    .map(|x| {
+                        let state = x.state();
+                        serde_json::json!({
+                            "name": x.name(), "url": x.url(), "brownouts": state.brownouts,
+                            "brownout_log": state.brownout_log.clone(), "state": state,
+                        })
+                    })
                     .collect();
                 Json(list)
+            }),
+        )
+        .route(
+            "/miners/{name}/brownouts",
+            get(move |State(m): State<Vec<SimMiner>>, Path(name): Path<String>| async move {
+                match find(&m, &name) {
+                    Some(miner) => {
+                        let s = miner.state();
+                        Ok(Json(serde_json::json!({"brownouts": s.brownouts, "log": s.brownout_log})))
+                    }
+                    None => Err(StatusCode::NOT_FOUND),
+                }
             }),
         )
         .route(

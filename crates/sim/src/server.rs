@@ -167,6 +167,11 @@ impl SimMiner {
         let _ = tokio::time::timeout(Duration::from_secs(2), rx.wait_for(|up| *up == want)).await;
     }
 
+    /// How many brownouts (clock ahead of the voltage) the power loop has seen so far.
+    pub fn brownouts(&self) -> u32 {
+        self.inner.with(|s| s.brownouts)
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         self.update(|s| s.faults = faults);
     }

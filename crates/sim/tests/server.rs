@@ -233,3 +233,80 @@ async fn stall_freezes_hashrate_and_shares() {
     assert_eq!(a.hashrate, b.hashrate);
     assert_eq!(a.shares_accepted.floor(), b.shares_accepted.floor());
 }
+
+async fn patch_json(c: &reqwest::Client, m: &SimMiner, body: &str) {
+    let r = c
+        .patch(format!("{}/api/system", m.url()))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 200);
+}
+
+async fn info_json(c: &reqwest::Client, m: &SimMiner) -> Value {
+    c.get(format!("{}/api/system/info", m.url()))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn brownouts_over_http_wrong_order_counts_right_order_does_not() {
+    // 20x: a 1.8 s pass is 90 ms, a 16-step ramp 80 ms.
+    let wrong = one(Personality::V2_12, 20.0).await;
+    let right = one(Personality::V2_12, 20.0).await;
+    let c = http();
+    for m in [&wrong, &right] {
+        patch_json(&c, m, r#"{"coreVoltage":1250}"#).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        patch_json(&c, m, r#"{"frequency":600}"#).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let info = info_json(&c, m).await;
+        assert_eq!(
+            info["coreVoltageActual"], 1244.0,
+            "a few mV under the stored 1250"
+        );
+    }
+    patch_json(&c, &wrong, r#"{"frequency":500,"coreVoltage":1100}"#).await;
+    patch_json(&c, &right, r#"{"frequency":500}"#).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    patch_json(&c, &right, r#"{"coreVoltage":1100}"#).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(wrong.brownouts(), 1, "{:?}", wrong.state().brownout_log);
+    assert_eq!(right.brownouts(), 0, "{:?}", right.state().brownout_log);
+    for m in [&wrong, &right] {
+        let s = m.state();
+        assert_eq!((s.applied_voltage, s.actual_frequency), (1100.0, 500.0));
+    }
+}
+
+#[tokio::test]
+async fn the_stored_voltage_is_reported_at_once_the_applied_one_after_the_pass() {
+    let m = one(Personality::V2_12, 1.0).await;
+    let c = http();
+    patch_json(&c, &m, r#"{"coreVoltage":1200}"#).await;
+    let info = info_json(&c, &m).await;
+    assert_eq!(info["coreVoltage"], 1200);
+    assert!(
+        info.get("actualFrequency").is_none(),
+        "v2.12 has no actualFrequency"
+    );
+    let mut applied_seen = false;
+    for _ in 0..25 {
+        let info = info_json(&c, &m).await;
+        if info["coreVoltageActual"] == 1194.0 {
+            applied_seen = true;
+            break;
+        }
+        assert_eq!(
+            info["coreVoltageActual"], 1144.0,
+            "old value until the pass"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(applied_seen, "applied within one 1.8 s pass");
+}
