@@ -26,3 +26,4 @@ mod worker;
 pub use axeos;
 pub use engine::{EngineError, EngineHandle, EngineOptions};
 pub use events::{Event, MinerState};
+pub use worker::MinerCommand;

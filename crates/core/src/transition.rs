@@ -10,6 +10,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::Event;
+use crate::reconcile::FanMode;
 use crate::safety::{ordered_writes, Envelope, SafeSettings, Settings, Write};
 
 pub mod timing;
@@ -227,6 +228,27 @@ impl Mover<'_> {
         Outcome::Done(at)
     }
 
+    /// Put the fan back in `fan`'s mode (after the firmware's overheat protection forced it to
+    /// manual 100 %): one PATCH. The manual duty is sent only to firmware that takes
+    /// `manualFanSpeed` (v2.11+).
+    pub async fn set_fan(&self, fan: FanMode, version: Option<&str>) -> Result<(), String> {
+        let takes_manual = version
+            .and_then(timing::parse_version)
+            .is_some_and(|v| v >= (2, 11));
+        let patch = SettingsPatch {
+            autofanspeed: Some(u8::from(fan.auto)),
+            manual_fan_speed: match fan.manual_percent {
+                Some(m) if !fan.auto && takes_manual => Some(m.clamp(0.0, 100.0).round() as u8),
+                _ => None,
+            },
+            ..Default::default()
+        };
+        match self.cancellable(self.client.patch(&patch)).await {
+            None => Err("shutting down".into()),
+            Some(r) => r.map_err(|e| e.to_string()),
+        }
+    }
+
     /// `fut`, unless shutdown comes first.
     async fn cancellable<T>(&self, fut: impl std::future::Future<Output = T>) -> Option<T> {
         tokio::select! {
@@ -339,9 +361,7 @@ impl Mover<'_> {
         stop: StopCheck<'_>,
         writes: &mut u32,
     ) -> Result<axeos::Info, WriteError> {
-        let list = ordered_writes(*at, step);
-        let n = list.len();
-        for (i, write) in list.into_iter().enumerate() {
+        for write in ordered_writes(*at, step) {
             if let Some(reason) = self.stop_reason(stop) {
                 return Err(WriteError::Stopped(reason));
             }
@@ -369,12 +389,8 @@ impl Mover<'_> {
                 Write::Voltage(v) => at.voltage = v,
                 Write::Frequency(f) => at.frequency = f,
             }
-            // Lowering the voltage is the last write of a step: nothing written after it can
-            // raise the clock against it, so it needs no wait.
-            let last_lowering_voltage = matches!(write, Write::Voltage(v) if v < before.voltage);
-            if !last_lowering_voltage || i + 1 < n {
-                self.settle(write, before, timing, stop).await?;
-            }
+            // Nothing else is written before the firmware has put this one in force.
+            self.settle(write, before, timing, stop).await?;
         }
         match self.cancellable(self.client.info()).await {
             None => Err(WriteError::Stopped("shutting down".into())),
@@ -391,15 +407,16 @@ impl Mover<'_> {
         stop: StopCheck<'_>,
     ) -> Result<(), WriteError> {
         match write {
-            Write::Voltage(v) if v > before.voltage => {
-                let target = f64::from(v) - timing::VOLTAGE_TOLERANCE_MV;
+            Write::Voltage(v) => {
+                // Watched in `coreVoltageActual`; at most one pass.
+                let old = before.voltage;
                 self.watch(timing.voltage_wait(), stop, |i| {
-                    i.core_voltage_actual.is_some_and(|a| a >= target)
+                    i.core_voltage_actual
+                        .is_some_and(|a| timing.voltage_in_force(old, v, a))
                 })
                 .await?;
                 Ok(())
             }
-            Write::Voltage(_) => Ok(()),
             Write::Frequency(f) => {
                 let wait = timing.frequency_wait(before.frequency, f);
                 if !timing.reports_actual_frequency {

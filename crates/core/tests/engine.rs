@@ -134,9 +134,26 @@ impl Harness {
         }
     }
 
+    /// The clock never ran ahead of the voltage on any miner (the sim's power-loop detector).
+    fn assert_no_brownouts(&self) {
+        for m in &self.miners {
+            let s = m.state();
+            assert_eq!(s.brownouts, 0, "{}: {:#?}", m.name(), s.brownout_log);
+        }
+    }
+
     fn miner_settings(&self, i: usize) -> Settings {
         let s = self.miners[i].state();
         Settings::new(s.nvs.core_voltage, s.nvs.frequency)
+    }
+}
+
+/// Every engine test also proves the write order: no miner saw the clock run ahead of the voltage.
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_no_brownouts();
+        }
     }
 }
 
@@ -191,6 +208,7 @@ async fn night_is_applied_in_five_ordered_steps_on_every_miner() {
         &patches[10..]
     );
     assert!(patches[11].get("coreVoltage").is_some());
+    h.assert_no_brownouts();
 }
 
 #[tokio::test]
@@ -414,7 +432,8 @@ async fn a_miner_outside_the_envelope_is_brought_inside_in_one_step_first() {
         s.nvs.core_voltage = 1400;
         s.nvs.frequency = 700.0;
     });
-    let mut h = Harness::start(miners, DAY, |_| {}).await;
+    // Old firmware: one loop pass plus the ramp per lowering step, so few steps.
+    let mut h = Harness::start(miners, DAY, |c| c.transition_steps = 2).await;
     let e = h
         .expect("safety correction", 5, |e| {
             matches!(e, Event::SafetyCorrection { .. })
@@ -429,8 +448,9 @@ async fn a_miner_outside_the_envelope_is_brought_inside_in_one_step_first() {
         "down: frequency first"
     );
     assert_eq!(patches[1], json!({"coreVoltage": 1250}));
-    h.expect("then the schedule", 10, done("sim-1")).await;
+    h.expect("then the schedule", 15, done("sim-1")).await;
     assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
+    h.assert_no_brownouts();
 }
 
 #[tokio::test]
