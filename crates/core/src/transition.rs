@@ -398,7 +398,9 @@ impl Mover<'_> {
         }
     }
 
-    /// Wait until the firmware has put `write` in force, or as long as it can take.
+    /// Wait until the firmware has put `write` in force, or as long as it can take. A write the
+    /// miner did not even store, or (v2.14+) a lower clock it did not reach, fails the step:
+    /// nothing that depends on it is written.
     async fn settle(
         &self,
         write: Write,
@@ -406,7 +408,7 @@ impl Mover<'_> {
         timing: FirmwareTiming,
         stop: StopCheck<'_>,
     ) -> Result<(), WriteError> {
-        match write {
+        let (in_force, last) = match write {
             Write::Voltage(v) => {
                 // Watched in `coreVoltageActual`; at most one pass.
                 let old = before.voltage;
@@ -414,20 +416,13 @@ impl Mover<'_> {
                     i.core_voltage_actual
                         .is_some_and(|a| timing.voltage_in_force(old, v, a))
                 })
-                .await?;
-                Ok(())
+                .await?
             }
             Write::Frequency(f) => {
                 let wait = timing.frequency_wait(before.frequency, f);
-                if !timing.reports_actual_frequency {
-                    return match self.sleep(wait, stop).await {
-                        Some(reason) => Err(WriteError::Stopped(reason)),
-                        None => Ok(()),
-                    };
-                }
-                let down = f < before.frequency;
-                let reached = self
-                    .watch(wait, stop, |i| {
+                if timing.reports_actual_frequency {
+                    let down = f < before.frequency;
+                    self.watch(wait, stop, |i| {
                         i.actual_frequency.is_some_and(|a| {
                             if down {
                                 a <= f + timing::FREQUENCY_TOLERANCE_MHZ
@@ -436,40 +431,77 @@ impl Mover<'_> {
                             }
                         })
                     })
-                    .await?;
-                if down && !reached {
-                    // The clock did not come down: lowering the voltage now could brown it out.
-                    return Err(WriteError::Failed(format!(
-                        "the miner did not reach {} MHz within {:.1} s; voltage left as it was",
-                        crate::safety::fmt_mhz(f),
-                        wait.as_secs_f64()
-                    )));
+                    .await?
+                } else {
+                    // Nothing to watch on older firmware: one pass plus the ramp.
+                    if let Some(reason) = self.sleep(wait, stop).await {
+                        return Err(WriteError::Stopped(reason));
+                    }
+                    (false, None)
                 }
-                Ok(())
             }
+        };
+        if in_force {
+            return Ok(());
+        }
+        let info = match last {
+            Some(info) => info,
+            None => match self.cancellable(self.client.info()).await {
+                None => return Err(WriteError::Stopped("shutting down".into())),
+                Some(Err(e)) => return Err(WriteError::Failed(e.to_string())),
+                Some(Ok(info)) => info,
+            },
+        };
+        let (stored, what) = match write {
+            Write::Voltage(v) => (info.core_voltage == Some(v), format!("{v} mV")),
+            Write::Frequency(f) => (
+                info.frequency
+                    .is_some_and(|x| (x - f).abs() < FREQUENCY_MATCH_MHZ),
+                format!("{} MHz", crate::safety::fmt_mhz(f)),
+            ),
+        };
+        if !stored {
+            return Err(WriteError::Failed(format!(
+                "the miner answered but did not store {what}; nothing further written"
+            )));
+        }
+        match write {
+            Write::Frequency(f) if f < before.frequency && timing.reports_actual_frequency => {
+                // The clock did not come down: lowering the voltage now could brown it out.
+                Err(WriteError::Failed(format!(
+                    "the miner did not reach {what} in time; voltage left as it was"
+                )))
+            }
+            _ => Ok(()),
         }
     }
 
-    /// Poll `/info` until `done` holds (true) or `limit` passes (false).
+    /// Poll `/info` until `done` holds (true) or `limit` passes (false), with the last reading.
     async fn watch(
         &self,
         limit: Duration,
         stop: StopCheck<'_>,
         done: impl Fn(&axeos::Info) -> bool,
-    ) -> Result<bool, WriteError> {
+    ) -> Result<(bool, Option<axeos::Info>), WriteError> {
         let until = tokio::time::Instant::now() + limit;
+        let mut last = None;
         loop {
             if let Some(reason) = self.stop_reason(stop) {
                 return Err(WriteError::Stopped(reason));
             }
             let left = until.saturating_duration_since(tokio::time::Instant::now());
             if left.is_zero() {
-                return Ok(false);
+                return Ok((false, last));
             }
             let read = tokio::time::timeout(left, self.client.info());
             match self.cancellable(read).await {
                 None => return Err(WriteError::Stopped("shutting down".into())),
-                Some(Ok(Ok(info))) if done(&info) => return Ok(true),
+                Some(Ok(Ok(info))) => {
+                    if done(&info) {
+                        return Ok((true, Some(info)));
+                    }
+                    last = Some(info);
+                }
                 _ => {}
             }
             if let Some(reason) = self.sleep(WATCH_EVERY.min(left), stop).await {
