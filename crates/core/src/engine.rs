@@ -83,7 +83,7 @@ pub(crate) struct Shared {
     pub clock: Arc<dyn Clock>,
     status: RwLock<BTreeMap<String, MinerStatus>>,
     plan_tx: watch::Sender<Arc<Plan>>,
-    config_path: PathBuf,
+    pub(crate) config_path: PathBuf,
     cancel: CancellationToken,
     tracker: TaskTracker,
     /// Released by shutdown, so another engine may take over the config.

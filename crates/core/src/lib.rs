@@ -11,6 +11,7 @@ pub mod engine;
 pub mod events;
 pub mod fleet;
 pub mod history;
+pub mod identity;
 pub mod lock;
 pub mod overrides;
 pub mod plan;

@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::engine::Shared;
 use crate::events::{Event, MinerState, Sample};
+use crate::identity;
 use crate::overrides::Overrides;
 use crate::plan::{Plan, Source};
 use crate::reconcile::{
@@ -111,6 +112,12 @@ pub(crate) struct Worker {
     /// The config and overrides last acted on: a user's change clears a give-up.
     seen: Option<(Arc<Config>, Overrides)>,
     version: Option<String>,
+    /// The MAC accepted as this miner's (first contact or confirmed).
+    accepted_mac: Option<Option<String>>,
+    /// Why nothing may be written to this miner now (another device, an unknown model).
+    blocked: Option<String>,
+    /// Alerts already given, so each is said once.
+    said: Vec<String>,
 }
 
 /// What woke the worker.
@@ -147,6 +154,9 @@ impl Worker {
             waiting_for_permit: false,
             seen: None,
             version: None,
+            accepted_mac: None,
+            blocked: None,
+            said: Vec::new(),
         }
     }
 
@@ -302,6 +312,8 @@ impl Worker {
             frequency: info.frequency,
         }));
         let obs = Observation::from_info(&info);
+        let cfg = plan.config.clone();
+        let env = self.writable(&cfg, &miner, &info);
         self.shared.update_status(&self.name, |s| {
             s.info = Some(info);
             s.target = Some(target);
@@ -320,15 +332,25 @@ impl Worker {
             emergency,
             now: Some(now),
         };
-        let cfg = plan.config.clone();
-        let env = cfg.envelope();
+        let Some(env) = env else {
+            // Monitored only: polled and shown, nothing decided or written.
+            self.waiting_for_permit = false;
+            self.permit = None;
+            let mut why = self.blocked.clone().unwrap_or_default();
+            if let Some(hot) = over_limit(&cfg, &obs) {
+                why = format!("{hot}; {why}");
+            }
+            self.set_state(MinerState::Online, why);
+            return;
+        };
         let (decision, findings) = decide(&cfg, &env, goal, &obs, &mut self.mem);
         for f in findings {
             self.report(f);
         }
         match decision {
             Decision::Move { to, reason } => {
-                self.act(&plan, &env, &obs, to, reason, source).await;
+                self.act(&plan, &env, &obs, to, reason, source, target.settings)
+                    .await;
             }
             Decision::RestoreFan(fan) => self.restore_fan(fan).await,
             Decision::Nothing | Decision::Wait => {
@@ -338,6 +360,69 @@ impl Worker {
         }
         let (state, why) = self.resting_state(&cfg);
         self.set_state(state, why);
+    }
+
+    /// The envelope to write inside, or `None` when nothing may be written: another device
+    /// answers at the address (until the user confirms it), or a model without known limits
+    /// (until the user sets `limits`). Each reason is said once.
+    fn writable(
+        &mut self,
+        cfg: &Config,
+        miner: &crate::config::MinerConfig,
+        info: &axeos::Info,
+    ) -> Option<Envelope> {
+        let seen = identity::Identity::of(info);
+        if self.accepted_mac.as_ref() != Some(&seen.mac) {
+            match identity::check(&self.shared.config_path, &self.name, &seen) {
+                Ok(identity::Check::Same) => {
+                    if self.accepted_mac.is_some() {
+                        // A confirmed new device: what was remembered was about the old one.
+                        self.mem = Memory::default();
+                        self.effort.clear();
+                    }
+                    self.accepted_mac = Some(seen.mac.clone());
+                }
+                Ok(identity::Check::Different { expected, found }) => {
+                    let event = Event::IdentityChanged {
+                        miner: self.name.clone(),
+                        expected,
+                        found,
+                    };
+                    let why = event.describe();
+                    self.say_once(why.clone(), event);
+                    self.blocked = Some(why);
+                    return None;
+                }
+                Err(e) => {
+                    let message = format!("[{}] identity file: {e}", self.name);
+                    self.say_once(message.clone(), Event::Warning { message });
+                    self.accepted_mac = Some(seen.mac.clone());
+                }
+            }
+        }
+        match crate::safety::envelope_for(cfg, miner, info) {
+            Ok(env) => {
+                self.blocked = None;
+                Some(env)
+            }
+            Err(e) => {
+                let event = Event::UnknownModel {
+                    miner: self.name.clone(),
+                    model: e.model.clone(),
+                };
+                let why = event.describe();
+                self.say_once(why.clone(), event);
+                self.blocked = Some(why);
+                None
+            }
+        }
+    }
+
+    fn say_once(&mut self, key: String, event: Event) {
+        if !self.said.contains(&key) {
+            self.said.push(key);
+            self.emit(event);
+        }
     }
 
     fn resting_state(&self, cfg: &Config) -> (MinerState, String) {
@@ -496,6 +581,7 @@ impl Worker {
     }
 
     /// Carry out one move inside its budget, taking a permit first if it is routine.
+    #[allow(clippy::too_many_arguments)]
     async fn act(
         &mut self,
         plan: &Plan,
@@ -504,6 +590,7 @@ impl Worker {
         to: SafeSettings,
         reason: Reason,
         source: Source,
+        start_target: Settings,
     ) {
         let cfg = &plan.config;
         let now = self.shared.clock.now();
@@ -575,14 +662,15 @@ impl Worker {
             let limit =
                 move |info: &axeos::Info| over_limit(&cfg_for_check, &Observation::from_info(info));
             let rx = self.plan_rx.clone();
+            let start = plan.clone();
+            let clock = self.shared.clock.clone();
+            let name = self.name.clone();
             let mut stop = move || {
-                rx.has_changed().unwrap_or(true).then(|| {
-                    if rx.borrow().overrides.emergency {
-                        "an emergency stop pre-empted it".to_string()
-                    } else {
-                        "a newer target replaced it".to_string()
-                    }
-                })
+                if !rx.has_changed().unwrap_or(true) {
+                    return None;
+                }
+                let next = rx.borrow().clone();
+                superseded(&start, &next, &name, start_target, clock.now())
             };
             let mover = self.mover(Pacing::from_config(cfg).with_budget(budget));
             mover.run_counting(from, &path, &limit, &mut stop).await
@@ -667,6 +755,34 @@ impl Worker {
             retry_at,
         });
     }
+}
+
+/// Why a plan published during a move stops it before its next write: an emergency, a pause
+/// or resume, a new target for this miner, new limits. Other changes (another miner's override,
+/// a wake-up) let it run on.
+fn superseded(
+    start: &Plan,
+    next: &Plan,
+    miner: &str,
+    start_target: Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    if next.overrides.emergency && !start.overrides.emergency {
+        return Some("an emergency stop pre-empted it".into());
+    }
+    if next.overrides.paused != start.overrides.paused {
+        return Some("the schedule was paused or resumed".into());
+    }
+    let Some(m) = next.config.miner(miner).filter(|m| m.enabled) else {
+        return Some("the miner was removed or disabled".into());
+    };
+    if !crate::reconcile::same(next.target(m, now).0.settings, start_target) {
+        return Some("a newer target replaced it".into());
+    }
+    if next.config.envelope() != start.config.envelope() || start.config.miner(miner) != Some(m) {
+        return Some("the limits changed".into());
+    }
+    None
 }
 
 fn poll_period(cfg: &Config) -> Duration {

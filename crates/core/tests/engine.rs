@@ -59,7 +59,11 @@ async fn night_is_applied_in_five_ordered_steps_on_every_miner() {
         "down: frequency first: {:?}",
         &patches[10..]
     );
-    assert!(patches[11].get("coreVoltage").is_some());
+    assert!(
+        patches[11].get("coreVoltage").is_some(),
+        "then the voltage: {:?}",
+        &patches[10..]
+    );
     h.assert_no_brownouts();
 }
 

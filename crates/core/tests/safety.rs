@@ -116,8 +116,8 @@ async fn a_flagless_firmware_overheat_is_an_overheat_never_drift() {
     })
     .await;
     h.expect("day", 10, done("sim-1")).await;
-    // Hot air: the firmware stops the chip faster than the engine throttles.
-    h.miners[0].update(|s| s.ambient_c = 90.0);
+    // Very hot air: the firmware stops the chip before the engine's next poll can throttle.
+    h.miners[0].update(|s| s.ambient_c = 150.0);
     let mut seen = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while !seen
@@ -283,4 +283,46 @@ async fn pause_and_restart_go_through_the_miners_worker() {
     assert_eq!(h.miners[0].state().phase, bitaxe_sim::Phase::Mining);
     let err = h.engine.restart_miner("nobody").await.expect_err("unknown");
     assert!(err.to_string().contains("nobody"), "{err}");
+}
+
+#[tokio::test]
+async fn a_different_device_at_a_known_address_is_not_written_until_confirmed() {
+    let mut h = Harness::start(sims(1, Personality::V2_14).await, DAY, |c| {
+        c.smooth_transition = false;
+    })
+    .await;
+    h.expect("day", 10, done("sim-1")).await;
+    let recorded = bitaxe_core::identity::load(&h.path).expect("identity file");
+    assert!(recorded.miners["sim-1"].known.mac.is_some());
+    // Another device answers at the address, running other settings.
+    h.miners[0].update(|s| {
+        s.mac = Some("02:00:00:00:00:99".into());
+        s.nvs.frequency = 500.0;
+    });
+    let e = h
+        .expect("identity alert", 5, |e| {
+            matches!(e, Event::IdentityChanged { .. })
+        })
+        .await;
+    assert!(
+        e.describe().contains("02:00:00:00:00:99"),
+        "{}",
+        e.describe()
+    );
+    let writes = h.miners[0].patches().len();
+    let later = drain(&mut h, Duration::from_millis(1000)).await;
+    assert_eq!(h.miners[0].patches().len(), writes, "not written to");
+    assert!(
+        !later
+            .iter()
+            .any(|e| matches!(e, Event::IdentityChanged { .. })),
+        "said once"
+    );
+    assert!(h.engine.status().miners[0]
+        .reason
+        .contains("different device"));
+    bitaxe_core::identity::confirm(&h.path, "sim-1").expect("confirm");
+    h.expect("written after confirmation", 10, done("sim-1"))
+        .await;
+    assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
 }
