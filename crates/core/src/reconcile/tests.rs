@@ -20,6 +20,11 @@ fn obs(v: u32, f: f64, temp: f64, power: f64) -> Observation {
         shares_accepted: Some((temp * 100.0) as u64 + f as u64),
         overheat_flag: false,
         paused: false,
+        actual_frequency: Some(f),
+        fan: Some(FanMode {
+            auto: true,
+            manual_percent: Some(100.0),
+        }),
     }
 }
 
@@ -90,16 +95,65 @@ fn hot_steps_down_and_restores_after_cool_checks() {
     let (d, _) = decide(&c, &env, want, &obs(1180, 500.0, 62.0, 20.0), &mut m);
     assert_eq!(d, Decision::Nothing);
     assert!(m.throttle_cap.is_some());
-    // Cool for restore_after checks: the cap goes and the schedule comes back.
+    // Cool for restore_after checks: one throttle step back up, not straight to the target.
     for i in 0..c.restore_after {
         let (d, f) = decide(&c, &env, want, &obs(1180, 500.0, 55.0, 18.0), &mut m);
         if i + 1 < c.restore_after {
             assert_eq!(d, Decision::Nothing);
         } else {
-            assert_eq!(f, vec![Finding::Cool]);
-            assert_eq!(moved_to(&d), Some(want));
+            assert_eq!(f, vec![Finding::Raised(Settings::new(1190, 525.0))]);
+            assert_eq!(moved_to(&d), Some(Settings::new(1190, 525.0)));
         }
     }
+}
+
+#[test]
+fn restore_climbs_one_throttle_step_per_cool_streak() {
+    let c = cfg();
+    let env = c.envelope();
+    let want = Settings::new(1200, 550.0);
+    let mut m = Memory {
+        throttle_cap: Some(Settings::new(1170, 475.0)),
+        ..Memory::default()
+    };
+    let mut at = Settings::new(1170, 475.0);
+    let mut moves = Vec::new();
+    for _ in 0..(c.restore_after * 5) {
+        let (d, _) = decide(
+            &c,
+            &env,
+            want,
+            &obs(at.voltage, at.frequency, 55.0, 18.0),
+            &mut m,
+        );
+        if let Some(to) = moved_to(&d) {
+            moves.push(to);
+            at = to;
+        }
+    }
+    assert_eq!(
+        moves,
+        vec![
+            Settings::new(1180, 500.0),
+            Settings::new(1190, 525.0),
+            Settings::new(1200, 550.0)
+        ]
+    );
+    assert_eq!(m.throttle_cap, None);
+}
+
+#[test]
+fn a_hot_miner_that_hides_its_settings_gets_the_safe_settings() {
+    let c = cfg();
+    let env = c.envelope();
+    let mut m = Memory::default();
+    let hidden = Observation {
+        reported: None,
+        ..obs(1200, 550.0, 80.0, 20.0)
+    };
+    let (d, f) = decide(&c, &env, Settings::new(1200, 550.0), &hidden, &mut m);
+    assert_eq!(moved_to(&d), Some(env.clamp(c.safe()).get()));
+    assert!(matches!(&f[0], Finding::Hot(_)));
 }
 
 #[test]
@@ -162,7 +216,10 @@ fn firmware_overheat_waits_then_caps_at_what_the_firmware_chose() {
     let (d, f) = decide(&c, &env, want, &resumed, &mut m);
     assert_eq!(
         f,
-        vec![Finding::FirmwareResumed(Settings::new(1100, 450.0))]
+        vec![Finding::FirmwareResumed {
+            at: Settings::new(1100, 450.0),
+            cooloff_until: None
+        }]
     );
     assert_eq!(
         d,
@@ -252,5 +309,234 @@ proptest! {
                 at = to;
             }
         }
+    }
+}
+
+mod firmware_overheat {
+    use super::*;
+    use crate::schedule::Profile;
+    use chrono::{DateTime, Duration, Utc};
+
+    const FORCED: FanMode = FanMode {
+        auto: false,
+        manual_percent: Some(100.0),
+    };
+
+    fn t(min: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::from_timestamp(1_780_000_000, 0).expect("time") + Duration::minutes(min)
+    }
+
+    fn goal(s: Settings, min: i64) -> Goal {
+        Goal {
+            settings: s,
+            profile: Some(Profile::Night),
+            emergency: false,
+            now: Some(t(min)),
+        }
+    }
+
+    /// v2.14+ with the flag hidden: hashrate 0, clock 50 MHz, ASIC off, fan forced.
+    fn stopped(v: u32, f: f64) -> Observation {
+        Observation {
+            temp: None,
+            hashrate: Some(0.0),
+            power: Some(5.0),
+            actual_frequency: Some(50.0),
+            fan: Some(FORCED),
+            ..obs(v, f, 0.0, 5.0)
+        }
+    }
+
+    fn forced(v: u32, f: f64, temp: f64) -> Observation {
+        Observation {
+            fan: Some(FORCED),
+            ..obs(v, f, temp, 15.0)
+        }
+    }
+
+    fn no_drift(f: &[Finding]) -> bool {
+        !f.iter().any(|x| matches!(x, Finding::Drift { .. }))
+    }
+
+    #[test]
+    fn the_signature_without_the_flag_is_an_overheat_never_drift() {
+        let c = cfg();
+        let env = c.envelope();
+        let want = Settings::new(1200, 550.0);
+        let mut m = Memory::default();
+        // Running normally on automatic fan; confirmed.
+        assert_eq!(
+            decide(
+                &c,
+                &env,
+                goal(want, 0),
+                &obs(1200, 550.0, 60.0, 20.0),
+                &mut m
+            )
+            .0,
+            Decision::Nothing
+        );
+        let (d, f) = decide(&c, &env, goal(want, 1), &stopped(1200, 550.0), &mut m);
+        assert_eq!(d, Decision::Wait);
+        assert_eq!(f, vec![Finding::FirmwareOverheat]);
+        // Resumed at -100/-100 with the fan still forced: held there, the fan put back.
+        let (d, f) = decide(&c, &env, goal(want, 2), &forced(1100, 450.0, 55.0), &mut m);
+        assert!(no_drift(&f), "{f:?}");
+        assert!(matches!(f[0], Finding::FirmwareResumed { .. }), "{f:?}");
+        assert_eq!(
+            d,
+            Decision::RestoreFan(FanMode {
+                auto: true,
+                manual_percent: Some(100.0)
+            })
+        );
+        assert_eq!(m.throttle_cap, Some(Settings::new(1100, 450.0)));
+        assert_eq!(m.cooloff_until, Some(t(2 + 30)));
+        // The fan restore is written at most twice, then left alone; never a drift.
+        let (d, f) = decide(&c, &env, goal(want, 3), &forced(1100, 450.0, 55.0), &mut m);
+        assert!(matches!(d, Decision::RestoreFan(_)) && no_drift(&f));
+        let (d, f) = decide(&c, &env, goal(want, 4), &forced(1100, 450.0, 55.0), &mut m);
+        assert_eq!(d, Decision::Nothing);
+        assert!(no_drift(&f));
+    }
+
+    #[test]
+    fn a_missed_stop_is_recognised_from_the_reduced_settings_and_the_forced_fan() {
+        let c = cfg();
+        let env = c.envelope();
+        let want = Settings::new(1200, 550.0);
+        let mut m = Memory::default();
+        decide(
+            &c,
+            &env,
+            goal(want, 0),
+            &obs(1200, 550.0, 60.0, 20.0),
+            &mut m,
+        );
+        let (d, f) = decide(&c, &env, goal(want, 5), &forced(1100, 450.0, 50.0), &mut m);
+        assert!(no_drift(&f), "{f:?}");
+        assert_eq!(f[0], Finding::FirmwareOverheat);
+        assert!(matches!(f[1], Finding::FirmwareResumed { .. }));
+        assert!(matches!(
+            d,
+            Decision::RestoreFan(FanMode { auto: true, .. })
+        ));
+        assert_eq!(m.throttle_cap, Some(Settings::new(1100, 450.0)));
+    }
+
+    #[test]
+    fn after_the_cooloff_it_climbs_back_one_throttle_step_at_a_time() {
+        let c = cfg();
+        let env = c.envelope();
+        let want = Settings::new(1200, 550.0);
+        let mut m = Memory::default();
+        decide(
+            &c,
+            &env,
+            goal(want, 0),
+            &obs(1200, 550.0, 60.0, 20.0),
+            &mut m,
+        );
+        decide(&c, &env, goal(want, 1), &stopped(1200, 550.0), &mut m);
+        decide(
+            &c,
+            &env,
+            goal(want, 2),
+            &obs(1100, 450.0, 50.0, 15.0),
+            &mut m,
+        );
+        // Cool all through the cool-off: no raise.
+        for min in 3..32 {
+            let (d, _) = decide(
+                &c,
+                &env,
+                goal(want, min),
+                &obs(1100, 450.0, 50.0, 15.0),
+                &mut m,
+            );
+            assert_eq!(d, Decision::Nothing, "minute {min}");
+        }
+        let mut at = Settings::new(1100, 450.0);
+        let mut moves = Vec::new();
+        for min in 32..60 {
+            let (d, _) = decide(
+                &c,
+                &env,
+                goal(want, min),
+                &obs(at.voltage, at.frequency, 50.0, 15.0),
+                &mut m,
+            );
+            if let Some(to) = moved_to(&d) {
+                moves.push(to);
+                at = to;
+            }
+        }
+        assert_eq!(moves[0], Settings::new(1125, 475.0));
+        assert_eq!(moves.len(), 4, "{moves:?}");
+        assert_eq!(moves.last(), Some(&want));
+        for w in moves.windows(2) {
+            assert!(w[1].frequency - w[0].frequency <= THROTTLE_STEP_MHZ + 1e-9);
+        }
+    }
+
+    #[test]
+    fn a_second_overheat_at_a_profile_within_a_day_lowers_its_ceiling() {
+        let c = cfg();
+        let env = c.envelope();
+        let want = Settings::new(1200, 550.0);
+        let mut m = Memory::default();
+        for (start, expect_lowered) in [(0, false), (120, true)] {
+            decide(
+                &c,
+                &env,
+                goal(want, start),
+                &obs(1200, 550.0, 60.0, 20.0),
+                &mut m,
+            );
+            let (_, f) = decide(
+                &c,
+                &env,
+                goal(want, start + 1),
+                &stopped(1200, 550.0),
+                &mut m,
+            );
+            assert_eq!(
+                f.contains(&Finding::CeilingLowered {
+                    profile: Profile::Night,
+                    steps: 1
+                }),
+                expect_lowered,
+                "{f:?}"
+            );
+            decide(
+                &c,
+                &env,
+                goal(want, start + 2),
+                &obs(1100, 450.0, 50.0, 15.0),
+                &mut m,
+            );
+            // Pretend the cool-off and restore ran: the miner is back at its goal.
+            m.throttle_cap = None;
+            m.cooloff_until = None;
+        }
+        assert_eq!(m.ceiling(Profile::Night), 1);
+        // The night goal is now one throttle step lower on this miner.
+        let (d, _) = decide(
+            &c,
+            &env,
+            goal(want, 200),
+            &obs(1200, 550.0, 50.0, 15.0),
+            &mut m,
+        );
+        assert_eq!(moved_to(&d), Some(Settings::new(1190, 525.0)));
+        m.clear_ceilings();
+        let (d, _) = decide(
+            &c,
+            &env,
+            goal(want, 201),
+            &obs(1190, 525.0, 50.0, 15.0),
+            &mut m,
+        );
+        assert_eq!(moved_to(&d), Some(want));
     }
 }
