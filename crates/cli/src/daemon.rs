@@ -17,12 +17,17 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     if let Some(dir) = &args.data_dir {
         opts.data_dir = dir.clone();
     }
-    let engine = EngineHandle::start(opts).map_err(|e| anyhow!(e))?;
+    // The log first, so that what the engine says while it starts (a history database moved
+    // aside, for one) is in it.
     let log_dir = match args.config.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
     let _log = logfile::init(&log_dir).map_err(|e| anyhow!("{}: {e}", log_dir.display()))?;
+    let engine = EngineHandle::start(opts).map_err(|e| {
+        tracing::error!("{e}");
+        anyhow!(e)
+    })?;
     let mut events = engine.subscribe();
     let config = engine.config();
     let start = format!(

@@ -77,6 +77,7 @@ impl History {
                     path.display(),
                     aside.display()
                 );
+                tracing::warn!("{warning}");
                 return Ok((h, Some(warning)));
             }
         }
@@ -87,6 +88,7 @@ impl History {
                 .map(|a| format!(", moved it to {}", a.display()))
                 .unwrap_or_default()
         );
+        tracing::warn!("{warning}");
         Ok((History::in_memory()?, Some(warning)))
     }
 
