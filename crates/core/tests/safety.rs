@@ -210,7 +210,7 @@ async fn a_miner_waiting_for_a_permit_is_still_throttled() {
     let mut h = Harness::start(miners, NIGHT, |c| {
         c.max_workers = 1;
         c.transition_steps = 5;
-        c.transition_delay = 1.0;
+        c.transition_delay = 2.0;
         c.max_power = 100.0;
         c.max_vr_temp = 120.0;
     })
@@ -228,7 +228,8 @@ async fn a_miner_waiting_for_a_permit_is_still_throttled() {
     } else {
         ("sim-1", 0)
     };
-    // The waiting miner gets hot (the config's max_temp is 65 °C; the sim's die follows the air).
+    // The waiting miner gets hot (max_temp 68 °C; the sim's die follows the air) while the
+    // other's transition still has seconds to run.
     h.miners[idx].update(|s| s.ambient_c = 60.0);
     let e = h
         .expect(
