@@ -73,12 +73,13 @@ pub enum ParseError {
 
 impl Info {
     /// Parse one `/api/system/info` reply body as the client does (bytes that are not UTF-8 are
-    /// replaced, then JSON). Any object is accepted ([`Info::from_json`]); anything else is a
+    /// replaced, a leading byte-order mark is skipped, then JSON). Any object is accepted ([`Info::from_json`]); anything else is a
     /// [`ParseError`]. Never panics, whatever the bytes (fuzzed in `tests/fuzz_info.rs`).
     pub fn parse(body: &[u8]) -> Result<Info, ParseError> {
         let text = String::from_utf8_lossy(body);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         let value: Value =
-            serde_json::from_str(&text).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
         let kind = match &value {
             Value::Object(_) => return Ok(Info::from_json(value)),
             Value::Null => "null",
@@ -201,6 +202,8 @@ pub fn difficulty(v: &Value) -> Option<f64> {
         Value::String(s) => parse_si(s),
         _ => None,
     }
+    // "1e999 G" parses to infinity: no difficulty (found by tests/fuzz_info.rs).
+    .filter(|d| d.is_finite())
 }
 
 fn parse_si(s: &str) -> Option<f64> {
