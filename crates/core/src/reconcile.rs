@@ -15,7 +15,10 @@
 //!    that does not report its settings goes straight to the safe settings.
 //! 4. Throttled and cool (temperature `temp_hysteresis` below the limit, power 5 % below) for
 //!    `restore_after` checks in a row: raise the cap by ONE throttle step; once the cap is at or
-//!    above the goal it goes. So a miner that was too hot climbs back a step at a time.
+//!    above the goal it goes. So a miner that was too hot climbs back a step at a time, and back
+//!    to the clock at which it was too hot only once the room has clearly cooled (predicted
+//!    `temp_hysteresis` under the limit there) or after [`HOLD_BEFORE_RETRY`] × `restore_after`
+//!    cool checks, which starts a new throttle episode: no raise-lower-raise within an episode.
 //! 5. Otherwise move to the (capped) goal. If the miner already had that target confirmed and now
 //!    reports something else, the firmware or a person changed it: that is drift, re-applied at
 //!    most `max_drift_fixes` times per target, then reported and left alone.
@@ -36,6 +39,9 @@ pub use overheat::FanMode;
 pub const THROTTLE_STEP_MHZ: f64 = 25.0;
 /// ...and this much lower voltage.
 pub const THROTTLE_STEP_MV: u32 = 10;
+/// A restore held back below the hot level tries it again after this many `restore_after`
+/// streaks of cool checks.
+pub const HOLD_BEFORE_RETRY: u32 = 10;
 /// Frequencies this close count as the same (firmware before v2.10 stores 531 for 531.25).
 pub const SAME_FREQUENCY_MHZ: f64 = 1.0;
 
@@ -118,6 +124,19 @@ pub struct Memory {
     pub ceilings: Vec<(Profile, u32)>,
     pub stall_streak: u32,
     pub stalled: bool,
+    /// The lowest clock at which the miner was found over a limit in this throttle episode: a
+    /// restore climbs back to it only when the room has clearly cooled (see [`decide`] rule 4).
+    /// Forgotten when the goal changes.
+    pub hot_at: Option<f64>,
+    /// The ASIC temperature when it was last found hot (`None`: it was the power).
+    hot_temp: Option<f64>,
+    /// The first temperature read at the cap after the step down (still in the hot room).
+    cap_temp: Option<f64>,
+    /// Cool checks spent held back below the hot level.
+    held: u32,
+    /// Throttle episodes ended: the cap went, or the hot level was tried again.
+    pub episodes: u32,
+    goal_seen: Option<Settings>,
     pub(crate) heat: overheat::Tracker,
     last_hashrate: Option<f64>,
     last_shares: Option<u64>,
@@ -247,6 +266,21 @@ fn cool(cfg: &Config, obs: &Observation) -> bool {
         && obs.power.is_none_or(|p| p <= cfg.max_power * 0.95)
 }
 
+/// Whether going back to the clock at which the miner was too hot would now stay cool: the
+/// temperature there is predicted as now plus what the step down took off (the hot reading minus
+/// the first reading at the cap), and must be `temp_hysteresis` under `max_temp`. In a steady room the prediction stays hot, so there is no raise-lower-raise cycle;
+/// when the room cools, the miner gets its clock back. A power limit is not about the room: it
+/// is never retried until the goal changes.
+fn room_cooled(cfg: &Config, obs: &Observation, mem: &mut Memory) -> bool {
+    let (Some(now), Some(hot)) = (obs.temp, mem.hot_temp) else {
+        return false;
+    };
+    let Some(at_cap) = mem.cap_temp else {
+        return false;
+    };
+    now + (hot - at_cap) <= cfg.max_temp - cfg.temp_hysteresis
+}
+
 /// One step down from `from`, never below the safe settings (nor out of the envelope).
 pub fn step_down(cfg: &Config, env: &Envelope, from: Settings) -> Settings {
     let safe = env.clamp(cfg.safe()).get();
@@ -319,9 +353,12 @@ pub fn decide(
         return (Decision::Nothing, found);
     };
 
-    // 2. Outside the envelope: inside at once.
-    let inside = env.clamp(reported);
-    if !same(inside.get(), reported) {
+    // 2. Outside the envelope: inside at once (and no higher than safe in an emergency).
+    let mut inside = env.clamp(reported);
+    if goal.emergency {
+        inside = env.clamp(capped(inside.get(), Some(safe)));
+    }
+    if !env.contains(reported) {
         found.push(Finding::OutsideEnvelope {
             reported,
             corrected: inside.get(),
@@ -335,10 +372,34 @@ pub fn decide(
         );
     }
 
+    // The goal: safe in an emergency, else the profile under any overheat ceiling.
+    let desired = if goal.emergency {
+        safe
+    } else {
+        let steps = goal.profile.map(|p| mem.ceiling(p)).unwrap_or(0);
+        lowered(cfg, env, goal.settings, steps)
+    };
+
+    if !mem.goal_seen.is_some_and(|g| same(g, desired)) {
+        mem.goal_seen = Some(desired);
+        mem.hot_at = None;
+    }
+
     // 3. Too hot or too hungry: step down and cap.
     if let Some(reason) = over_limit(cfg, obs) {
         let base = capped(reported, mem.throttle_cap);
-        let down = step_down(cfg, env, base);
+        let mut down = step_down(cfg, env, base);
+        if goal.emergency {
+            down = capped(down, Some(safe));
+        }
+        mem.hot_at = Some(mem.hot_at.map_or(base.frequency, |h| h.min(base.frequency)));
+        let heat = obs
+            .temp
+            .filter(|t| *t > cfg.max_temp)
+            .or(obs.vr_temp.filter(|t| *t > cfg.max_vr_temp).and(obs.temp));
+        mem.hot_temp = heat;
+        mem.cap_temp = None;
+        mem.held = 0;
         mem.throttle_cap = Some(down);
         mem.cool_streak = 0;
         found.push(Finding::Hot(reason.clone()));
@@ -354,17 +415,12 @@ pub fn decide(
         );
     }
 
-    // The goal: safe in an emergency, else the profile under any overheat ceiling.
-    let desired = if goal.emergency {
-        safe
-    } else {
-        let steps = goal.profile.map(|p| mem.ceiling(p)).unwrap_or(0);
-        lowered(cfg, env, goal.settings, steps)
-    };
-
     // 4. Throttled: one step back up after staying cool (and after any cool-off).
     let mut restoring = false;
     if let Some(cap) = mem.throttle_cap {
+        if mem.cap_temp.is_none() && same(capped(reported, Some(cap)), reported) {
+            mem.cap_temp = obs.temp;
+        }
         let cooling_off = matches!((mem.cooloff_until, goal.now), (Some(u), Some(n)) if n < u);
         if cool(cfg, obs) && !cooling_off {
             mem.cool_streak += 1;
@@ -372,14 +428,32 @@ pub fn decide(
                 mem.cool_streak = 0;
                 mem.cooloff_until = None;
                 let up = step_up(cap, desired);
-                if up.voltage >= desired.voltage && up.frequency >= desired.frequency {
-                    mem.throttle_cap = None;
-                    found.push(Finding::Cool);
+                let into_hot = mem
+                    .hot_at
+                    .is_some_and(|h| up.frequency >= h - 1e-9 && up.frequency > cap.frequency);
+                let held_long = mem.held >= HOLD_BEFORE_RETRY * cfg.restore_after.max(1);
+                if into_hot && !room_cooled(cfg, obs, mem) && !held_long {
+                    // Back to where it was too hot only when the room has clearly cooled, or
+                    // after a long hold (the fan's PID can hide a cooler room): a new episode.
+                    mem.held += cfg.restore_after.max(1);
                 } else {
-                    mem.throttle_cap = Some(up);
-                    found.push(Finding::Raised(up));
+                    if into_hot {
+                        mem.hot_at = None;
+                        mem.held = 0;
+                        mem.episodes += 1;
+                    }
+                    if up.voltage >= desired.voltage && up.frequency >= desired.frequency {
+                        mem.throttle_cap = None;
+                        mem.hot_at = None;
+                        mem.held = 0;
+                        mem.episodes += 1;
+                        found.push(Finding::Cool);
+                    } else {
+                        mem.throttle_cap = Some(up);
+                        found.push(Finding::Raised(up));
+                    }
+                    restoring = true;
                 }
-                restoring = true;
             }
         } else {
             mem.cool_streak = 0;

@@ -82,7 +82,7 @@ impl Pacing {
     pub fn from_config(cfg: &crate::config::Config) -> Pacing {
         Pacing {
             step_delay: secs(cfg.transition_delay),
-            retry_attempts: cfg.retry_attempts,
+            retry_attempts: cfg.retry_attempts.min(MAX_RETRY_ATTEMPTS),
             retry_delay: secs(cfg.retry_delay),
             max_writes: u32::MAX,
         }
@@ -103,6 +103,9 @@ impl Pacing {
         Pacing { max_writes, ..self }
     }
 }
+
+/// Never more retries of one step than this, whatever the config says.
+pub const MAX_RETRY_ATTEMPTS: u32 = 10;
 
 /// Seconds from the config as a `Duration`, bounded (a day) so no value can panic a worker.
 fn secs(s: f64) -> Duration {

@@ -32,6 +32,9 @@ use crate::transition::{backoff, plan_steps, Mover, Outcome, Pacing};
 mod effort;
 use effort::Effort;
 
+/// The first backoff after giving up a move toward safety, minutes (doubling like the others).
+pub const URGENT_BACKOFF_MINUTES: f64 = 1.0;
+
 /// Something a person asks of one miner; carried out by that miner's worker, between polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MinerCommand {
@@ -725,9 +728,15 @@ impl Worker {
     ) {
         let cfg = &plan.config;
         let now = self.shared.clock.now();
-        let retry_at = self
-            .effort
-            .give_up(now, cfg.give_up_backoff_minutes, error.clone());
+        // A move toward safety (emergency, heat, envelope) is tried again sooner: from one minute.
+        let urgent = plan.overrides.emergency
+            || matches!(reason, Reason::SafetyCorrection | Reason::Throttle(_));
+        let base = if urgent {
+            cfg.give_up_backoff_minutes.min(URGENT_BACKOFF_MINUTES)
+        } else {
+            cfg.give_up_backoff_minutes
+        };
+        let retry_at = self.effort.give_up(now, base, error.clone());
         let safe = env.clamp(cfg.safe());
         let unsafe_here = obs
             .reported

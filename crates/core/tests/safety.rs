@@ -148,7 +148,13 @@ async fn a_flagless_firmware_overheat_is_an_overheat_never_drift() {
     let status = h.engine.status();
     let m = &status.miners[0];
     assert!(m.cooloff_until.is_some(), "{m:?}");
-    assert_eq!(m.throttle_cap, Some(Settings::new(1000, 325.0)));
+    // The firmware's -100 mV / -100 MHz from day (1100/425), or from one throttle step under it
+    // when a poll caught the heat first (990 mV is then brought up to the 1000 mV floor).
+    let cap = m.throttle_cap.expect("capped");
+    assert!(
+        cap == Settings::new(1000, 325.0) || cap == Settings::new(1000, 300.0),
+        "{cap:?}"
+    );
     seen.extend(drain(&mut h, Duration::from_millis(800)).await);
     assert!(
         !seen.iter().any(|e| matches!(e, Event::Drift { .. })),
@@ -156,7 +162,7 @@ async fn a_flagless_firmware_overheat_is_an_overheat_never_drift() {
         seen.iter().map(Event::describe).collect::<Vec<_>>()
     );
     // Held at the firmware's settings through the cool-off.
-    assert_eq!(h.miner_settings(0), Settings::new(1000, 325.0));
+    assert_eq!(h.miner_settings(0), cap);
 }
 
 #[tokio::test]
@@ -210,7 +216,7 @@ async fn a_miner_waiting_for_a_permit_is_still_throttled() {
     let mut h = Harness::start(miners, NIGHT, |c| {
         c.max_workers = 1;
         c.transition_steps = 5;
-        c.transition_delay = 1.0;
+        c.transition_delay = 2.0;
         c.max_power = 100.0;
         c.max_vr_temp = 104.9;
     })
@@ -228,7 +234,8 @@ async fn a_miner_waiting_for_a_permit_is_still_throttled() {
     } else {
         ("sim-1", 0)
     };
-    // The waiting miner gets hot (the config's max_temp is 65 °C; the sim's die follows the air).
+    // The waiting miner gets hot (max_temp 68 °C; the sim's die follows the air) while the
+    // other's transition still has seconds to run.
     h.miners[idx].update(|s| s.ambient_c = 60.0);
     let e = h
         .expect(

@@ -102,7 +102,7 @@ pub(crate) fn track(
     if mem.heat.episode.is_some() {
         resume(cfg, env, goal, obs, mem, found);
     }
-    if let Some((fan, attempts)) = mem.heat.fan_restore {
+    if let Some((fan, attempts)) = mem.heat.fan_restore.filter(|_| !goal.emergency) {
         if obs.fan.is_some_and(|f| fan.matches(&f)) || attempts >= FAN_RESTORE_ATTEMPTS {
             mem.heat.fan_restore = None;
         } else {

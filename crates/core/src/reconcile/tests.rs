@@ -95,16 +95,22 @@ fn hot_steps_down_and_restores_after_cool_checks() {
     let (d, _) = decide(&c, &env, want, &obs(1180, 500.0, 62.0, 20.0), &mut m);
     assert_eq!(d, Decision::Nothing);
     assert!(m.throttle_cap.is_some());
-    // Cool for restore_after checks: one throttle step back up, not straight to the target.
-    for i in 0..c.restore_after {
-        let (d, f) = decide(&c, &env, want, &obs(1180, 500.0, 55.0, 18.0), &mut m);
-        if i + 1 < c.restore_after {
-            assert_eq!(d, Decision::Nothing);
-        } else {
+    // Cool in the same room: going back to 525 MHz, where it was 66 °C, would be hot again
+    // (62 + 66 - 62 > 60), so it holds.
+    for _ in 0..(c.restore_after * 3) {
+        let (d, _) = decide(&c, &env, want, &obs(1180, 500.0, 59.0, 18.0), &mut m);
+        assert_eq!(d, Decision::Nothing);
+    }
+    // The room cools: one throttle step back up, not straight to the target.
+    let mut raised = None;
+    for _ in 0..c.restore_after {
+        let (d, f) = decide(&c, &env, want, &obs(1180, 500.0, 50.0, 18.0), &mut m);
+        if let Some(to) = moved_to(&d) {
             assert_eq!(f, vec![Finding::Raised(Settings::new(1190, 525.0))]);
-            assert_eq!(moved_to(&d), Some(Settings::new(1190, 525.0)));
+            raised = Some(to);
         }
     }
+    assert_eq!(raised, Some(Settings::new(1190, 525.0)));
 }
 
 #[test]
@@ -538,5 +544,157 @@ mod firmware_overheat {
             &mut m,
         );
         assert_eq!(moved_to(&d), Some(want));
+    }
+}
+
+/// Properties over SEQUENCES of observations, not single polls.
+mod sequences {
+    use super::*;
+
+    /// A miner whose die follows its settings at once: hotter with clock and voltage.
+    fn temp_of(s: Settings, ambient: f64, per_25_mhz: f64) -> f64 {
+        ambient + per_25_mhz * s.frequency / 25.0 + f64::from(s.voltage.saturating_sub(1000)) / 20.0
+    }
+
+    fn steady(at: Settings, temp: f64) -> Observation {
+        Observation {
+            power: Some(15.0),
+            ..obs(at.voltage, at.frequency, temp, 15.0)
+        }
+    }
+
+    fn any_settings() -> impl Strategy<Value = Settings> {
+        (1000u32..1300, 300.0f64..650.0).prop_map(|(v, f)| Settings::new(v, f))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// In a steady room, a throttle episode never raises, lowers and raises again.
+        #[test]
+        fn no_raise_lower_raise_within_a_throttle_episode(
+            ambient in 0.0f64..40.0, per_step in 0.2f64..3.0, hysteresis in 0.5f64..8.0,
+            restore_after in 1u32..4, goal in any_settings(), start in any_settings(),
+            polls in 20usize..200,
+        ) {
+            let c = Config { temp_hysteresis: hysteresis, restore_after, max_power: 100.0, max_vr_temp: 200.0, ..cfg() };
+            let env = c.envelope();
+            let mut m = Memory::default();
+            let mut at = env.clamp(start).get();
+            // An episode: from a hot reading until the throttle cap goes, or until a raise after
+            // the documented long hold (HOLD_BEFORE_RETRY × restore_after quiet checks).
+            let hold = HOLD_BEFORE_RETRY * restore_after;
+            let mut episode = 0u32;
+            let mut in_episode = false;
+            let mut quiet = 0u32;
+            let mut moves: Vec<(u32, f64)> = Vec::new();
+            for _ in 0..polls {
+                let (d, f) = decide(&c, &env, goal, &steady(at, temp_of(at, ambient, per_step)), &mut m);
+                if f.iter().any(|x| matches!(x, Finding::Hot(_))) && !in_episode {
+                    in_episode = true;
+                    episode += 1;
+                }
+                match moved_to(&d) {
+                    Some(to) => {
+                        let up = to.frequency > at.frequency + 1e-9;
+                        if in_episode && up && quiet >= hold {
+                            episode += 1;
+                        }
+                        if in_episode && (to.frequency - at.frequency).abs() > 1e-9 {
+                            moves.push((episode, (to.frequency - at.frequency).signum()));
+                        }
+                        at = to;
+                        quiet = 0;
+                    }
+                    None => quiet += 1,
+                }
+                if m.throttle_cap.is_none() {
+                    in_episode = false;
+                }
+            }
+            for e in 0..=episode {
+                let dirs: Vec<f64> = moves.iter().filter(|(x, _)| *x == e).map(|(_, d)| *d).collect();
+                let mut up_then_down = false;
+                let mut was_up = false;
+                for d in &dirs {
+                    if *d > 0.0 {
+                        prop_assert!(!up_then_down, "episode {e}: {dirs:?}");
+                        was_up = true;
+                    } else if was_up {
+                        up_then_down = true;
+                    }
+                }
+            }
+        }
+
+        /// Once an emergency holds, every move is at or under the safe settings, and a miner above
+        /// them is moved at once (unless the firmware has the chip stopped).
+        #[test]
+        fn an_emergency_always_wins(
+            goal in any_settings(),
+            seq in proptest::collection::vec((any_settings(), 30.0f64..90.0, 5.0f64..40.0, any::<bool>(), any::<bool>()), 1..40),
+            switch_at in 0usize..40,
+        ) {
+            let c = cfg();
+            let env = c.envelope();
+            let safe = env.clamp(c.safe()).get();
+            let mut m = Memory { confirmed: Some(goal), ..Memory::default() };
+            for (i, (reported, temp, power, flag, forced)) in seq.into_iter().enumerate() {
+                let emergency = i >= switch_at;
+                let g = Goal { settings: goal, profile: None, emergency, now: None };
+                let o = Observation {
+                    overheat_flag: flag && i % 3 == 0,
+                    fan: Some(FanMode { auto: !forced, manual_percent: Some(100.0) }),
+                    ..obs(reported.voltage, reported.frequency, temp, power)
+                };
+                let (d, _) = decide(&c, &env, g, &o, &mut m);
+                if !emergency {
+                    continue;
+                }
+                match d {
+                    Decision::Move { to, .. } => {
+                        let to = to.get();
+                        prop_assert!(to.voltage <= safe.voltage && to.frequency <= safe.frequency + 1e-9, "{to:?}");
+                    }
+                    Decision::Wait => prop_assert!(o.overheat_flag || m.firmware_overheat),
+                    Decision::Nothing => {
+                        let r = env.clamp(reported).get();
+                        prop_assert!(
+                            env.contains(reported) && r.voltage <= safe.voltage && r.frequency < safe.frequency + SAME_FREQUENCY_MHZ,
+                            "left at {reported:?} in an emergency"
+                        );
+                    }
+                    Decision::RestoreFan(_) => prop_assert!(false, "a fan write before the emergency move"),
+                }
+            }
+        }
+
+        /// A target is re-applied after drift at most `max_drift_fixes` times, whatever the miner
+        /// (or a person) does to it.
+        #[test]
+        fn drift_fixes_are_bounded(
+            goal in any_settings(), max_fixes in 0u32..5,
+            drifts in proptest::collection::vec(proptest::option::of(any_settings()), 1..80),
+        ) {
+            let c = Config { max_drift_fixes: max_fixes, ..cfg() };
+            let env = c.envelope();
+            let want = env.clamp(goal).get();
+            let mut m = Memory::default();
+            let mut at = want;
+            let mut moves = 0;
+            for drift in drifts {
+                if let Some(d) = drift {
+                    at = env.clamp(d).get();
+                }
+                let (d, _) = decide(&c, &env, goal, &obs(at.voltage, at.frequency, 50.0, 15.0), &mut m);
+                if let Some(to) = moved_to(&d) {
+                    // As the worker does when a move is read back.
+                    moves += 1;
+                    at = to;
+                    m.confirmed = Some(to);
+                }
+            }
+            prop_assert!(moves <= max_fixes + 1, "{moves} moves for one target");
+        }
     }
 }
