@@ -29,7 +29,7 @@ struct Args {
     /// consecutive ports on one address.
     #[arg(long)]
     spread: bool,
-    /// Firmware personality: v2-10, v2-12 or v2-14.
+    /// Firmware personality: v2-6, v2-10, v2-12 or v2-14.
     #[arg(long, default_value = "v2-14", value_parser = parse_personality)]
     personality: Personality,
     /// Room temperature, °C.
@@ -46,7 +46,7 @@ struct Args {
 
 fn parse_personality(s: &str) -> Result<Personality, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| format!("unknown personality {s:?}: use v2-10, v2-12 or v2-14"))
+        .map_err(|_| format!("unknown personality {s:?}: use v2-6, v2-10, v2-12 or v2-14"))
 }
 
 #[tokio::main]

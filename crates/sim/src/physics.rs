@@ -27,6 +27,9 @@ pub const BOOT_S: f64 = 5.0;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Personality {
+    /// v2.6.x: 2000 ms power loop, integer frequency, string difficulties (`"4.29G"`), no
+    /// `/asic`, unknown `/api/*` redirected to `/`, `stratumDiff` and `flipscreen`.
+    V2_6,
     /// v2.10.x: pretty JSON, string difficulties, no PATCH validation, overheat sticks at 50 MHz.
     V2_10,
     /// v2.12.x: pretty JSON, numeric difficulties, PATCH validation, automatic overheat recovery.
@@ -39,19 +42,34 @@ pub enum Personality {
 impl Personality {
     pub fn version(self) -> &'static str {
         match self {
+            Personality::V2_6 => "v2.6.0",
             Personality::V2_10 => "v2.10.1",
             Personality::V2_12 => "v2.12.2",
             Personality::V2_14 => "v2.14.1",
         }
     }
-    pub fn validates_patch(self) -> bool {
-        self != Personality::V2_10
+    /// Whether this firmware is at least `major.minor`.
+    pub fn since(self, major: u32, minor: u32) -> bool {
+        self.release() >= (major, minor)
     }
+    /// v2.11+: type and range checks, all-or-nothing.
+    pub fn validates_patch(self) -> bool {
+        self.since(2, 11)
+    }
+    /// Tab-indented JSON before v2.14.
     pub fn pretty(self) -> bool {
-        self != Personality::V2_14
+        !self.since(2, 14)
     }
     pub fn can_pause(self) -> bool {
-        self == Personality::V2_14
+        self.since(2, 14)
+    }
+    /// v2.10+ stores `frequency` as a float; older firmware truncates it to an integer.
+    pub fn float_frequency(self) -> bool {
+        self.since(2, 10)
+    }
+    /// v2.11+ recovers from an overheat on its own; older firmware reboots into 50 MHz / 1000 mV.
+    pub fn recovers_from_overheat(self) -> bool {
+        self.since(2, 11)
     }
     /// `(major, minor)` of [`Personality::version`].
     pub fn release(self) -> (u32, u32) {
@@ -70,7 +88,7 @@ impl Personality {
     }
     /// Whether `/info` has `actualFrequency` (v2.14+).
     pub fn reports_actual_frequency(self) -> bool {
-        self.release() >= (2, 14)
+        self.since(2, 14)
     }
 }
 
@@ -92,6 +110,14 @@ pub struct Faults {
     pub truncated: bool,
     /// Hashrate frozen and shares no longer moving.
     pub stall: bool,
+    /// PATCH answered 200 but nothing stored.
+    pub ignore_patch: bool,
+    /// `frequency` stored as an integer, like firmware before v2.10.
+    pub truncate_frequency: bool,
+    /// Every `/api/*` request answered `307 Temporary Redirect` with `Location: /`.
+    pub redirect: bool,
+    /// v2.14+ behaviour: `overheat_mode` in `/info` never shows 1 during the overheat recovery.
+    pub hide_overheat_flag: bool,
 }
 
 /// Settings kept in flash ("NVS"): what a PATCH changes and a reboot keeps.
@@ -159,6 +185,9 @@ pub struct MinerState {
     pub best_diff: f64,
     pub best_session_diff: f64,
     pub overheat_events: u32,
+    /// `macAddr`; `None`: derived from the miner's name (stable per name).
+    #[serde(default)]
+    pub mac: Option<String>,
     /// Core voltage the regulator runs now, mV (`coreVoltageActual` reports it, a few mV under).
     /// Follows `nvs.core_voltage` only when the power-management pass applies it.
     pub applied_voltage: f64,
@@ -197,6 +226,7 @@ impl MinerState {
             best_diff: 49_224_525.0,
             best_session_diff: 0.0,
             overheat_events: 0,
+            mac: None,
             applied_voltage: 1150.0,
             loop_frequency: 525.0,
             next_pass_at: 0.0,
@@ -347,7 +377,7 @@ impl MinerState {
         self.nvs.overheat_mode = 1;
         self.actual_frequency = 50.0;
         self.ramp_target = None;
-        if self.personality == Personality::V2_10 {
+        if !self.personality.recovers_from_overheat() {
             // Old firmware: 1000 mV / 50 MHz written to flash, reboot, stay there until the user acts.
             self.nvs.core_voltage = 1000;
             self.nvs.frequency = 50.0;
@@ -474,5 +504,69 @@ mod tests {
         s.nvs.core_voltage = 1000;
         run(&mut s, 5.0);
         assert!(s.ideal_hashrate() < 600.0 * GHS_PER_MHZ * 0.5);
+    }
+
+    /// The v2.11+ recovery as a client sees it, second by second (§5.3 of the reference).
+    #[test]
+    fn overheat_recovery_has_the_firmware_signature() {
+        for p in [Personality::V2_12, Personality::V2_14] {
+            let mut s = MinerState::new(p, 25.0);
+            s.faults.hide_overheat_flag = true;
+            s.ambient_c = 72.0;
+            let mut waited = 0.0;
+            while s.mining() {
+                run(&mut s, 1.0);
+                waited += 1.0;
+                assert!(waited < 300.0, "{p:?} never overheated");
+            }
+            let Phase::Overheat { since } = s.phase else {
+                panic!("{p:?}: {:?}", s.phase)
+            };
+            s.ambient_c = 25.0;
+            let power_before = 18.0;
+            while !s.mining() {
+                assert!(!s.nvs.autofanspeed, "fan forced to manual");
+                assert_eq!(s.nvs.manual_fan, 100.0);
+                assert_eq!(s.fan_percent, 100.0);
+                assert_eq!(s.hashrate, 0.0);
+                assert_eq!(s.actual_frequency, 50.0);
+                assert!(
+                    s.power() < power_before / 2.0,
+                    "power collapses: {}",
+                    s.power()
+                );
+                assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1150, 525.0));
+                run(&mut s, 1.0);
+            }
+            assert!(
+                s.now - since >= OVERHEAT_COOL_S,
+                "cooled {} s",
+                s.now - since
+            );
+            assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1050, 425.0));
+            assert_eq!(s.nvs.overheat_mode, 0);
+            run(&mut s, 15.0);
+            assert!(
+                s.mining() && s.hashrate > 400.0 * GHS_PER_MHZ,
+                "{p:?} resumed"
+            );
+            assert_eq!(s.actual_frequency, 425.0);
+            assert_eq!(s.applied_voltage, 1050.0);
+            assert!(
+                !s.nvs.autofanspeed && s.nvs.manual_fan == 100.0,
+                "fan stays manual 100 %"
+            );
+            assert_eq!(s.brownouts, 0, "{:?}", s.brownout_log);
+        }
+    }
+
+    #[test]
+    fn v2_6_has_a_two_second_pass_and_old_overheat() {
+        let p = Personality::V2_6;
+        assert_eq!(p.pass_period_s(), 2.0);
+        assert!(!p.float_frequency() && !p.validates_patch() && !p.reports_actual_frequency());
+        let mut s = MinerState::new(p, 80.0);
+        run(&mut s, 30.0);
+        assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1000, 50.0));
     }
 }
