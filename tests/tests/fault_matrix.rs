@@ -36,7 +36,7 @@ const SLACK: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Fault {
     /// The control cell: how fast the healthy miners get there when nothing is wrong.
-    NoFault,
+    Control,
     Offline,
     BlackHole,
     Latency,
@@ -83,7 +83,7 @@ impl Fault {
             Fault::TruncateFrequency => f.truncate_frequency = true,
             Fault::Redirect => f.redirect = true,
             Fault::HideOverheatFlag => f.hide_overheat_flag = true,
-            Fault::Overheat | Fault::NoFault => {}
+            Fault::Overheat | Fault::Control => {}
         }
         f
     }
@@ -295,7 +295,7 @@ async fn matrix(front: FrontEnd) {
         tokio::task::block_in_place(sim_fleet::exe);
     }
     let started = Instant::now();
-    let control = tokio::spawn(run_cell(Fault::NoFault, front));
+    let control = tokio::spawn(run_cell(Fault::Control, front));
     let cells: Vec<_> = ALL
         .iter()
         .map(|&f| tokio::spawn(run_cell(f, front)))

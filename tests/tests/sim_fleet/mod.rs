@@ -91,8 +91,9 @@ pub fn settings(m: &SimMiner) -> (u32, f64) {
 }
 
 fn inside(v: Option<f64>, f: Option<f64>) -> bool {
-    v.map_or(true, |v| (f64::from(MIN_V)..=f64::from(MAX_V)).contains(&v))
-        && f.map_or(true, |f| (MIN_F..=MAX_F).contains(&f))
+    let volts_ok = !matches!(v, Some(v) if !(f64::from(MIN_V)..=f64::from(MAX_V)).contains(&v));
+    let clock_ok = !matches!(f, Some(f) if !(MIN_F..=MAX_F).contains(&f));
+    volts_ok && clock_ok
 }
 
 /// The value of `key` in a PATCH body, matched as the firmware does (case-insensitively).
