@@ -25,7 +25,13 @@ fi
 
 # Every process the tests start inherits this marker, so leftovers can be found afterwards.
 marker="$$-$(date +%s%N)"
-driver_pids() { { pgrep -f tauri-driver || true; pgrep -x WebKitWebDriver || true; } | sort -u; }
+# Live ones only: a killed process may linger as a zombie until init reaps it.
+driver_pids() {
+  { pgrep -f tauri-driver || true; pgrep -x WebKitWebDriver || true; } | sort -u \
+    | while read -r pid; do
+      case "$(ps -o stat= -p "$pid" 2>/dev/null)" in Z* | "") ;; *) echo "$pid" ;; esac
+    done
+}
 drivers_before="$(driver_pids)"
 
 run_tests='cargo test --workspace --offline -- --test-threads=2'
@@ -39,15 +45,16 @@ else
 fi
 
 # Nothing left behind: no process carrying the marker, and no tauri-driver or WebKitWebDriver
-# that was not already running before the tests. Killed processes get a moment to be reaped.
+# that was not already running before the tests. Killed processes get a moment (about 2 s) to go.
 leftovers() {
   grep -lsxzF "BITAXE_TEST_RUN=$marker" /proc/[0-9]*/environ 2>/dev/null \
     | cut -d/ -f3 | grep -vx "$$" || true
   comm -13 <(echo "$drivers_before") <(driver_pids) | grep . || true
 }
-for _ in $(seq 50); do
+sleep 0.5
+for _ in $(seq 10); do
   [ -z "$(leftovers)" ] && break
-  sleep 0.1
+  sleep 0.2
 done
 left="$(leftovers | sort -u)"
 if [ -n "$left" ]; then
