@@ -84,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
         println!("{} {}", miner.name(), miner.url());
         miners.push(miner);
     }
+    tokio::spawn(report_brownouts(miners.clone()));
     if let Some(port) = args.control_port {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         println!("control http://{}", listener.local_addr()?);
@@ -91,6 +92,21 @@ async fn main() -> anyhow::Result<()> {
     }
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+/// Print every brownout (clock ahead of the voltage) to stderr as the power loops detect them.
+async fn report_brownouts(miners: Vec<SimMiner>) {
+    let mut printed = vec![0usize; miners.len()];
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        for (miner, done) in miners.iter().zip(printed.iter_mut()) {
+            let log = miner.state().brownout_log;
+            for line in log.iter().skip(*done) {
+                eprintln!("{} BROWNOUT {line}", miner.name());
+            }
+            *done = log.len();
+        }
+    }
 }
 
 fn control(miners: Vec<SimMiner>) -> Router {

@@ -456,6 +456,7 @@ async fn control_api_sets_faults_and_reads_brownouts() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bitaxe-sim"))
         .args(["--count", "1", "--control-port", "0", "--speed", "20"])
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .expect("spawn bitaxe-sim");
@@ -519,6 +520,13 @@ async fn control_api_sets_faults_and_reads_brownouts() {
         .expect("json");
     assert_eq!(list[0]["brownouts"], 1);
     assert_eq!(list[0]["state"]["brownouts"], 1);
+    let mut errors = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let line = tokio::time::timeout(Duration::from_secs(5), errors.next_line())
+        .await
+        .expect("the brownout is printed")
+        .expect("read")
+        .expect("a line");
+    assert!(line.starts_with("sim-1 BROWNOUT t="), "{line}");
     child.kill().await.expect("kill");
 }
 
