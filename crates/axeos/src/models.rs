@@ -279,6 +279,9 @@ pub struct SettingsPatch {
     pub overheat_mode: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autofanspeed: Option<u8>,
+    /// Manual fan duty, % (v2.11+; older firmware names it `fanspeed`).
+    #[serde(rename = "manualFanSpeed", skip_serializing_if = "Option::is_none")]
+    pub manual_fan_speed: Option<u8>,
 }
 
 /// Old firmware truncates `frequency` to an integer; send `525`, not `525.0`, when it is whole.

@@ -25,7 +25,7 @@ use crate::plan::{Plan, Source};
 use crate::schedule::{self, Profile};
 use crate::stats::Stats;
 use crate::status::{FleetStatus, MinerStatus, Totals};
-use crate::worker::Worker;
+use crate::worker::{MinerCommand, Worker};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -83,7 +83,7 @@ pub(crate) struct Shared {
     pub clock: Arc<dyn Clock>,
     status: RwLock<BTreeMap<String, MinerStatus>>,
     plan_tx: watch::Sender<Arc<Plan>>,
-    config_path: PathBuf,
+    pub(crate) config_path: PathBuf,
     cancel: CancellationToken,
     tracker: TaskTracker,
     /// Released by shutdown, so another engine may take over the config.
@@ -93,6 +93,8 @@ pub(crate) struct Shared {
     /// A second, read-only connection for chart queries (SQLite WAL lets it read while the
     /// recorder writes).
     reader: std::sync::Mutex<Option<History>>,
+    /// Each worker's mailbox: restart, pause and retry go through the miner's own worker.
+    pub(crate) mailboxes: crate::worker::Mailboxes,
 }
 
 impl Shared {
@@ -161,6 +163,7 @@ impl EngineHandle {
             http: opts.http.clone(),
             history_path: opts.data_dir.join(HISTORY_FILE),
             reader: std::sync::Mutex::new(None),
+            mailboxes: Default::default(),
         });
         if let Some(message) = stats_warning {
             let _ = shared.bus.send(Event::Warning { message });
@@ -256,29 +259,26 @@ impl EngineHandle {
 
     /// Restart one miner (the firmware answers, then reboots; counters reset).
     pub async fn restart_miner(&self, miner: &str) -> Result<(), EngineError> {
-        self.client_for(miner)?
-            .restart()
-            .await
-            .map_err(|e| EngineError::Io(e.to_string()))
+        self.command(miner, MinerCommand::Restart).await
     }
 
     /// Pause or resume hashing on one miner (firmware v2.14+; not kept across a reboot).
     pub async fn pause_miner(&self, miner: &str, paused: bool) -> Result<(), EngineError> {
-        let client = self.client_for(miner)?;
-        let r = if paused {
-            client.pause().await
+        let c = if paused {
+            MinerCommand::Pause
         } else {
-            client.resume().await
+            MinerCommand::Resume
         };
-        r.map_err(|e| EngineError::Io(e.to_string()))
+        self.command(miner, c).await
     }
 
-    fn client_for(&self, miner: &str) -> Result<axeos::Client, EngineError> {
-        let config = self.config();
-        let m = config
-            .miner(miner)
-            .ok_or_else(|| EngineError::Io(format!("unknown miner {miner:?}")))?;
-        axeos::Client::new(&self.shared.http, &m.ip).map_err(|e| EngineError::Io(e.to_string()))
+    /// Hand `command` to the miner's worker (one request in flight per miner) and wait for it.
+    pub async fn command(&self, miner: &str, command: MinerCommand) -> Result<(), EngineError> {
+        self.shared
+            .mailboxes
+            .send(miner, command)
+            .await
+            .map_err(EngineError::Io)
     }
 
     /// History points from the database, averaged into `bucket_s` buckets.
@@ -508,6 +508,7 @@ impl Supervisor {
                 .is_some_and(|(url, enabled)| *enabled && *url == slot.url);
             if !keep {
                 slot.cancel.cancel();
+                self.shared.mailboxes.close(name);
             }
             keep
         });
@@ -542,6 +543,7 @@ impl Supervisor {
                 self.shared.clone(),
                 self.shared.plan_tx.subscribe(),
                 cancel.clone(),
+                self.shared.mailboxes.open(&m.name),
             );
             self.shared.tracker.spawn(worker.run());
             self.workers.insert(

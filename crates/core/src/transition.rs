@@ -10,6 +10,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::Event;
+use crate::reconcile::FanMode;
 use crate::safety::{ordered_writes, Envelope, SafeSettings, Settings, Write};
 
 pub mod timing;
@@ -227,6 +228,27 @@ impl Mover<'_> {
         Outcome::Done(at)
     }
 
+    /// Put the fan back in `fan`'s mode (after the firmware's overheat protection forced it to
+    /// manual 100 %): one PATCH. The manual duty is sent only to firmware that takes
+    /// `manualFanSpeed` (v2.11+).
+    pub async fn set_fan(&self, fan: FanMode, version: Option<&str>) -> Result<(), String> {
+        let takes_manual = version
+            .and_then(timing::parse_version)
+            .is_some_and(|v| v >= (2, 11));
+        let patch = SettingsPatch {
+            autofanspeed: Some(u8::from(fan.auto)),
+            manual_fan_speed: match fan.manual_percent {
+                Some(m) if !fan.auto && takes_manual => Some(m.clamp(0.0, 100.0).round() as u8),
+                _ => None,
+            },
+            ..Default::default()
+        };
+        match self.cancellable(self.client.patch(&patch)).await {
+            None => Err("shutting down".into()),
+            Some(r) => r.map_err(|e| e.to_string()),
+        }
+    }
+
     /// `fut`, unless shutdown comes first.
     async fn cancellable<T>(&self, fut: impl std::future::Future<Output = T>) -> Option<T> {
         tokio::select! {
@@ -339,9 +361,7 @@ impl Mover<'_> {
         stop: StopCheck<'_>,
         writes: &mut u32,
     ) -> Result<axeos::Info, WriteError> {
-        let list = ordered_writes(*at, step);
-        let n = list.len();
-        for (i, write) in list.into_iter().enumerate() {
+        for write in ordered_writes(*at, step) {
             if let Some(reason) = self.stop_reason(stop) {
                 return Err(WriteError::Stopped(reason));
             }
@@ -369,12 +389,8 @@ impl Mover<'_> {
                 Write::Voltage(v) => at.voltage = v,
                 Write::Frequency(f) => at.frequency = f,
             }
-            // Lowering the voltage is the last write of a step: nothing written after it can
-            // raise the clock against it, so it needs no wait.
-            let last_lowering_voltage = matches!(write, Write::Voltage(v) if v < before.voltage);
-            if !last_lowering_voltage || i + 1 < n {
-                self.settle(write, before, timing, stop).await?;
-            }
+            // Nothing else is written before the firmware has put this one in force.
+            self.settle(write, before, timing, stop).await?;
         }
         match self.cancellable(self.client.info()).await {
             None => Err(WriteError::Stopped("shutting down".into())),
@@ -382,7 +398,9 @@ impl Mover<'_> {
         }
     }
 
-    /// Wait until the firmware has put `write` in force, or as long as it can take.
+    /// Wait until the firmware has put `write` in force, or as long as it can take. A write the
+    /// miner did not even store, or (v2.14+) a lower clock it did not reach, fails the step:
+    /// nothing that depends on it is written.
     async fn settle(
         &self,
         write: Write,
@@ -390,27 +408,21 @@ impl Mover<'_> {
         timing: FirmwareTiming,
         stop: StopCheck<'_>,
     ) -> Result<(), WriteError> {
-        match write {
-            Write::Voltage(v) if v > before.voltage => {
-                let target = f64::from(v) - timing::VOLTAGE_TOLERANCE_MV;
+        let (in_force, last) = match write {
+            Write::Voltage(v) => {
+                // Watched in `coreVoltageActual`; at most one pass.
+                let old = before.voltage;
                 self.watch(timing.voltage_wait(), stop, |i| {
-                    i.core_voltage_actual.is_some_and(|a| a >= target)
+                    i.core_voltage_actual
+                        .is_some_and(|a| timing.voltage_in_force(old, v, a))
                 })
-                .await?;
-                Ok(())
+                .await?
             }
-            Write::Voltage(_) => Ok(()),
             Write::Frequency(f) => {
                 let wait = timing.frequency_wait(before.frequency, f);
-                if !timing.reports_actual_frequency {
-                    return match self.sleep(wait, stop).await {
-                        Some(reason) => Err(WriteError::Stopped(reason)),
-                        None => Ok(()),
-                    };
-                }
-                let down = f < before.frequency;
-                let reached = self
-                    .watch(wait, stop, |i| {
+                if timing.reports_actual_frequency {
+                    let down = f < before.frequency;
+                    self.watch(wait, stop, |i| {
                         i.actual_frequency.is_some_and(|a| {
                             if down {
                                 a <= f + timing::FREQUENCY_TOLERANCE_MHZ
@@ -419,40 +431,77 @@ impl Mover<'_> {
                             }
                         })
                     })
-                    .await?;
-                if down && !reached {
-                    // The clock did not come down: lowering the voltage now could brown it out.
-                    return Err(WriteError::Failed(format!(
-                        "the miner did not reach {} MHz within {:.1} s; voltage left as it was",
-                        crate::safety::fmt_mhz(f),
-                        wait.as_secs_f64()
-                    )));
+                    .await?
+                } else {
+                    // Nothing to watch on older firmware: one pass plus the ramp.
+                    if let Some(reason) = self.sleep(wait, stop).await {
+                        return Err(WriteError::Stopped(reason));
+                    }
+                    (false, None)
                 }
-                Ok(())
             }
+        };
+        if in_force {
+            return Ok(());
+        }
+        let info = match last {
+            Some(info) => info,
+            None => match self.cancellable(self.client.info()).await {
+                None => return Err(WriteError::Stopped("shutting down".into())),
+                Some(Err(e)) => return Err(WriteError::Failed(e.to_string())),
+                Some(Ok(info)) => info,
+            },
+        };
+        let (stored, what) = match write {
+            Write::Voltage(v) => (info.core_voltage == Some(v), format!("{v} mV")),
+            Write::Frequency(f) => (
+                info.frequency
+                    .is_some_and(|x| (x - f).abs() < FREQUENCY_MATCH_MHZ),
+                format!("{} MHz", crate::safety::fmt_mhz(f)),
+            ),
+        };
+        if !stored {
+            return Err(WriteError::Failed(format!(
+                "the miner answered but did not store {what}; nothing further written"
+            )));
+        }
+        match write {
+            Write::Frequency(f) if f < before.frequency && timing.reports_actual_frequency => {
+                // The clock did not come down: lowering the voltage now could brown it out.
+                Err(WriteError::Failed(format!(
+                    "the miner did not reach {what} in time; voltage left as it was"
+                )))
+            }
+            _ => Ok(()),
         }
     }
 
-    /// Poll `/info` until `done` holds (true) or `limit` passes (false).
+    /// Poll `/info` until `done` holds (true) or `limit` passes (false), with the last reading.
     async fn watch(
         &self,
         limit: Duration,
         stop: StopCheck<'_>,
         done: impl Fn(&axeos::Info) -> bool,
-    ) -> Result<bool, WriteError> {
+    ) -> Result<(bool, Option<axeos::Info>), WriteError> {
         let until = tokio::time::Instant::now() + limit;
+        let mut last = None;
         loop {
             if let Some(reason) = self.stop_reason(stop) {
                 return Err(WriteError::Stopped(reason));
             }
             let left = until.saturating_duration_since(tokio::time::Instant::now());
             if left.is_zero() {
-                return Ok(false);
+                return Ok((false, last));
             }
             let read = tokio::time::timeout(left, self.client.info());
             match self.cancellable(read).await {
                 None => return Err(WriteError::Stopped("shutting down".into())),
-                Some(Ok(Ok(info))) if done(&info) => return Ok(true),
+                Some(Ok(Ok(info))) => {
+                    if done(&info) {
+                        return Ok((true, Some(info)));
+                    }
+                    last = Some(info);
+                }
                 _ => {}
             }
             if let Some(reason) = self.sleep(WATCH_EVERY.min(left), stop).await {

@@ -62,7 +62,8 @@ async fn no_brownout_down_or_up_on_any_firmware() {
         assert_eq!(up, Outcome::Done(high), "{p:?} up");
         let s = m.state();
         assert_eq!(
-            s.brownouts, 0,
+            s.brownouts,
+            0,
             "{p:?}: {:#?} (patches {:?})",
             s.brownout_log,
             m.patches()
@@ -84,7 +85,11 @@ async fn voltage_waits_for_the_reported_clock_on_new_firmware() {
     let started = std::time::Instant::now();
     assert_eq!(move_once(&m, high, low, 3).await, Outcome::Done(low));
     // Three ramps of 50 MHz at 20x: fast, not one full old-firmware pass per step.
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     let s = m.state();
     assert_eq!(s.brownouts, 0, "{:#?}", s.brownout_log);
     let requests = m.requests();

@@ -14,8 +14,10 @@ pub const RAMP_STEP_MHZ: f64 = 6.25;
 pub const RAMP_STEP_TIME: Duration = Duration::from_millis(100);
 /// Added to every computed wait: the NVS queue, the HTTP round trip, a late pass.
 pub const SETTLE_MARGIN: Duration = Duration::from_millis(300);
-/// `coreVoltageActual` at or above the target minus this confirms a raised voltage.
+/// `coreVoltageActual` (after its offset) within this of the target confirms a voltage change.
 pub const VOLTAGE_TOLERANCE_MV: f64 = 20.0;
+/// A larger stored-minus-measured gap is not a sensor offset (the voltage is still changing).
+const MAX_VOLTAGE_OFFSET_MV: f64 = 30.0;
 /// `actualFrequency` within this of the target counts as reached (the PLL reports e.g. 599.8
 /// for 600).
 pub const FREQUENCY_TOLERANCE_MHZ: f64 = 0.5;
@@ -27,6 +29,9 @@ pub struct FirmwareTiming {
     pub pass: Duration,
     /// Whether `/info` carries `actualFrequency` (v2.14+), so a ramp can be watched.
     pub reports_actual_frequency: bool,
+    /// Stored minus measured core voltage while settled (the regulator reads a few mV under),
+    /// so a voltage change can be watched in `coreVoltageActual`; `None` when not known.
+    pub voltage_offset: Option<f64>,
 }
 
 impl FirmwareTiming {
@@ -34,6 +39,7 @@ impl FirmwareTiming {
     pub const CONSERVATIVE: FirmwareTiming = FirmwareTiming {
         pass: Duration::from_millis(2000),
         reports_actual_frequency: false,
+        voltage_offset: None,
     };
 
     /// From the version string the miner reports (`v2.14.1`, `2.4.0`, `v2.9.0-fork`).
@@ -42,14 +48,17 @@ impl FirmwareTiming {
             Some((2, minor)) if minor >= 14 => FirmwareTiming {
                 pass: Duration::from_millis(100),
                 reports_actual_frequency: true,
+                voltage_offset: None,
             },
             Some((2, minor)) if minor >= 7 => FirmwareTiming {
                 pass: Duration::from_millis(1800),
                 reports_actual_frequency: false,
+                voltage_offset: None,
             },
             Some((major, _)) if major > 2 => FirmwareTiming {
                 pass: Duration::from_millis(100),
                 reports_actual_frequency: true,
+                voltage_offset: None,
             },
             _ => FirmwareTiming::CONSERVATIVE,
         }
@@ -62,7 +71,28 @@ impl FirmwareTiming {
         if info.actual_frequency.is_some() {
             t.reports_actual_frequency = true;
         }
+        if let (Some(v), Some(a)) = (info.core_voltage, info.core_voltage_actual) {
+            let offset = f64::from(v) - a;
+            if a > 0.0 && offset.abs() <= MAX_VOLTAGE_OFFSET_MV {
+                t.voltage_offset = Some(offset);
+            }
+        }
         t
+    }
+
+    /// `coreVoltageActual` shows a change from `old` to `new` mV in force: past the half-way
+    /// mark (and within [`VOLTAGE_TOLERANCE_MV`] of the end), after the sensor's offset.
+    pub fn voltage_in_force(&self, old: u32, new: u32, actual: f64) -> bool {
+        let Some(offset) = self.voltage_offset else {
+            return false;
+        };
+        let seen = actual + offset;
+        let half = (f64::from(old.abs_diff(new)) / 2.0).min(VOLTAGE_TOLERANCE_MV);
+        if new >= old {
+            seen >= f64::from(new) - half
+        } else {
+            seen <= f64::from(new) + half
+        }
     }
 
     /// The longest a frequency change from `from` to `to` MHz can take to be in force: one pass
@@ -116,6 +146,27 @@ mod tests {
         let t = FirmwareTiming::from_version(v);
         assert_eq!(t.pass, Duration::from_millis(ms));
         assert_eq!(t.reports_actual_frequency, actual);
+    }
+
+    #[test]
+    fn a_voltage_change_is_seen_past_half_way_after_the_offset() {
+        let info = axeos::Info {
+            core_voltage: Some(1200),
+            core_voltage_actual: Some(1194.0),
+            ..Default::default()
+        };
+        let t = FirmwareTiming::of(&info);
+        assert_eq!(t.voltage_offset, Some(6.0));
+        assert!(!t.voltage_in_force(1200, 1190, 1194.0), "not yet");
+        assert!(t.voltage_in_force(1200, 1190, 1184.0));
+        assert!(!t.voltage_in_force(1190, 1200, 1184.0), "not yet");
+        assert!(t.voltage_in_force(1190, 1200, 1194.0));
+        assert!(
+            !t.voltage_in_force(1100, 1250, 1200.0),
+            "half way is not enough"
+        );
+        assert!(t.voltage_in_force(1100, 1250, 1240.0));
+        assert!(!FirmwareTiming::CONSERVATIVE.voltage_in_force(1100, 1250, 1244.0));
     }
 
     #[test]
