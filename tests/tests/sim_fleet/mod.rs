@@ -117,7 +117,8 @@ pub fn settings_writes(m: &SimMiner) -> usize {
 }
 
 /// Everything about `m` that breaks the rules: brownouts, writes or stored values outside the
-/// envelope, more settings writes than `bound`.
+/// envelope, more settings writes (PATCHes carrying a voltage or a frequency) than `bound`, more
+/// than two other PATCHes.
 pub fn violations(m: &SimMiner, bound: usize) -> Vec<String> {
     let mut out = Vec::new();
     let s = m.state();
@@ -146,6 +147,15 @@ pub fn violations(m: &SimMiner, bound: usize) -> Vec<String> {
     if writes > bound {
         out.push(format!(
             "{}: {writes} settings writes, bound {bound}: {:?}",
+            m.name(),
+            m.patches()
+        ));
+    }
+    // Other writes (the fan given back after the firmware's overheat recovery) are rare too.
+    let all = m.requests().iter().filter(|r| r.method == "PATCH").count();
+    if all > bound.saturating_add(2) {
+        out.push(format!(
+            "{}: {all} PATCHes in all, bound {bound} + 2: {:?}",
             m.name(),
             m.patches()
         ));
