@@ -96,7 +96,7 @@ function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
   if (!ctx.overview?.read_only) {
     for (const a of attention(m, notes)) {
       const t = attentionText(a, m);
-      act(t.label, t.title.charAt(0).toLowerCase() + t.title.slice(1), async () => {
+      act(t.label, t.label.toLowerCase(), async () => {
         if (!(await confirmDialog(t.title, t.body, t.ok))) return false;
         await attentionCall(a, m.name);
         handled(notes, m.name, a, Date.now());
