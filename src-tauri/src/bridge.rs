@@ -1,9 +1,10 @@
 //! The one bridge from the engine to the desktop: engine events become window events, the
 //! events log, tray updates and (through the alert rules) native notifications.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use bitaxe_core::alerts::{Alert, AlertRules};
+use bitaxe_core::alerts::{Alert, AlertKind, AlertRules};
 use bitaxe_core::events::Event;
 use bitaxe_core::EngineHandle;
 use chrono::NaiveTime;
@@ -22,6 +23,7 @@ pub fn spawn(app: AppHandle, engine: EngineHandle, menu: TrayMenu) {
     tauri::async_runtime::spawn(async move {
         let mut rx = engine.subscribe();
         let mut rules = AlertRules::new();
+        let mut safety = SafetyNotices::default();
         let mut last_tray = Instant::now() - Duration::from_secs(10);
         tray::refresh(&app, &engine.status(), &menu);
         loop {
@@ -37,7 +39,7 @@ pub fn spawn(app: AppHandle, engine: EngineHandle, menu: TrayMenu) {
             }
             let prefs = state.prefs();
             let local = engine.now().with_timezone(&engine.zone()).time();
-            for alert in rules.on_event(&event) {
+            for alert in safety.alerts(&event, rules.on_event(&event)) {
                 if should_notify(&prefs, &alert, local) {
                     let _ = app
                         .notification()
@@ -73,6 +75,105 @@ pub fn log_line(event: &Event, at: chrono::DateTime<chrono::Utc>) -> Option<Logg
         level: level.into(),
         text: event.describe(),
     })
+}
+
+/// Notifications for the engine's safety events (a target given up, the firmware's own overheat
+/// recovery, a lowered ceiling, a different device at a known address), beside the episode rules.
+#[derive(Debug, Default)]
+pub struct SafetyNotices {
+    /// Miners whose firmware overheat was told: the state change to Overheated that follows it
+    /// is the same news and stays silent.
+    overheat_told: HashSet<String>,
+}
+
+impl SafetyNotices {
+    /// The alerts for `event`: this event's safety notice, if any, then the episode rules' alerts
+    /// (`from_rules`) less the repeats of a firmware overheat already told.
+    pub fn alerts(&mut self, event: &Event, from_rules: Vec<Alert>) -> Vec<Alert> {
+        let mut out: Vec<Alert> = self.notice(event).into_iter().collect();
+        for alert in from_rules {
+            if alert.kind == AlertKind::Overheated {
+                let told = self.overheat_told.remove(&alert.miner);
+                if told && !alert.recovered {
+                    continue;
+                }
+            }
+            out.push(alert);
+        }
+        out
+    }
+
+    fn notice(&mut self, event: &Event) -> Option<Alert> {
+        let alert = |kind, miner: &str, title: String, body: String| Alert {
+            kind,
+            miner: miner.to_string(),
+            recovered: false,
+            title,
+            body,
+        };
+        match event {
+            Event::GaveUp {
+                miner,
+                target,
+                reason,
+                retry_at,
+            } => Some(alert(
+                AlertKind::GaveUp,
+                miner,
+                format!("{miner} would not take {target}"),
+                format!(
+                    "Gave up: {reason}. It is tried again when the schedule changes, when you press Retry{}.",
+                    retry_at
+                        .map(|t| format!(", or at {} UTC", t.format("%H:%M")))
+                        .unwrap_or_default()
+                ),
+            )),
+            Event::FirmwareOverheat { miner } => {
+                self.overheat_told.insert(miner.clone());
+                Some(alert(
+                    AlertKind::Overheated,
+                    miner,
+                    format!("{miner} overheated"),
+                    "The firmware's overheat protection stopped it. Nothing is written while it cools."
+                        .into(),
+                ))
+            }
+            Event::CeilingLowered {
+                miner,
+                profile,
+                steps,
+            } => Some(alert(
+                AlertKind::CeilingLowered,
+                miner,
+                format!("{miner} overheated twice at {profile}"),
+                format!(
+                    "{} now runs {steps} throttle step(s) lower on {miner} until you clear it.",
+                    capitalised(profile.name())
+                ),
+            )),
+            Event::IdentityChanged {
+                miner,
+                expected,
+                found,
+            } => Some(alert(
+                AlertKind::IdentityChanged,
+                miner,
+                format!("A different device answers as {miner}"),
+                format!(
+                    "Expected {expected}, found {found}. Nothing is written to it until you confirm the device."
+                ),
+            )),
+            _ => None,
+        }
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 fn parse_hm(s: &str) -> Option<NaiveTime> {
@@ -169,5 +270,184 @@ mod tests {
             frequency: None,
         };
         assert!(log_line(&Event::Sampled(s), now).is_none());
+    }
+
+    fn settings(v: u32, f: f64) -> bitaxe_core::safety::Settings {
+        bitaxe_core::safety::Settings::new(v, f)
+    }
+
+    fn notices(events: &[Event]) -> Vec<Alert> {
+        let mut rules = AlertRules::new();
+        let mut safety = SafetyNotices::default();
+        events
+            .iter()
+            .flat_map(|e| {
+                let from_rules = rules.on_event(e);
+                safety.alerts(e, from_rules)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn safety_events_raise_notifications_of_their_own_kind() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-25T18:30:00Z")
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok();
+        let alerts = notices(&[
+            Event::GaveUp {
+                miner: "attic".into(),
+                target: settings(1200, 550.0),
+                reason: "the miner kept 1150mV @ 500MHz after 3 writes; held where it is".into(),
+                retry_at: at,
+            },
+            Event::CeilingLowered {
+                miner: "attic".into(),
+                profile: bitaxe_core::schedule::Profile::Day,
+                steps: 1,
+            },
+            Event::IdentityChanged {
+                miner: "garage".into(),
+                expected: "aa:bb".into(),
+                found: "cc:dd".into(),
+            },
+        ]);
+        let kinds: Vec<AlertKind> = alerts.iter().map(|a| a.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                AlertKind::GaveUp,
+                AlertKind::CeilingLowered,
+                AlertKind::IdentityChanged
+            ]
+        );
+        assert_eq!(alerts[0].title, "attic would not take 1200mV @ 550MHz");
+        assert!(
+            alerts[0].body.contains("kept 1150mV @ 500MHz") && alerts[0].body.contains("18:30"),
+            "{}",
+            alerts[0].body
+        );
+        assert!(
+            alerts[1]
+                .body
+                .starts_with("Day now runs 1 throttle step(s) lower on attic"),
+            "{}",
+            alerts[1].body
+        );
+        assert!(alerts[2].miner == "garage" && alerts[2].body.contains("cc:dd"));
+        // New kinds are on by default, and each has its own switch; quiet hours hold them too.
+        let mut p = Prefs::default();
+        assert!(alerts.iter().all(|a| should_notify(&p, a, t(12, 0))));
+        p.notify.retain(|k| *k != AlertKind::GaveUp);
+        assert!(!should_notify(&p, &alerts[0], t(12, 0)));
+        assert!(should_notify(&p, &alerts[2], t(12, 0)));
+        p.quiet_hours = QuietHours {
+            enabled: true,
+            start: "22:00".into(),
+            end: "07:00".into(),
+        };
+        assert!(!should_notify(&p, &alerts[2], t(23, 0)));
+    }
+
+    #[test]
+    fn a_firmware_overheat_is_told_once_and_its_end_still_is() {
+        let changed = |from, to| Event::StateChanged {
+            miner: "attic".into(),
+            from,
+            to,
+            reason: "the firmware stopped the ASIC to cool it".into(),
+        };
+        let alerts = notices(&[
+            Event::FirmwareOverheat {
+                miner: "attic".into(),
+            },
+            changed(
+                bitaxe_core::MinerState::Online,
+                bitaxe_core::MinerState::Overheated,
+            ),
+            changed(
+                bitaxe_core::MinerState::Overheated,
+                bitaxe_core::MinerState::Online,
+            ),
+        ]);
+        assert_eq!(alerts.len(), 2, "{alerts:?}");
+        assert!(
+            alerts[0].kind == AlertKind::Overheated
+                && !alerts[0].recovered
+                && alerts[0].body.contains("firmware's overheat protection")
+        );
+        assert!(alerts[1].recovered && alerts[1].title == "attic is cool again");
+        // An overheat the engine sees itself (no firmware event before it) is still told.
+        let alerts = notices(&[changed(
+            bitaxe_core::MinerState::Online,
+            bitaxe_core::MinerState::Overheated,
+        )]);
+        assert_eq!(alerts.len(), 1);
+    }
+
+    /// The UI's TypeScript mirrors (ui/src/ipc/index.ts) name every alert kind and the new
+    /// event kinds exactly as serde writes them.
+    #[test]
+    fn the_ui_types_name_the_kinds_serde_writes() {
+        let ts = include_str!("../../ui/src/ipc/index.ts");
+        let union = |name: &str| -> String {
+            let start = ts.find(&format!("export type {name} =")).unwrap_or(0);
+            ts[start..]
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let alert_kinds = union("AlertKind");
+        for kind in AlertKind::ALL {
+            let tag = serde_json::to_value(kind).unwrap_or_default();
+            let tag = tag.as_str().unwrap_or("?");
+            assert!(
+                alert_kinds.contains(&format!("\"{tag}\"")),
+                "AlertKind {tag}"
+            );
+        }
+        let event_kinds = union("EventKind");
+        let miner = || "a".to_string();
+        let events = [
+            Event::GaveUp {
+                miner: miner(),
+                target: settings(1200, 550.0),
+                reason: "r".into(),
+                retry_at: None,
+            },
+            Event::FirmwareOverheat { miner: miner() },
+            Event::CeilingLowered {
+                miner: miner(),
+                profile: bitaxe_core::schedule::Profile::Night,
+                steps: 1,
+            },
+            Event::FanRestored {
+                miner: miner(),
+                auto: true,
+                manual_percent: None,
+            },
+            Event::IdentityChanged {
+                miner: miner(),
+                expected: "x".into(),
+                found: "y".into(),
+            },
+            Event::UnknownModel {
+                miner: miner(),
+                model: "m".into(),
+            },
+            Event::Restored { miner: miner() },
+            Event::ConfigReloaded,
+            Event::Warning {
+                message: "w".into(),
+            },
+        ];
+        for e in &events {
+            let v = serde_json::to_value(e).unwrap_or_default();
+            let tag = v.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
+            assert!(
+                event_kinds.contains(&format!("\"{tag}\"")),
+                "EventKind {tag}"
+            );
+        }
     }
 }

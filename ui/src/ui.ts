@@ -107,3 +107,52 @@ export function sparkline(values: number[], colour: string): SVGSVGElement {
   }
   return svg;
 }
+
+export interface MenuItem { label: string; title: string; attention?: boolean; run: () => void }
+
+/**
+ * A compact "⋯" menu button: the items open below it, arrow keys move between them, Esc or a
+ * click elsewhere closes it. The button is marked when an item needs attention.
+ */
+export function menu(label: string, items: MenuItem[]): HTMLElement {
+  const needs = items.some((i) => i.attention);
+  const button = h("button", {
+    class: needs ? "small menu-button attention" : "small menu-button", "aria-haspopup": "menu", "aria-expanded": "false",
+    "aria-label": needs ? `${label} (needs attention)` : label, title: label,
+  }, "⋯");
+  const list = h("div", { class: "menu", role: "menu", hidden: true });
+  const wrap = h("div", { class: "menu-wrap" }, button, list);
+  const entries = items.map((item) => {
+    const b = h("button", { role: "menuitem", class: item.attention ? "attention" : "", title: item.title }, item.label);
+    b.addEventListener("click", () => { close(); item.run(); });
+    return b;
+  });
+  list.append(...entries);
+  const onDoc = (e: Event) => { if (!wrap.contains(e.target as Node)) close(); };
+  function close(): void {
+    if (list.hidden) return;
+    list.hidden = true;
+    wrap.classList.remove("open");
+    button.setAttribute("aria-expanded", "false");
+    document.removeEventListener("mousedown", onDoc);
+  }
+  function open(): void {
+    // Fixed, so the table's rounded clipping does not cut the last rows' menus.
+    const r = button.getBoundingClientRect();
+    list.style.top = `${Math.round(r.bottom + 4)}px`;
+    list.style.right = `${Math.round(window.innerWidth - r.right)}px`;
+    list.hidden = false;
+    wrap.classList.add("open");
+    button.setAttribute("aria-expanded", "true");
+    document.addEventListener("mousedown", onDoc);
+    entries[0]?.focus();
+  }
+  button.addEventListener("click", () => (list.hidden ? open() : close()));
+  wrap.addEventListener("keydown", (e) => {
+    const at = entries.indexOf(document.activeElement as HTMLButtonElement);
+    if (e.key === "Escape" && !list.hidden) { e.stopPropagation(); close(); button.focus(); }
+    else if (e.key === "ArrowDown" && !list.hidden) { e.preventDefault(); entries[(at + 1) % entries.length]?.focus(); }
+    else if (e.key === "ArrowUp" && !list.hidden) { e.preventDefault(); entries[(at - 1 + entries.length) % entries.length]?.focus(); }
+  });
+  return wrap;
+}

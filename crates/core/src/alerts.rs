@@ -18,16 +18,25 @@ pub enum AlertKind {
     Stalled,
     Drift,
     TransitionFailed,
+    /// A target the miner would not take was given up (`Event::GaveUp`).
+    GaveUp,
+    /// A profile's ceiling was lowered after repeated firmware overheats.
+    CeilingLowered,
+    /// A different device answers at a known address.
+    IdentityChanged,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 6] = [
+    pub const ALL: [AlertKind; 9] = [
         AlertKind::Offline,
         AlertKind::Overheated,
         AlertKind::Throttled,
         AlertKind::Stalled,
         AlertKind::Drift,
         AlertKind::TransitionFailed,
+        AlertKind::GaveUp,
+        AlertKind::CeilingLowered,
+        AlertKind::IdentityChanged,
     ];
 }
 

@@ -6,18 +6,32 @@ export type Profile = "day" | "night" | "safe";
 export type MinerStateName =
   | "unknown" | "online" | "offline" | "transitioning" | "throttled" | "stalled" | "overheated" | "disabled";
 export type Metric = "hashrate" | "power" | "temperature" | "efficiency";
-export type AlertKind = "offline" | "overheated" | "throttled" | "stalled" | "drift" | "transition_failed";
+/** Mirrors bitaxe_core::alerts::AlertKind (snake_case). */
+export type AlertKind =
+  | "offline" | "overheated" | "throttled" | "stalled" | "drift" | "transition_failed"
+  | "gave_up" | "ceiling_lowered" | "identity_changed";
 
 export interface Settings { voltage: number; frequency: number }
 export interface Target { profile: Profile; settings: Settings }
+/** The fields of axeos::Info the UI reads (the Rust struct has more). */
 export interface Info {
   power: number | null; temp: number | null; vr_temp: number | null; hash_rate: number | null;
-  core_voltage: number | null; frequency: number | null; version: string | null; asic_model: string | null;
-  hostname: string | null; fan_percent: number | null; shares_accepted: number | null; uptime_seconds: number | null;
+  core_voltage: number | null; core_voltage_actual: number | null; frequency: number | null; actual_frequency: number | null;
+  version: string | null; asic_model: string | null; device_model: string | null; mac_addr: string | null;
+  hostname: string | null; fan_percent: number | null; auto_fan: boolean | null; manual_fan_percent: number | null;
+  overheat_mode: boolean | null; shares_accepted: number | null; uptime_seconds: number | null;
 }
+/** Mirrors bitaxe_core::status::MinerStatus. */
 export interface MinerStatus {
-  name: string; url: string; enabled: boolean; state: MinerStateName; reason: string;
-  info: Info | null; target: Target | null; throttle_cap: Settings | null; last_error: string | null; updated: string | null;
+  name: string; url: string; enabled: boolean; state: MinerStateName;
+  /** Why it is in that state, in words. */
+  reason: string;
+  info: Info | null; target: Target | null; throttle_cap: Settings | null;
+  /** After the firmware's own overheat recovery: the schedule may not raise it before then (RFC 3339). */
+  cooloff_until: string | null;
+  /** A target the miner would not take, in words (cleared by Retry or a new target). */
+  gave_up: string | null;
+  last_error: string | null; updated: string | null;
 }
 export interface Totals { online: number; total: number; hashrate: number; power: number; efficiency: number | null }
 export interface FleetStatus {
@@ -51,13 +65,33 @@ export interface Found {
 }
 export interface PlanRow { miner: string; enabled: boolean; target: Target }
 export interface ChartOut { svg: string; points: number; render_ms: number }
-export interface LoggedEvent { at: string; miner: string | null; kind: string; level: string; text: string }
+/** One line of the events view (src-tauri models::LoggedEvent). */
+export interface LoggedEvent { at: string; miner: string | null; kind: EventKind; level: "info" | "warning" | "error"; text: string }
 export interface Performance { avg_hashrate: number; avg_power: number; avg_efficiency: number | null; samples: number }
 export interface Stats { timestamp: string | null; miners: Record<string, { ip: string; online: boolean; day_performance: Performance; night_performance: Performance }> }
 export interface Prefs {
   notify: AlertKind[]; quiet_hours: { enabled: boolean; start: string; end: string }; chart_range: string; demo_ports: number[];
 }
-export interface EngineEvent { kind: string; miner?: string; [key: string]: unknown }
+/** The `kind` tags of bitaxe_core::events::Event (snake_case). */
+export type EventKind =
+  | "sampled" | "poll_failed" | "state_changed" | "transition_started" | "transition_step" | "transition_done"
+  | "transition_failed" | "transition_stopped" | "throttled" | "restored" | "drift" | "safety_correction"
+  | "profile_changed" | "emergency" | "paused" | "config_reloaded" | "stats_saved"
+  | "gave_up" | "firmware_overheat" | "ceiling_lowered" | "fan_restored" | "identity_changed" | "unknown_model"
+  | "warning";
+/** The engine events the UI reads field by field; the rest arrive as `OtherEvent`. */
+export type EngineEvent =
+  | { kind: "gave_up"; miner: string; target: Settings; reason: string; retry_at: string | null }
+  | { kind: "firmware_overheat"; miner: string }
+  | { kind: "ceiling_lowered"; miner: string; profile: Profile; steps: number }
+  | { kind: "fan_restored"; miner: string; auto: boolean; manual_percent: number | null }
+  | { kind: "identity_changed"; miner: string; expected: string; found: string }
+  | { kind: "unknown_model"; miner: string; model: string }
+  | OtherEvent;
+export interface OtherEvent {
+  kind: Exclude<EventKind, "gave_up" | "firmware_overheat" | "ceiling_lowered" | "fan_restored" | "identity_changed" | "unknown_model">;
+  miner?: string; [key: string]: unknown;
+}
 
 /** A failed command: the UI branches on `code`, shows `message`. */
 export interface CmdError { code: string; message: string }
@@ -103,6 +137,12 @@ export const api = {
   startDemo: () => invoke<void>("start_demo"),
   stopDemo: () => invoke<void>("stop_demo"),
   takePendingSafe: () => invoke<boolean>("take_pending_safe"),
+  /** Try a given-up target again now. */
+  retryMiner: (miner: string) => invoke<void>("retry_miner", { miner }),
+  /** Forget the per-profile ceilings lowered after repeated firmware overheats. */
+  clearCeiling: (miner: string) => invoke<void>("clear_ceiling", { miner }),
+  /** Accept the device now answering at this miner's address as the known one. */
+  confirmIdentity: (miner: string) => invoke<void>("confirm_identity", { miner }),
 };
 
 /** Every engine event, as it happens. */

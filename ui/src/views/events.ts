@@ -2,12 +2,14 @@
 import { api, type LoggedEvent } from "../ipc";
 import type { Ctx } from "../main";
 import { h } from "../ui";
+import { eventTag } from "./event-tags";
 
 function line(e: LoggedEvent): HTMLElement {
-  return h("li", { class: `ev ${e.level}` },
+  const tag = eventTag(e);
+  return h("li", { class: `ev ${e.level}`, "data-kind": e.kind },
     h("time", { datetime: e.at }, new Date(e.at).toLocaleTimeString()),
     h("span", { class: "who" }, e.miner ?? "fleet"),
-    h("span", { class: "what" }, e.text));
+    h("span", { class: "what" }, tag ? h("span", { class: "tag" }, tag) : null, e.text));
 }
 
 export async function renderEvents(root: HTMLElement, ctx: Ctx): Promise<void> {

@@ -1,12 +1,15 @@
 // Fleet: one row per miner with a live sparkline, a badge, numbers and actions; teaches when empty.
 import { api, errorText, type MinerStatus } from "../ipc";
 import type { Ctx } from "../main";
-import { badge, capital, confirmDialog, h, hashrate, num, settingsText, sparkline, toast } from "../ui";
+import { badge, capital, confirmDialog, h, hashrate, localHm, menu, num, settingsText, sparkline, toast, type MenuItem } from "../ui";
+import { attention, attentionText, coolingOff, emptyNotes, handled, noteLive, notesFrom, statusParts, type Attention } from "./fleet-status";
 
 type SortKey = "name" | "state" | "hashrate" | "temp" | "power" | "eff";
 let sortKey: SortKey = "name";
 let sortUp = true;
 const spark = new Map<string, number[]>();
+/** Ceiling and identity events per miner (from the events log, then live), for the attention actions. */
+const notes = emptyNotes();
 
 function value(m: MinerStatus, k: SortKey): number | string {
   const i = m.info;
@@ -25,6 +28,7 @@ export async function renderFleet(root: HTMLElement, ctx: Ctx): Promise<void> {
   if (!o) throw new Error("no status yet");
   if (o.status.miners.length === 0) return renderFirstRun(root, ctx);
   for (const [name, values] of await api.sparklines().catch(() => [] as [string, number[]][])) spark.set(name, values);
+  notesFrom(await api.events().catch(() => []), notes);
   const colours = new Map(o.colours);
   const table = h("table", { class: "fleet", id: "fleet-table" });
   const head = h("tr");
@@ -53,6 +57,7 @@ export async function renderFleet(root: HTMLElement, ctx: Ctx): Promise<void> {
   const foot = h("p", { class: "muted totals-line" }, `${t.online}/${t.total} online · ${hashrate(t.hashrate)} · ${t.power.toFixed(1)} W`);
   root.replaceChildren(h("h1", {}, "Fleet"), table, foot);
   ctx.onEvent = (e) => {
+    noteLive(notes, e, Date.now());
     if (e.kind === "sampled") {
       const list = spark.get(String(e.miner)) ?? [];
       list.push(Number(e.hashrate));
@@ -72,7 +77,8 @@ export async function renderFleet(root: HTMLElement, ctx: Ctx): Promise<void> {
 function updateRows(body: HTMLElement, ctx: Ctx, colours: Map<string, string>): void {
   for (const m of ctx.overview?.status.miners ?? []) {
     const old = body.querySelector(`tr[data-miner="${CSS.escape(m.name)}"]`);
-    if (old) old.replaceWith(row(m, colours.get(m.name) ?? "#888", ctx));
+    // A row whose menu is open stays until the menu closes (the next poll updates it).
+    if (old && !old.querySelector(".menu-wrap.open")) old.replaceWith(row(m, colours.get(m.name) ?? "#888", ctx));
   }
 }
 
@@ -81,22 +87,35 @@ function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
   const eff = i && i.hash_rate && i.power ? i.power / (i.hash_rate / 1000) : null;
   const up = i !== null && !["offline", "disabled", "unknown"].includes(m.state);
   const profile = m.target ? capital(m.target.profile) : "--";
-  const actions = h("div", { class: "row-actions" });
-  const act = (label: string, title: string, fn: () => Promise<unknown>) => {
-    const b = h("button", { class: "small", title }, label);
-    b.addEventListener("click", async () => { try { await fn(); toast(`${m.name}: ${title}`); await ctx.refresh(); } catch (e) { toast(errorText(e), "error"); } });
-    actions.append(b);
+  const items: MenuItem[] = [];
+  const act = (label: string, title: string, fn: () => Promise<unknown>, urgent = false) => {
+    items.push({ label, title, attention: urgent, run: async () => {
+      try { if ((await fn()) === false) return; toast(`${m.name}: ${title}`); await ctx.refresh(); } catch (e) { toast(errorText(e), "error"); }
+    } });
   };
-  if (!ctx.overview?.read_only && m.enabled) {
-    act("Day", "apply day now", async () => (await confirmed(m, "day", ctx)) && api.apply("day", m.name));
-    act("Night", "apply night now", async () => (await confirmed(m, "night", ctx)) && api.apply("night", m.name));
-    act("Pause", "pause hashing", () => api.pauseMiner(m.name, true));
-    act("Restart", "restart", async () => (await confirmDialog(`Restart ${m.name}?`, "It stops hashing for about a minute while it reboots.", "Restart")) && api.restartMiner(m.name));
+  if (!ctx.overview?.read_only) {
+    for (const a of attention(m, notes)) {
+      const t = attentionText(a, m);
+      act(t.label, t.label.toLowerCase(), async () => {
+        if (!(await confirmDialog(t.title, t.body, t.ok))) return false;
+        await attentionCall(a, m.name);
+        handled(notes, m.name, a, Date.now());
+        return true;
+      }, true);
+    }
   }
-  act("Open", "open its own page", () => api.openMinerPage(m.name));
-  const tr = h("tr", { "data-miner": m.name, title: m.reason || m.last_error || "" },
+  if (!ctx.overview?.read_only && m.enabled) {
+    act("Apply day now", "apply day now", async () => (await confirmed(m, "day", ctx)) && api.apply("day", m.name));
+    act("Apply night now", "apply night now", async () => (await confirmed(m, "night", ctx)) && api.apply("night", m.name));
+    act("Pause hashing", "pause hashing", () => api.pauseMiner(m.name, true));
+    act("Restart…", "restart", async () => (await confirmDialog(`Restart ${m.name}?`, "It stops hashing for about a minute while it reboots.", "Restart")) && api.restartMiner(m.name));
+  }
+  act("Open its page", "open its own page", () => api.openMinerPage(m.name));
+  const parts = statusParts(m, Date.now(), localHm);
+  const said = parts.join("; ");
+  const tr = h("tr", { "data-miner": m.name, title: said || m.last_error || "" },
     h("td", {}, h("span", { class: "dot", style: `background:${colour}` }), m.name),
-    h("td", {}, badge(m.state), m.reason ? h("span", { class: "reason" }, m.reason) : null),
+    h("td", {}, badge(m.state), said ? reasonLine(m, parts) : null),
     h("td", {}, sparkline(spark.get(m.name) ?? [], colour)),
     h("td", { class: "right" }, up ? num(i?.hash_rate, 1, "GH/s") : num(null, 0, "")),
     h("td", { class: "right" }, up ? num(i?.temp, 1, "°C") : num(null, 0, "")),
@@ -104,8 +123,27 @@ function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
     h("td", { class: "right" }, up ? num(eff, 2, "J/TH") : num(null, 0, "")),
     h("td", { class: "right num settings" }, up ? settingsText(i?.core_voltage, i?.frequency) : "--"),
     h("td", {}, profile),
-    h("td", {}, actions));
+    h("td", {}, h("div", { class: "row-actions" }, menu(`Actions for ${m.name}`, items))));
   return tr;
+}
+
+/** The words under the badge: the cool-off and a given-up target stand out from the reason. */
+function reasonLine(m: MinerStatus, parts: string[]): HTMLElement {
+  const line = h("span", { class: "reason", "data-reason": "" });
+  parts.forEach((p, i) => {
+    if (i > 0) line.append("; ");
+    const cls = i === 0 && coolingOff(m, Date.now()) ? "cooloff" : m.gave_up && p === m.gave_up.trim() ? "gave-up" : "";
+    line.append(cls ? h("span", { class: cls }, p) : p);
+  });
+  return line;
+}
+
+function attentionCall(a: Attention, miner: string): Promise<void> {
+  switch (a) {
+    case "retry": return api.retryMiner(miner);
+    case "clear_ceiling": return api.clearCeiling(miner);
+    case "confirm_identity": return api.confirmIdentity(miner);
+  }
 }
 
 async function confirmed(m: MinerStatus, profile: "day" | "night", ctx: Ctx): Promise<boolean> {

@@ -20,8 +20,10 @@ const FIELDS: [keyof Config, string, string, number, number, number][] = [
 ];
 
 const ALERTS: [AlertKind, string][] = [
-  ["offline", "Offline and back online"], ["overheated", "Overheated"], ["throttled", "Throttled"],
+  ["offline", "Offline and back online"], ["overheated", "Overheated (also the firmware's own overheat stop)"], ["throttled", "Throttled"],
   ["stalled", "Stopped hashing"], ["drift", "Settings changed by the firmware"], ["transition_failed", "A settings change failed"],
+  ["gave_up", "A miner would not take its settings (gave up)"], ["ceiling_lowered", "A profile's ceiling lowered after repeated overheats"],
+  ["identity_changed", "A different device at a miner's address"],
 ];
 
 export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void> {
