@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 bash scripts/ui.sh
+(cd ui && npm test --silent)
 
 cargo fetch --locked 2>/dev/null || cargo fetch
 # `--workspace` means every member: the desktop app (src-tauri) is built and tested here although
