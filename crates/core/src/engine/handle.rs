@@ -326,10 +326,14 @@ impl EngineHandle {
     /// Change the decisions in force: in memory first (workers see it at once), then on disk.
     /// A failed save is reported on the bus and returned as [`EngineError::StateNotSaved`].
     fn change_overrides(&self, f: impl FnOnce(&mut Overrides)) -> Result<(), EngineError> {
-        let mut next = (*self.plan()).clone();
-        f(&mut next.overrides);
-        let overrides = next.overrides.clone();
-        self.inner.plan_tx.send_replace(Arc::new(next));
+        // Under the channel's lock, so two changes at once never lose one another.
+        let mut overrides = Overrides::default();
+        self.inner.plan_tx.send_modify(|plan| {
+            let mut next = (**plan).clone();
+            f(&mut next.overrides);
+            overrides = next.overrides.clone();
+            *plan = Arc::new(next);
+        });
         overrides.save(&self.inner.config_path).map_err(|e| {
             let message = format!(
                 "the scheduler state could not be saved to {}: {e}; it holds until this app stops, but not after a restart",

@@ -133,6 +133,8 @@ pub enum OpsError {
     #[error("{0} needs the scheduler running in this app")]
     NeedsEngine(&'static str),
     #[error("{0}")]
+    Chart(String),
+    #[error("{0}")]
     Task(String),
 }
 
@@ -149,6 +151,7 @@ impl OpsError {
             OpsError::EmergencyInForce => "emergency_in_force",
             OpsError::State { .. } => "state_io",
             OpsError::NeedsEngine(_) => "needs_engine",
+            OpsError::Chart(_) => "chart",
             OpsError::Task(_) => "internal",
         }
     }
@@ -529,4 +532,28 @@ pub async fn history(
         .await
         .map_err(|e| OpsError::Task(e.to_string()))?
         .map_err(OpsError::from)
+}
+
+/// How many time buckets a chart's range is averaged into.
+pub const CHART_BUCKETS: i64 = 240;
+
+/// A history chart as SVG, and how many points it drew: the database read and the drawing both
+/// run on a blocking thread, never on the async workers (nor a UI's main thread).
+pub async fn chart_svg(
+    t: &Target,
+    req: crate::chart::ChartRequest,
+    miner: Option<&str>,
+) -> Result<(String, usize), OpsError> {
+    let Target::Engine(e) = t else {
+        return Err(OpsError::NeedsEngine("a chart"));
+    };
+    let (e, miner) = (e.clone(), miner.map(str::to_string));
+    tokio::task::spawn_blocking(move || {
+        let bucket = crate::chart::bucket_for(req.from, req.to, CHART_BUCKETS);
+        let points = e.history(miner.as_deref(), req.from, req.to, bucket)?;
+        let svg = crate::chart::render_svg(&req, &points, e.zone()).map_err(OpsError::Chart)?;
+        Ok((svg, points.len()))
+    })
+    .await
+    .map_err(|e| OpsError::Task(e.to_string()))?
 }
