@@ -526,3 +526,31 @@ async fn resume_also_clears_a_profile_applied_to_one_miner() {
     assert!(out.contains("Manual profile cleared"), "{out}");
     assert_eq!(read()["per_miner"], json!({}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_finding_a_corrupt_state_file_holds_the_miners_until_resumed() {
+    let miners = sims(2).await;
+    let dir = tempfile::tempdir().expect("dir");
+    write_config(dir.path(), &miners, json!({}));
+    let state = dir.path().join("multi_scheduler_config.json.state.json");
+    std::fs::write(&state, "{\"emergency\": tr").expect("corrupt");
+    let before: Vec<(u32, f64)> = miners.iter().map(settings).collect();
+    let daemon = Daemon::start(dir.path());
+    let log_path = dir.path().join("multi_bitaxe_scheduler.log");
+    let log = wait_until("the pause is logged", Duration::from_secs(10), || {
+        let t = std::fs::read_to_string(&log_path).ok()?;
+        t.contains("until you resume").then_some(t)
+    });
+    assert!(log.contains("corrupt") && log.contains("moved to"), "{log}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        miners.iter().all(|m| m.patches().is_empty()),
+        "no raises while paused"
+    );
+    assert_eq!(miners.iter().map(settings).collect::<Vec<_>>(), before);
+    let (out, _) = text(&run(dir.path(), &["--status"]));
+    assert!(out.contains("Paused: the scheduler state"), "{out}");
+    assert!(run(dir.path(), &["--resume"]).status.success());
+    all_at(&miners, (1100, 425.0), "the schedule drives again");
+    assert!(daemon.stop().success());
+}

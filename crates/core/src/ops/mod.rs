@@ -15,19 +15,23 @@
 //! invalid value elsewhere, or an unwritable or corrupt state file, does not stop it. Whether the
 //! decision was saved is in [`Report::saved`].
 
+mod charts;
+mod miners;
 mod roster;
 mod standalone;
 
+pub use charts::{chart_svg, history, CHART_BUCKETS};
+pub use miners::{add_miners, config, remove_miner, save_config, set_enabled, update_miner};
+
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, ConfigError, MinerConfig};
+use crate::config::{Config, ConfigError};
 use crate::engine::{EngineError, EngineHandle};
 use crate::events::Event;
-use crate::history::Point;
 use crate::lock::{EngineLock, LockError};
 use crate::overrides::{Manual, Overrides};
 use crate::plan::Plan;
@@ -173,14 +177,6 @@ fn unknown(config: &Config, name: &str) -> OpsError {
         } else {
             known.join(", ")
         },
-    }
-}
-
-/// The config in force.
-pub fn config(t: &Target) -> Result<Config, OpsError> {
-    match t {
-        Target::Engine(e) => Ok((*e.config()).clone()),
-        Target::Standalone(s) => Ok(Config::load(&s.config_path)?),
     }
 }
 
@@ -429,131 +425,4 @@ pub async fn pause_miner(t: &Target, name: &str, paused: bool) -> Result<(), Ops
             }
         }
     }
-}
-
-/// Save a whole new config (validated first); an engine picks it up at once, a running
-/// scheduler within a second.
-pub fn save_config(t: &Target, config: Config) -> Result<(), OpsError> {
-    match t {
-        Target::Engine(e) => Ok(e.save_config(config)?),
-        Target::Standalone(s) => Ok(config.save(&s.config_path)?),
-    }
-}
-
-/// Change the config with `f` and save it.
-fn edit(t: &Target, f: impl FnOnce(&mut Config) -> Result<(), OpsError>) -> Result<(), OpsError> {
-    let mut config = config(t)?;
-    f(&mut config)?;
-    save_config(t, config)
-}
-
-fn checked(mut m: MinerConfig) -> Result<MinerConfig, OpsError> {
-    m.name = m.name.trim().to_string();
-    if m.name.is_empty() {
-        return Err(OpsError::NoName);
-    }
-    m.ip = axeos::normalize_address(&m.ip)?;
-    Ok(m)
-}
-
-/// Add miners (addresses normalised to `http://HOST[:PORT]`); returns them as saved.
-pub fn add_miners(t: &Target, miners: Vec<MinerConfig>) -> Result<Vec<MinerConfig>, OpsError> {
-    let mut added = Vec::new();
-    edit(t, |config| {
-        for m in miners {
-            let m = checked(m)?;
-            if config.miner(&m.name).is_some() {
-                return Err(OpsError::MinerExists(m.name));
-            }
-            config.miners.push(m.clone());
-            added.push(m);
-        }
-        Ok(())
-    })?;
-    Ok(added)
-}
-
-/// Replace the miner named `original` (it may be renamed).
-pub fn update_miner(t: &Target, original: &str, miner: MinerConfig) -> Result<(), OpsError> {
-    edit(t, |config| {
-        let miner = checked(miner)?;
-        if miner.name != original && config.miner(&miner.name).is_some() {
-            return Err(OpsError::MinerExists(miner.name));
-        }
-        let unknown = unknown(config, original);
-        let slot = config
-            .miners
-            .iter_mut()
-            .find(|m| m.name == original)
-            .ok_or(unknown)?;
-        *slot = miner;
-        Ok(())
-    })
-}
-
-pub fn remove_miner(t: &Target, name: &str) -> Result<(), OpsError> {
-    edit(t, |config| {
-        if config.miner(name).is_none() {
-            return Err(unknown(config, name));
-        }
-        config.miners.retain(|m| m.name != name);
-        Ok(())
-    })
-}
-
-/// Schedule a miner again, or stop scheduling it (it keeps its current settings).
-pub fn set_enabled(t: &Target, name: &str, enabled: bool) -> Result<(), OpsError> {
-    edit(t, |config| {
-        let unknown = unknown(config, name);
-        let m = config
-            .miners
-            .iter_mut()
-            .find(|m| m.name == name)
-            .ok_or(unknown)?;
-        m.enabled = enabled;
-        Ok(())
-    })
-}
-
-/// History points from the engine's database, averaged into `bucket_s` buckets. SQLite runs on
-/// a blocking thread, never on the async workers.
-pub async fn history(
-    t: &Target,
-    miner: Option<&str>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    bucket_s: i64,
-) -> Result<Vec<Point>, OpsError> {
-    let Target::Engine(e) = t else {
-        return Err(OpsError::NeedsEngine("history"));
-    };
-    let (e, miner) = (e.clone(), miner.map(str::to_string));
-    tokio::task::spawn_blocking(move || e.history(miner.as_deref(), from, to, bucket_s))
-        .await
-        .map_err(|e| OpsError::Task(e.to_string()))?
-        .map_err(OpsError::from)
-}
-
-/// How many time buckets a chart's range is averaged into.
-pub const CHART_BUCKETS: i64 = 240;
-
-/// A history chart as SVG, and how many points it drew: the database read and the drawing both
-/// run on a blocking thread, never on the async workers (nor a UI's main thread).
-pub async fn chart_svg(
-    t: &Target,
-    req: crate::chart::ChartRequest,
-    miner: Option<&str>,
-) -> Result<(String, usize), OpsError> {
-    let Target::Engine(e) = t else {
-        return Err(OpsError::NeedsEngine("a chart"));
-    };
-    let (e, miner) = (e.clone(), miner.map(str::to_string));
-    tokio::task::spawn_blocking(move || {
-        let bucket = crate::chart::bucket_for(req.from, req.to, CHART_BUCKETS);
-        let points = e.history(miner.as_deref(), req.from, req.to, bucket)?;
-        let svg = crate::chart::render_svg(&req, &points, e.zone()).map_err(OpsError::Chart)?;
-        Ok((svg, points.len()))
-    })
-    .await
-    .map_err(|e| OpsError::Task(e.to_string()))?
 }
