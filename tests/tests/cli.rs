@@ -320,9 +320,11 @@ async fn the_daemon_schedules_logs_keeps_stats_and_stops_cleanly() {
     let log_path = dir.path().join("multi_bitaxe_scheduler.log");
     let log = wait_until("log lines", Duration::from_secs(10), || {
         let t = std::fs::read_to_string(&log_path).ok()?;
-        (t.contains("[sim-1]") && t.contains("TOTAL: 2/2 online")).then_some(t)
+        // The transition ends once the miner confirms the settings, a moment after it stores them.
+        (t.contains("[sim-2] now at 1100mV @ 425MHz") && t.contains("TOTAL: 2/2 online"))
+            .then_some(t)
     });
-    assert!(log.contains("[sim-2] now at 1100mV @ 425MHz"), "{log}");
+    assert!(log.contains("[sim-1]"), "{log}");
     // A second scheduler on the same config refuses.
     let o = run(dir.path(), &[]);
     let (_, err) = text(&o);

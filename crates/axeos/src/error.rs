@@ -25,6 +25,16 @@ pub enum Error {
         detail: String,
         excerpt: String,
     },
+    #[error(
+        "{url} answered HTTP {status}, a redirect to {}; redirects are not followed \
+         (is this really an AxeOS miner, and is the address right?)",
+        location.as_deref().unwrap_or("nowhere (no Location header)")
+    )]
+    Redirected {
+        url: String,
+        status: u16,
+        location: Option<String>,
+    },
     #[error("{url} sent more than {limit} bytes")]
     TooLarge { url: String, limit: usize },
     #[error("invalid miner address {0:?}: expected IP, IP:PORT or http://HOST[:PORT]")]
@@ -41,6 +51,7 @@ impl Error {
             Error::Status { .. } => "http_status",
             Error::Rejected { .. } => "rejected",
             Error::InvalidJson { .. } => "invalid_json",
+            Error::Redirected { .. } => "redirected",
             Error::TooLarge { .. } => "too_large",
             Error::BadAddress(_) => "bad_address",
         }

@@ -1,14 +1,16 @@
 //! A typed async client for ONE Bitaxe's AxeOS HTTP API. No scheduling, no retries: callers decide.
 //!
 //! Manners: one shared [`reqwest::Client`] (see [`Http`]), connect and total timeouts, a cap on the
-//! reply size, and never an `Origin` header (AxeOS answers 401 to origins it does not like).
+//! reply size, never an `Origin` header (AxeOS answers 401 to origins it does not like), and no
+//! redirects followed: a 3xx is reported as [`Error::Redirected`] (a PATCH must never be replayed
+//! at another address, and a miner never answers with one).
 #![forbid(unsafe_code)]
 
 mod error;
 mod models;
 
 pub use error::Error;
-pub use models::{difficulty, efficiency, AsicInfo, Info, SettingsPatch};
+pub use models::{difficulty, efficiency, AsicInfo, Info, ParseError, SettingsPatch};
 
 use std::time::Duration;
 
@@ -48,6 +50,7 @@ impl Http {
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(1)
             .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("bitaxe-scheduler/", env!("CARGO_PKG_VERSION")))
             .build()
             // Only fails if the TLS backend cannot start; we build without TLS.
@@ -114,8 +117,13 @@ impl Client {
 
     /// `GET /api/system/info`.
     pub async fn info(&self) -> Result<Info, Error> {
-        let value = self.get_json("/api/system/info").await?;
-        Ok(Info::from_json(value))
+        let url = self.url("/api/system/info");
+        let text = self.get_text(&url).await?;
+        Info::parse(text.as_bytes()).map_err(|e| Error::InvalidJson {
+            url,
+            detail: e.to_string(),
+            excerpt: error::excerpt(&text, 120),
+        })
     }
 
     /// `GET /api/system/asic` (v2.7+).
@@ -179,17 +187,23 @@ impl Client {
         }
     }
 
-    async fn get_json(&self, path: &str) -> Result<Value, Error> {
-        let url = self.url(path);
-        let request = self.http.inner.get(&url);
-        let (status, text) = self.send(&url, request).await?;
+    /// GET `url`; the body of a 2xx reply.
+    async fn get_text(&self, url: &str) -> Result<String, Error> {
+        let request = self.http.inner.get(url);
+        let (status, text) = self.send(url, request).await?;
         if !(200..300).contains(&status) {
             return Err(Error::Status {
-                url,
+                url: url.to_string(),
                 status,
                 excerpt: error::excerpt(&text, 200),
             });
         }
+        Ok(text)
+    }
+
+    async fn get_json(&self, path: &str) -> Result<Value, Error> {
+        let url = self.url(path);
+        let text = self.get_text(&url).await?;
         serde_json::from_str(&text).map_err(|e| Error::InvalidJson {
             url,
             detail: e.to_string(),
@@ -205,6 +219,17 @@ impl Client {
     ) -> Result<(u16, String), Error> {
         let mut response = request.send().await.map_err(|e| self.transport(url, e))?;
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+            return Err(Error::Redirected {
+                url: url.to_string(),
+                status,
+                location,
+            });
+        }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(url, e))? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
@@ -306,5 +331,25 @@ mod tests {
             serde_json::to_string(&q).unwrap_or_default(),
             r#"{"frequency":531.25}"#
         );
+    }
+
+    #[rstest]
+    #[case(serde_json::json!("66:f3:55:23:1a:bd"), Some("66:F3:55:23:1A:BD"))]
+    #[case(serde_json::json!("10-F5-12-33-BB-F0"), Some("10:F5:12:33:BB:F0"))]
+    #[case(serde_json::json!("10:F5:12:33:BB"), None)]
+    #[case(serde_json::json!("zz:F5:12:33:BB:F0"), None)]
+    #[case(serde_json::json!(42), None)]
+    fn mac_addresses_normalise(#[case] v: Value, #[case] expected: Option<&str>) {
+        let info = Info::from_json(serde_json::json!({ "macAddr": v, "deviceModel": "Gamma" }));
+        assert_eq!(info.mac_addr.as_deref(), expected);
+        assert_eq!(info.device_model.as_deref(), Some("Gamma"));
+    }
+
+    #[rstest]
+    #[case(&b"[]"[..], "an array")]
+    #[case(&b"null"[..], "null")]
+    #[case(&b"\"x\""[..], "a string")]
+    fn non_objects_are_typed_errors(#[case] body: &[u8], #[case] kind: &'static str) {
+        assert_eq!(Info::parse(body).err(), Some(ParseError::NotAnObject(kind)));
     }
 }

@@ -45,7 +45,13 @@ pub struct Info {
     pub mining_paused: Option<bool>,
     pub version: Option<String>,
     pub asic_model: Option<String>,
+    /// `deviceModel` (e.g. `"Gamma"`), when the firmware or fork puts it in `/info`.
+    #[serde(default)]
+    pub device_model: Option<String>,
     pub board_version: Option<String>,
+    /// `macAddr` (v2.3+), upper-case `AA:BB:CC:DD:EE:FF` as the firmware prints it.
+    #[serde(default)]
+    pub mac_addr: Option<String>,
     pub hostname: Option<String>,
     pub small_core_count: Option<u32>,
     pub asic_count: Option<u32>,
@@ -56,7 +62,35 @@ pub struct Info {
     pub raw: Value,
 }
 
+/// Why a `/api/system/info` reply is not an info object.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParseError {
+    #[error("not JSON: {0}")]
+    InvalidJson(String),
+    #[error("expected a JSON object, got {0}")]
+    NotAnObject(&'static str),
+}
+
 impl Info {
+    /// Parse one `/api/system/info` reply body as the client does (bytes that are not UTF-8 are
+    /// replaced, a leading byte-order mark is skipped, then JSON). Any object is accepted ([`Info::from_json`]); anything else is a
+    /// [`ParseError`]. Never panics, whatever the bytes (fuzzed in `tests/fuzz_info.rs`).
+    pub fn parse(body: &[u8]) -> Result<Info, ParseError> {
+        let text = String::from_utf8_lossy(body);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
+        let kind = match &value {
+            Value::Object(_) => return Ok(Info::from_json(value)),
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "an array",
+        };
+        Err(ParseError::NotAnObject(kind))
+    }
+
     /// Normalise one `/api/system/info` object. Never fails: unknown shapes give `None` fields.
     pub fn from_json(raw: Value) -> Info {
         let empty = Map::new();
@@ -104,7 +138,9 @@ impl Info {
             mining_paused: flag(&["miningPaused"]),
             version: text(&["version"]),
             asic_model: text(&["ASICModel", "asicModel"]),
+            device_model: text(&["deviceModel"]),
             board_version: text(&["boardVersion"]),
+            mac_addr: o.get("macAddr").and_then(mac),
             hostname: text(&["hostname"]),
             small_core_count: num(&["smallCoreCount"]).map(|v| v as u32),
             asic_count: num(&["asicCount"]).map(|v| v as u32),
@@ -134,6 +170,17 @@ fn number(v: &Value) -> Option<f64> {
     .filter(|f| f.is_finite())
 }
 
+/// A MAC address as six hex bytes separated by `:` or `-`, normalised to upper case with `:`.
+fn mac(v: &Value) -> Option<String> {
+    let s = v.as_str()?.trim();
+    let bytes: Vec<&str> = s.split([':', '-']).collect();
+    let valid = bytes.len() == 6
+        && bytes
+            .iter()
+            .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
+    valid.then(|| bytes.join(":").to_ascii_uppercase())
+}
+
 fn boolean(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
@@ -155,6 +202,8 @@ pub fn difficulty(v: &Value) -> Option<f64> {
         Value::String(s) => parse_si(s),
         _ => None,
     }
+    // "1e999 G" parses to infinity: no difficulty (found by tests/fuzz_info.rs).
+    .filter(|d| d.is_finite())
 }
 
 fn parse_si(s: &str) -> Option<f64> {
@@ -230,6 +279,9 @@ pub struct SettingsPatch {
     pub overheat_mode: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub autofanspeed: Option<u8>,
+    /// Manual fan duty, % (v2.11+; older firmware names it `fanspeed`).
+    #[serde(rename = "manualFanSpeed", skip_serializing_if = "Option::is_none")]
+    pub manual_fan_speed: Option<u8>,
 }
 
 /// Old firmware truncates `frequency` to an integer; send `525`, not `525.0`, when it is whole.

@@ -150,6 +150,44 @@ pub enum Event {
     StatsSaved {
         path: String,
     },
+    /// A target the miner does not take was given up: the miner is held where it is (or at the
+    /// safe settings when that is unsafe) and tried again only when the target changes, when the
+    /// user asks, or at `retry_at` (the backoff doubles each time).
+    GaveUp {
+        miner: String,
+        target: Settings,
+        reason: String,
+        retry_at: Option<DateTime<Utc>>,
+    },
+    /// The firmware's overheat protection stopped the miner (with or without its flag).
+    FirmwareOverheat {
+        miner: String,
+    },
+    /// A second firmware overheat at this profile within 24 h: the profile now runs `steps`
+    /// throttle steps lower on this miner until the user clears it.
+    CeilingLowered {
+        miner: String,
+        profile: Profile,
+        steps: u32,
+    },
+    /// The fan was put back the way it was before the firmware forced it to manual 100 %.
+    FanRestored {
+        miner: String,
+        auto: bool,
+        manual_percent: Option<f64>,
+    },
+    /// The device at a known address is not the one first seen there: not written to until the
+    /// user confirms it.
+    IdentityChanged {
+        miner: String,
+        expected: String,
+        found: String,
+    },
+    /// A model without known hard limits: monitored, never written to until its `limits` are set.
+    UnknownModel {
+        miner: String,
+        model: String,
+    },
     /// Something the user should know that is not tied to one miner.
     Warning {
         message: String,
@@ -189,7 +227,12 @@ impl Event {
             | Event::Drift { .. }
             | Event::Throttled { .. }
             | Event::Warning { .. } => Level::Warning,
+            Event::CeilingLowered { .. }
+            | Event::FirmwareOverheat { .. }
+            | Event::UnknownModel { .. } => Level::Warning,
             Event::TransitionFailed { .. }
+            | Event::GaveUp { .. }
+            | Event::IdentityChanged { .. }
             | Event::SafetyCorrection { .. }
             | Event::Emergency { active: true } => Level::Error,
             Event::StateChanged {
@@ -214,7 +257,13 @@ impl Event {
             | Event::Throttled { miner, .. }
             | Event::Restored { miner }
             | Event::Drift { miner, .. }
-            | Event::SafetyCorrection { miner, .. } => Some(miner),
+            | Event::SafetyCorrection { miner, .. }
+            | Event::GaveUp { miner, .. }
+            | Event::FirmwareOverheat { miner }
+            | Event::CeilingLowered { miner, .. }
+            | Event::FanRestored { miner, .. }
+            | Event::IdentityChanged { miner, .. }
+            | Event::UnknownModel { miner, .. } => Some(miner),
             _ => None,
         }
     }
@@ -282,6 +331,46 @@ impl Event {
             }
             Event::ConfigReloaded => "configuration reloaded".into(),
             Event::StatsSaved { path } => format!("statistics saved to {path}"),
+            Event::GaveUp {
+                target,
+                reason,
+                retry_at,
+                ..
+            } => format!(
+                "gave up on {target}: {reason}; held where it is until the target changes, you retry{}",
+                retry_at
+                    .map(|t| format!(", or {}", t.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default()
+            ),
+            Event::FirmwareOverheat { .. } => {
+                "the firmware's overheat protection stopped the ASIC; nothing is written while it cools"
+                    .into()
+            }
+            Event::CeilingLowered { profile, steps, .. } => format!(
+                "overheated twice at {profile} within 24 h: {profile} now runs {steps} throttle step(s) lower on this miner until cleared"
+            ),
+            Event::FanRestored {
+                auto,
+                manual_percent,
+                ..
+            } => {
+                if *auto {
+                    "fan back on automatic after the firmware's overheat recovery".into()
+                } else {
+                    format!(
+                        "fan back to manual {}% after the firmware's overheat recovery",
+                        manual_percent.map(|m| format!("{m:.0}")).unwrap_or_else(|| "?".into())
+                    )
+                }
+            }
+            Event::IdentityChanged {
+                expected, found, ..
+            } => format!(
+                "a different device answers at this address (expected {expected}, found {found}); not written to until you confirm it"
+            ),
+            Event::UnknownModel { model, .. } => format!(
+                "model {model} has no known hard limits: monitored only, never written to until you set its limits"
+            ),
             Event::Warning { message } => message.clone(),
         }
     }

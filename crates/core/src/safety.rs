@@ -1,11 +1,14 @@
 //! The safety envelope: the one place that decides what may be written to a miner.
 //!
 //! Nothing reaches a miner except a [`SafeSettings`], and only [`Envelope::clamp`] makes one. The
-//! envelope is the config's limits intersected with the Gamma 601's hard limits, whatever the
-//! config says. Order rule for any change: raise voltage, lower frequency, raise frequency, lower
+//! envelope is the config's limits intersected with the model's hard limits ([`models`]) and the
+//! miner's own `limits`, and never past the global caps below, whatever the config says. Order rule for any change: raise voltage, lower frequency, raise frequency, lower
 //! voltage — so the chip never runs a clock higher than its voltage was set for.
 
 use serde::{Deserialize, Serialize};
+
+pub mod models;
+pub use models::{envelope_for, model_of, ModelLimits, UnknownModel};
 
 /// Never write more than this, whatever the config says (Gamma 601).
 pub const GAMMA_MAX_VOLTAGE_MV: u32 = 1300;

@@ -18,6 +18,12 @@ pub struct MinerStatus {
     pub info: Option<axeos::Info>,
     pub target: Option<Target>,
     pub throttle_cap: Option<Settings>,
+    /// After a firmware overheat: the schedule may not raise this miner before then.
+    #[serde(default)]
+    pub cooloff_until: Option<DateTime<Utc>>,
+    /// A target given up (see `Event::GaveUp`): why, in words.
+    #[serde(default)]
+    pub gave_up: Option<String>,
     pub last_error: Option<String>,
     pub updated: Option<DateTime<Utc>>,
 }
@@ -37,6 +43,8 @@ impl MinerStatus {
             info: None,
             target: None,
             throttle_cap: None,
+            cooloff_until: None,
+            gave_up: None,
             last_error: None,
             updated: None,
         }

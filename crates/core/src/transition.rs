@@ -1,5 +1,6 @@
 //! Changing a miner's settings in smooth, safe steps: plan the steps (pure), then carry them out
-//! with read-back after every step, retries with backoff, and cancellation between steps only.
+//! in the order the firmware applies them, with read-back after every step, retries with backoff
+//! inside a write budget, and cancellation before any write.
 
 use std::time::Duration;
 
@@ -9,7 +10,11 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::events::Event;
+use crate::reconcile::FanMode;
 use crate::safety::{ordered_writes, Envelope, SafeSettings, Settings, Write};
+
+pub mod timing;
+pub use timing::FirmwareTiming;
 
 /// The intermediate targets from `from` to `to`, `steps` of them at most, each inside the
 /// envelope, the last one exactly `to`. Steps that would not change anything are dropped.
@@ -53,9 +58,10 @@ pub fn plan_steps(
 pub enum Outcome {
     /// Every step applied and read back.
     Done(Settings),
-    /// Gave up after the retries; the settings last read back, if any.
+    /// Gave up after the retries (or the write budget); the settings last read back, if any.
     Failed { error: String, at: Option<Settings> },
-    /// Stopped between steps (newer target, pause, shutdown); the miner is at `at`, a safe point.
+    /// Stopped before a write (newer target, emergency, pause, shutdown); the miner is at `at`,
+    /// a safe point: a lowered clock with the old voltage, or a raised voltage with the old clock.
     Stopped { at: Settings, reason: String },
     /// The read-back after a step showed the miner over a limit; stopped so the safety loop acts.
     OverLimit { at: Settings, reason: String },
@@ -67,34 +73,71 @@ pub struct Pacing {
     pub step_delay: Duration,
     pub retry_attempts: u32,
     pub retry_delay: Duration,
+    /// At most this many PATCHes for the whole transition, retries included.
+    pub max_writes: u32,
 }
 
 impl Pacing {
-    /// The config's `transition_delay`, `retry_attempts` and `retry_delay`.
+    /// The config's `transition_delay`, `retry_attempts` and `retry_delay`; no write budget.
     pub fn from_config(cfg: &crate::config::Config) -> Pacing {
         Pacing {
-            step_delay: Duration::from_secs_f64(cfg.transition_delay),
+            step_delay: secs(cfg.transition_delay),
             retry_attempts: cfg.retry_attempts,
-            retry_delay: Duration::from_secs_f64(cfg.retry_delay),
+            retry_delay: secs(cfg.retry_delay),
+            max_writes: u32::MAX,
         }
     }
 
-    /// One attempt, no waiting: for falling back to the safe settings.
+    /// One attempt, no waiting between steps: for falling back to the safe settings.
     pub fn immediate() -> Pacing {
         Pacing {
             step_delay: Duration::ZERO,
             retry_attempts: 0,
             retry_delay: Duration::ZERO,
+            max_writes: u32::MAX,
         }
+    }
+
+    /// The same pacing with a budget of `max_writes` PATCHes.
+    pub fn with_budget(self, max_writes: u32) -> Pacing {
+        Pacing { max_writes, ..self }
+    }
+}
+
+/// Seconds from the config as a `Duration`, bounded (a day) so no value can panic a worker.
+fn secs(s: f64) -> Duration {
+    if s.is_finite() && s > 0.0 {
+        Duration::from_secs_f64(s.min(86_400.0))
+    } else {
+        Duration::ZERO
     }
 }
 
 /// What a read-back after a step may reveal: a reason to stop, or none.
 pub type LimitCheck<'a> = &'a (dyn Fn(&axeos::Info) -> Option<String> + Sync);
-/// Asked between steps: a reason to stop now, or none.
+/// Asked before every write and during every wait: a reason to stop now, or none.
 pub type StopCheck<'a> = &'a mut (dyn FnMut() -> Option<String> + Send);
 
-/// Carries out one planned transition on one miner.
+/// How often a wait for the firmware asks the miner again.
+const WATCH_EVERY: Duration = Duration::from_millis(100);
+/// A stored frequency within this of the one written counts as taken: firmware before v2.10
+/// stores 531 for 531.25 (truncation), and planning on that 1 MHz is harmless.
+pub const FREQUENCY_MATCH_MHZ: f64 = 1.0;
+
+/// Why one step did not complete.
+enum StepError {
+    Stopped(String),
+    Failed(String),
+}
+
+/// Carries out one planned transition on one miner: the one place PATCHes are sent.
+///
+/// Order as the firmware applies it: going down, PATCH the frequency, wait until the miner reached
+/// it (`actualFrequency` on v2.14+, else one loop pass plus the ramp), then PATCH the voltage.
+/// Going up, PATCH the voltage, wait until `coreVoltageActual` confirms it (or one pass), then
+/// PATCH the frequency and wait for its ramp before anything else is written. Every wait races the
+/// cancellation token and the stop check; a stop only ever lands between two writes, which is a
+/// safe point by the order rule.
 pub struct Mover<'a> {
     pub client: &'a axeos::Client,
     pub miner: &'a str,
@@ -111,7 +154,47 @@ impl Mover<'_> {
         over_limit: LimitCheck<'_>,
         stop: StopCheck<'_>,
     ) -> Outcome {
+        self.run_counting(from, steps, over_limit, stop).await.0
+    }
+
+    /// [`Mover::run`], also telling how many PATCHes were sent.
+    pub async fn run_counting(
+        &self,
+        from: Settings,
+        steps: &[SafeSettings],
+        over_limit: LimitCheck<'_>,
+        stop: StopCheck<'_>,
+    ) -> (Outcome, u32) {
+        let mut writes = 0;
+        let outcome = self
+            .run_inner(from, steps, over_limit, stop, &mut writes)
+            .await;
+        (outcome, writes)
+    }
+
+    async fn run_inner(
+        &self,
+        from: Settings,
+        steps: &[SafeSettings],
+        over_limit: LimitCheck<'_>,
+        stop: StopCheck<'_>,
+        writes: &mut u32,
+    ) -> Outcome {
         let mut at = from;
+        if steps.is_empty() {
+            return Outcome::Done(at);
+        }
+        // Learn the firmware's timing (and its clock) from a fresh reading.
+        let timing = match self.cancellable(self.client.info()).await {
+            Some(Ok(info)) => FirmwareTiming::of(&info),
+            Some(Err(_)) => FirmwareTiming::CONSERVATIVE,
+            None => {
+                return Outcome::Stopped {
+                    at,
+                    reason: "shutting down".into(),
+                }
+            }
+        };
         let total = steps.len() as u32;
         for (i, step) in steps.iter().enumerate() {
             if i > 0 {
@@ -119,9 +202,10 @@ impl Mover<'_> {
                     return Outcome::Stopped { at, reason };
                 }
             }
-            let info = match self.apply_step(at, *step).await {
+            let info = match self.apply_step(&mut at, *step, timing, stop, writes).await {
                 Ok(info) => info,
-                Err(error) => {
+                Err(StepError::Stopped(reason)) => return Outcome::Stopped { at, reason },
+                Err(StepError::Failed(error)) => {
                     return Outcome::Failed {
                         error,
                         at: Some(at),
@@ -144,62 +228,143 @@ impl Mover<'_> {
         Outcome::Done(at)
     }
 
-    async fn pause_between_steps(&self, stop: StopCheck<'_>) -> Option<String> {
-        if let Some(reason) = stop() {
-            return Some(reason);
+    /// Put the fan back in `fan`'s mode (after the firmware's overheat protection forced it to
+    /// manual 100 %): one PATCH. The manual duty is sent only to firmware that takes
+    /// `manualFanSpeed` (v2.11+).
+    pub async fn set_fan(&self, fan: FanMode, version: Option<&str>) -> Result<(), String> {
+        let takes_manual = version
+            .and_then(timing::parse_version)
+            .is_some_and(|v| v >= (2, 11));
+        let patch = SettingsPatch {
+            autofanspeed: Some(u8::from(fan.auto)),
+            manual_fan_speed: match fan.manual_percent {
+                Some(m) if !fan.auto && takes_manual => Some(m.clamp(0.0, 100.0).round() as u8),
+                _ => None,
+            },
+            ..Default::default()
+        };
+        match self.cancellable(self.client.patch(&patch)).await {
+            None => Err("shutting down".into()),
+            Some(r) => r.map_err(|e| e.to_string()),
         }
+    }
+
+    /// `fut`, unless shutdown comes first.
+    async fn cancellable<T>(&self, fut: impl std::future::Future<Output = T>) -> Option<T> {
         tokio::select! {
-            _ = self.cancel.cancelled() => return Some("shutting down".into()),
-            _ = tokio::time::sleep(self.pacing.step_delay) => {}
+            _ = self.cancel.cancelled() => None,
+            v = fut => Some(v),
+        }
+    }
+
+    /// Sleep `d`, asking `stop` every [`WATCH_EVERY`]; a reason to stop ends it early.
+    async fn sleep(&self, d: Duration, stop: StopCheck<'_>) -> Option<String> {
+        let until = tokio::time::Instant::now() + d;
+        loop {
+            if let Some(reason) = self.stop_reason(stop) {
+                return Some(reason);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= until {
+                return None;
+            }
+            let wake = until.min(now + WATCH_EVERY);
+            if self
+                .cancellable(tokio::time::sleep_until(wake))
+                .await
+                .is_none()
+            {
+                return Some("shutting down".into());
+            }
+        }
+    }
+
+    fn stop_reason(&self, stop: StopCheck<'_>) -> Option<String> {
+        if self.cancel.is_cancelled() {
+            return Some("shutting down".into());
         }
         stop()
     }
 
-    /// Write one step in the safe order and read it back; retry the whole step on a mismatch.
-    async fn apply_step(&self, from: Settings, step: SafeSettings) -> Result<axeos::Info, String> {
+    async fn pause_between_steps(&self, stop: StopCheck<'_>) -> Option<String> {
+        self.sleep(self.pacing.step_delay, stop).await
+    }
+
+    /// Write one step in the safe order, waiting for the firmware after each write, and read it
+    /// back; retry the whole step on a mismatch while attempts and the write budget last.
+    async fn apply_step(
+        &self,
+        at: &mut Settings,
+        step: SafeSettings,
+        timing: FirmwareTiming,
+        stop: StopCheck<'_>,
+        writes: &mut u32,
+    ) -> Result<axeos::Info, StepError> {
         let want = step.get();
         let mut last_error = String::new();
         for attempt in 0..=self.pacing.retry_attempts {
-            if attempt > 0 {
-                if self.cancel.is_cancelled() {
-                    break;
-                }
-                tokio::time::sleep(backoff(self.pacing.retry_delay, attempt)).await;
+            let needed = ordered_writes(*at, step).len().max(1) as u32;
+            if writes.saturating_add(needed) > self.pacing.max_writes {
+                let spent = format!("write budget of {} spent", self.pacing.max_writes);
+                return Err(StepError::Failed(if last_error.is_empty() {
+                    spent
+                } else {
+                    format!("{last_error} ({spent})")
+                }));
             }
-            match self.write_and_read(from, step).await {
+            if attempt > 0 {
+                let wait = backoff(self.pacing.retry_delay, attempt);
+                if let Some(reason) = self.sleep(wait, stop).await {
+                    return Err(StepError::Stopped(reason));
+                }
+            }
+            let start = *at;
+            match self.write_and_read(at, step, timing, stop, writes).await {
                 Ok(info) => {
-                    let reported = (info.core_voltage, info.frequency);
-                    if reported.0 == Some(want.voltage)
-                        && reported
-                            .1
-                            .is_some_and(|f| (f - want.frequency).abs() < 0.01)
-                    {
+                    if matches_target(&info, want) {
                         return Ok(info);
                     }
                     last_error = format!(
                         "wrote {want} but the miner reports {}mV @ {}MHz",
-                        reported
-                            .0
+                        info.core_voltage
                             .map(|v| v.to_string())
                             .unwrap_or_else(|| "?".into()),
-                        reported
-                            .1
+                        info.frequency
                             .map(crate::safety::fmt_mhz)
                             .unwrap_or_else(|| "?".into())
                     );
+                    // Where the miner really is, for the next attempt's order.
+                    if let (Some(v), Some(f)) = (info.core_voltage, info.frequency) {
+                        *at = Settings::new(v, f);
+                    }
                 }
-                Err(e) => last_error = e.to_string(),
+                Err(WriteError::Stopped(reason)) => return Err(StepError::Stopped(reason)),
+                Err(WriteError::Refused(e)) => {
+                    // 400: the firmware refused the values; sending them again cannot help.
+                    return Err(StepError::Failed(e));
+                }
+                Err(WriteError::Failed(e)) => {
+                    // Not known what was stored: the next attempt writes the whole step again.
+                    *at = start;
+                    last_error = e;
+                }
             }
         }
-        Err(last_error)
+        Err(StepError::Failed(last_error))
     }
 
     async fn write_and_read(
         &self,
-        from: Settings,
+        at: &mut Settings,
         step: SafeSettings,
-    ) -> Result<axeos::Info, axeos::Error> {
-        for write in ordered_writes(from, step) {
+        timing: FirmwareTiming,
+        stop: StopCheck<'_>,
+        writes: &mut u32,
+    ) -> Result<axeos::Info, WriteError> {
+        for write in ordered_writes(*at, step) {
+            if let Some(reason) = self.stop_reason(stop) {
+                return Err(WriteError::Stopped(reason));
+            }
             let patch = match write {
                 Write::Voltage(v) => SettingsPatch {
                     core_voltage: Some(v),
@@ -210,10 +375,157 @@ impl Mover<'_> {
                     ..Default::default()
                 },
             };
-            self.client.patch(&patch).await?;
+            *writes += 1;
+            match self.cancellable(self.client.patch(&patch)).await {
+                None => return Err(WriteError::Stopped("shutting down".into())),
+                Some(Err(e @ axeos::Error::Rejected { .. })) => {
+                    return Err(WriteError::Refused(e.to_string()))
+                }
+                Some(Err(e)) => return Err(WriteError::Failed(e.to_string())),
+                Some(Ok(())) => {}
+            }
+            let before = *at;
+            match write {
+                Write::Voltage(v) => at.voltage = v,
+                Write::Frequency(f) => at.frequency = f,
+            }
+            // Nothing else is written before the firmware has put this one in force.
+            self.settle(write, before, timing, stop).await?;
         }
-        self.client.info().await
+        match self.cancellable(self.client.info()).await {
+            None => Err(WriteError::Stopped("shutting down".into())),
+            Some(r) => r.map_err(|e| WriteError::Failed(e.to_string())),
+        }
     }
+
+    /// Wait until the firmware has put `write` in force, or as long as it can take. A write the
+    /// miner did not even store, or (v2.14+) a lower clock it did not reach, fails the step:
+    /// nothing that depends on it is written.
+    async fn settle(
+        &self,
+        write: Write,
+        before: Settings,
+        timing: FirmwareTiming,
+        stop: StopCheck<'_>,
+    ) -> Result<(), WriteError> {
+        let (in_force, last) = match write {
+            Write::Voltage(v) => {
+                // Watched in `coreVoltageActual`; at most one pass.
+                let old = before.voltage;
+                self.watch(timing.voltage_wait(), stop, |i| {
+                    i.core_voltage_actual
+                        .is_some_and(|a| timing.voltage_in_force(old, v, a))
+                })
+                .await?
+            }
+            Write::Frequency(f) => {
+                let wait = timing.frequency_wait(before.frequency, f);
+                if timing.reports_actual_frequency {
+                    let down = f < before.frequency;
+                    self.watch(wait, stop, |i| {
+                        i.actual_frequency.is_some_and(|a| {
+                            if down {
+                                a <= f + timing::FREQUENCY_TOLERANCE_MHZ
+                            } else {
+                                a >= f - timing::FREQUENCY_TOLERANCE_MHZ
+                            }
+                        })
+                    })
+                    .await?
+                } else {
+                    // Nothing to watch on older firmware: one pass plus the ramp.
+                    if let Some(reason) = self.sleep(wait, stop).await {
+                        return Err(WriteError::Stopped(reason));
+                    }
+                    (false, None)
+                }
+            }
+        };
+        if in_force {
+            return Ok(());
+        }
+        let info = match last {
+            Some(info) => info,
+            None => match self.cancellable(self.client.info()).await {
+                None => return Err(WriteError::Stopped("shutting down".into())),
+                Some(Err(e)) => return Err(WriteError::Failed(e.to_string())),
+                Some(Ok(info)) => info,
+            },
+        };
+        let (stored, what) = match write {
+            Write::Voltage(v) => (info.core_voltage == Some(v), format!("{v} mV")),
+            Write::Frequency(f) => (
+                info.frequency
+                    .is_some_and(|x| (x - f).abs() < FREQUENCY_MATCH_MHZ),
+                format!("{} MHz", crate::safety::fmt_mhz(f)),
+            ),
+        };
+        if !stored {
+            return Err(WriteError::Failed(format!(
+                "the miner answered but did not store {what}; nothing further written"
+            )));
+        }
+        match write {
+            Write::Frequency(f) if f < before.frequency && timing.reports_actual_frequency => {
+                // The clock did not come down: lowering the voltage now could brown it out.
+                Err(WriteError::Failed(format!(
+                    "the miner did not reach {what} in time; voltage left as it was"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Poll `/info` until `done` holds (true) or `limit` passes (false), with the last reading.
+    async fn watch(
+        &self,
+        limit: Duration,
+        stop: StopCheck<'_>,
+        done: impl Fn(&axeos::Info) -> bool,
+    ) -> Result<(bool, Option<axeos::Info>), WriteError> {
+        let until = tokio::time::Instant::now() + limit;
+        let mut last = None;
+        loop {
+            if let Some(reason) = self.stop_reason(stop) {
+                return Err(WriteError::Stopped(reason));
+            }
+            let left = until.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Ok((false, last));
+            }
+            let read = tokio::time::timeout(left, self.client.info());
+            match self.cancellable(read).await {
+                None => return Err(WriteError::Stopped("shutting down".into())),
+                Some(Ok(Ok(info))) => {
+                    if done(&info) {
+                        return Ok((true, Some(info)));
+                    }
+                    last = Some(info);
+                }
+                _ => {}
+            }
+            if let Some(reason) = self.sleep(WATCH_EVERY.min(left), stop).await {
+                return Err(WriteError::Stopped(reason));
+            }
+        }
+    }
+}
+
+/// Why one write-and-read did not complete.
+enum WriteError {
+    Stopped(String),
+    /// The firmware answered 400: it will refuse the same values again.
+    Refused(String),
+    Failed(String),
+}
+
+/// The miner stores what was written: the voltage exactly, the frequency within
+/// [`FREQUENCY_MATCH_MHZ`] (truncating firmware).
+pub fn matches_target(info: &axeos::Info, want: Settings) -> bool {
+    info.core_voltage == Some(want.voltage)
+        && info
+            .frequency
+            .is_some_and(|f| (f - want.frequency).abs() < FREQUENCY_MATCH_MHZ)
 }
 
 /// `base` doubled per attempt (capped), with up to 20 % jitter so a fleet does not retry in step.

@@ -1,19 +1,97 @@
 //! One task per enabled miner: poll, decide, act. One request in flight per miner by
-//! construction, and a slow or dead miner never delays another.
+//! construction (restart and pause come through the worker's mailbox too), and a slow or dead
+//! miner never delays another.
+//!
+//! A routine change needs a `max_workers` permit. A miner waiting for one is not blocked: it keeps
+//! being polled (and throttled), and when the permit comes it decides again from a fresh reading.
+//! Safety and emergency moves never wait for a permit. Every change has a write budget (see
+//! [`effort`]); a target the miner does not take is given up, said once, and retried only when the
+//! target changes, when the user asks ([`MinerCommand::Retry`], or any new plan), or after a
+//! doubling backoff.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
+use crate::config::Config;
 use crate::engine::Shared;
 use crate::events::{Event, MinerState, Sample};
+use crate::identity;
+use crate::overrides::Overrides;
 use crate::plan::{Plan, Source};
-use crate::reconcile::{decide, over_limit, Decision, Finding, Memory, Observation, Reason};
-use crate::safety::{SafeSettings, Settings};
+use crate::reconcile::{
+    decide, over_limit, Decision, FanMode, Finding, Goal, Memory, Observation, Reason,
+};
+use crate::safety::{Envelope, SafeSettings, Settings};
 use crate::transition::{backoff, plan_steps, Mover, Outcome, Pacing};
+
+mod effort;
+use effort::Effort;
+
+/// Something a person asks of one miner; carried out by that miner's worker, between polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MinerCommand {
+    /// `POST /api/system/restart`.
+    Restart,
+    /// `POST /api/system/pause` (v2.14+).
+    Pause,
+    /// `POST /api/system/resume` (v2.14+).
+    Resume,
+    /// Try a given-up target again now, with a fresh budget.
+    Retry,
+    /// Forget the per-profile ceilings set by repeated firmware overheats.
+    ClearCeiling,
+}
+
+/// A command and where its answer goes.
+pub(crate) struct Request {
+    pub command: MinerCommand,
+    pub reply: oneshot::Sender<Result<(), String>>,
+}
+
+/// Every running worker's mailbox, by miner name.
+#[derive(Default)]
+pub(crate) struct Mailboxes(Mutex<HashMap<String, mpsc::Sender<Request>>>);
+
+impl Mailboxes {
+    /// A new mailbox for `miner` (replacing any old one); the worker gets the receiving end.
+    pub fn open(&self, miner: &str) -> mpsc::Receiver<Request> {
+        let (tx, rx) = mpsc::channel(8);
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(miner.to_string(), tx);
+        }
+        rx
+    }
+
+    pub fn close(&self, miner: &str) {
+        if let Ok(mut map) = self.0.lock() {
+            map.remove(miner);
+        }
+    }
+
+    /// Send `command` to `miner`'s worker and wait for its answer.
+    pub async fn send(&self, miner: &str, command: MinerCommand) -> Result<(), String> {
+        let tx = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(miner).cloned())
+            .ok_or_else(|| {
+                format!("no running worker for miner {miner:?} (unknown or disabled)")
+            })?;
+        let (reply, answer) = oneshot::channel();
+        tx.send(Request { command, reply })
+            .await
+            .map_err(|_| format!("miner {miner:?} is stopping"))?;
+        answer
+            .await
+            .map_err(|_| format!("miner {miner:?} stopped before answering"))?
+    }
+}
 
 pub(crate) struct Worker {
     pub name: String,
@@ -21,12 +99,33 @@ pub(crate) struct Worker {
     pub shared: Arc<Shared>,
     pub plan_rx: watch::Receiver<Arc<Plan>>,
     pub cancel: CancellationToken,
+    commands: mpsc::Receiver<Request>,
     mem: Memory,
+    effort: Effort,
     failures: u32,
-    failed_moves: u32,
     state: MinerState,
     reason: String,
     not_before: Option<Instant>,
+    /// A `max_workers` permit held for the next routine change.
+    permit: Option<OwnedSemaphorePermit>,
+    waiting_for_permit: bool,
+    /// The config and overrides last acted on: a user's change clears a give-up.
+    seen: Option<(Arc<Config>, Overrides)>,
+    version: Option<String>,
+    /// The MAC accepted as this miner's (first contact or confirmed).
+    accepted_mac: Option<Option<String>>,
+    /// Why nothing may be written to this miner now (another device, an unknown model).
+    blocked: Option<String>,
+    /// Alerts already given, so each is said once.
+    said: Vec<String>,
+}
+
+/// What woke the worker.
+#[derive(PartialEq)]
+enum Wake {
+    Tick,
+    Plan,
+    Permit,
 }
 
 impl Worker {
@@ -36,6 +135,7 @@ impl Worker {
         shared: Arc<Shared>,
         plan_rx: watch::Receiver<Arc<Plan>>,
         cancel: CancellationToken,
+        commands: mpsc::Receiver<Request>,
     ) -> Worker {
         Worker {
             name,
@@ -43,38 +143,81 @@ impl Worker {
             shared,
             plan_rx,
             cancel,
+            commands,
             mem: Memory::default(),
+            effort: Effort::default(),
             failures: 0,
-            failed_moves: 0,
             state: MinerState::Unknown,
             reason: String::new(),
             not_before: None,
+            permit: None,
+            waiting_for_permit: false,
+            seen: None,
+            version: None,
+            accepted_mac: None,
+            blocked: None,
+            said: Vec::new(),
         }
     }
 
     pub async fn run(mut self) {
-        let period = {
-            let plan = self.plan_rx.borrow();
-            plan.config
-                .check_interval
-                .min(plan.config.temp_check_interval)
-                .max(0.05)
-        };
-        let mut ticks = tokio::time::interval(Duration::from_secs_f64(period));
+        let period = poll_period(&self.plan_rx.borrow().config);
+        let mut ticks = tokio::time::interval(period);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
         loop {
-            let plan_changed = tokio::select! {
+            let permits = self.plan_rx.borrow().permits.clone();
+            let waiting = self.waiting_for_permit && self.permit.is_none();
+            let wake = tokio::select! {
                 _ = self.cancel.cancelled() => break,
                 changed = self.plan_rx.changed() => {
                     if changed.is_err() { break }
-                    true
+                    Wake::Plan
                 }
-                _ = ticks.tick() => false,
+                _ = ticks.tick() => Wake::Tick,
+                Some(request) = self.commands.recv() => {
+                    self.handle(request).await;
+                    continue;
+                }
+                permit = permits.acquire_owned(), if waiting => {
+                    self.permit = permit.ok();
+                    Wake::Permit
+                }
             };
-            if !plan_changed && self.not_before.is_some_and(|t| Instant::now() < t) {
+            if wake == Wake::Tick && self.not_before.is_some_and(|t| Instant::now() < t) {
                 continue;
             }
             self.cycle().await;
+        }
+        self.shared.mailboxes.close(&self.name);
+    }
+
+    async fn handle(&mut self, request: Request) {
+        let client = self.client.clone();
+        let io = |r: Result<(), axeos::Error>| r.map_err(|e| e.to_string());
+        let result = match request.command {
+            MinerCommand::Restart => self.cancellable(async { io(client.restart().await) }).await,
+            MinerCommand::Pause => self.cancellable(async { io(client.pause().await) }).await,
+            MinerCommand::Resume => self.cancellable(async { io(client.resume().await) }).await,
+            MinerCommand::Retry => {
+                self.effort.clear();
+                self.publish_status();
+                Ok(())
+            }
+            MinerCommand::ClearCeiling => {
+                self.mem.clear_ceilings();
+                Ok(())
+            }
+        };
+        let _ = request.reply.send(result);
+    }
+
+    async fn cancellable(
+        &self,
+        fut: impl std::future::Future<Output = Result<(), String>>,
+    ) -> Result<(), String> {
+        tokio::select! {
+            _ = self.cancel.cancelled() => Err("shutting down".into()),
+            r = fut => r,
         }
     }
 
@@ -103,20 +246,44 @@ impl Worker {
             self.state = to;
         }
         self.reason = reason;
+        self.publish_status();
+    }
+
+    fn publish_status(&self) {
         let (state, why, cap) = (self.state, self.reason.clone(), self.mem.throttle_cap);
+        let cooloff = self.mem.cooloff_until;
+        let gave_up = self.effort.summary();
         self.shared.update_status(&self.name, |s| {
             s.state = state;
             s.reason = why;
             s.throttle_cap = cap;
+            s.cooloff_until = cooloff;
+            s.gave_up = gave_up;
         });
+    }
+
+    /// A user's change (config, overrides) clears a give-up: they asked again.
+    fn note_plan(&mut self, plan: &Plan) {
+        let changed = self.seen.as_ref().is_some_and(|(c, o)| {
+            !Arc::ptr_eq(c, &plan.config) && **c != *plan.config || *o != plan.overrides
+        });
+        if changed {
+            self.effort.clear();
+        }
+        self.seen = Some((plan.config.clone(), plan.overrides.clone()));
     }
 
     async fn cycle(&mut self) {
         let plan = self.plan_rx.borrow_and_update().clone();
+        self.note_plan(&plan);
         let Some(miner) = plan.config.miner(&self.name).cloned() else {
             return;
         };
-        let info = match self.client.info().await {
+        let read = tokio::select! {
+            _ = self.cancel.cancelled() => return,
+            r = self.client.info() => r,
+        };
+        let info = match read {
             Ok(info) => info,
             Err(e) => return self.poll_failed(&plan, e),
         };
@@ -132,6 +299,7 @@ impl Worker {
         }
         self.failures = 0;
         self.not_before = None;
+        self.version = info.version.clone();
         self.emit(Event::Sampled(Sample {
             miner: self.name.clone(),
             at: now,
@@ -144,58 +312,169 @@ impl Worker {
             frequency: info.frequency,
         }));
         let obs = Observation::from_info(&info);
+        let cfg = plan.config.clone();
+        let env = self.writable(&cfg, &miner, &info);
         self.shared.update_status(&self.name, |s| {
             s.info = Some(info);
             s.target = Some(target);
             s.last_error = None;
             s.updated = Some(now);
         });
+        let emergency = source == Source::Emergency;
         // Paused: hold whatever the miner runs; safety still acts.
-        let desired = match (
-            plan.overrides.paused && source != Source::Emergency,
-            obs.reported,
-        ) {
+        let desired = match (plan.overrides.paused && !emergency, obs.reported) {
             (true, Some(r)) => r,
             _ => target.settings,
         };
-        let cfg = plan.config.clone();
-        let env = cfg.envelope();
-        let (decision, findings) = decide(&cfg, &env, desired, &obs, &mut self.mem);
+        let goal = Goal {
+            settings: desired,
+            profile: Some(target.profile),
+            emergency,
+            now: Some(now),
+        };
+        let Some(env) = env else {
+            // Monitored only: polled and shown, nothing decided or written.
+            self.waiting_for_permit = false;
+            self.permit = None;
+            let mut why = self.blocked.clone().unwrap_or_default();
+            if let Some(hot) = over_limit(&cfg, &obs) {
+                why = format!("{hot}; {why}");
+            }
+            self.set_state(MinerState::Online, why);
+            return;
+        };
+        let (decision, findings) = decide(&cfg, &env, goal, &obs, &mut self.mem);
         for f in findings {
             self.report(f);
         }
-        if let Decision::Move { to, reason } = decision {
-            if let Some(from) = obs.reported {
-                self.move_to(&plan, from, to, reason, source).await;
+        match decision {
+            Decision::Move { to, reason } => {
+                self.act(&plan, &env, &obs, to, reason, source, target.settings)
+                    .await;
+            }
+            Decision::RestoreFan(fan) => self.restore_fan(fan).await,
+            Decision::Nothing | Decision::Wait => {
+                self.waiting_for_permit = false;
+                self.permit = None;
             }
         }
         let (state, why) = self.resting_state(&cfg);
         self.set_state(state, why);
     }
 
-    fn resting_state(&self, cfg: &crate::config::Config) -> (MinerState, String) {
+    /// The envelope to write inside, or `None` when nothing may be written: another device
+    /// answers at the address (until the user confirms it), or a model without known limits
+    /// (until the user sets `limits`). Each reason is said once.
+    fn writable(
+        &mut self,
+        cfg: &Config,
+        miner: &crate::config::MinerConfig,
+        info: &axeos::Info,
+    ) -> Option<Envelope> {
+        let seen = identity::Identity::of(info);
+        if self.accepted_mac.as_ref() != Some(&seen.mac) {
+            match identity::check(&self.shared.config_path, &self.name, &seen) {
+                Ok(identity::Check::Same) => {
+                    if self.accepted_mac.is_some() {
+                        // A confirmed new device: what was remembered was about the old one.
+                        self.mem = Memory::default();
+                        self.effort.clear();
+                    }
+                    self.accepted_mac = Some(seen.mac.clone());
+                }
+                Ok(identity::Check::Different { expected, found }) => {
+                    let event = Event::IdentityChanged {
+                        miner: self.name.clone(),
+                        expected,
+                        found,
+                    };
+                    let why = event.describe();
+                    self.say_once(why.clone(), event);
+                    self.blocked = Some(why);
+                    return None;
+                }
+                Err(e) => {
+                    let message = format!("[{}] identity file: {e}", self.name);
+                    self.say_once(message.clone(), Event::Warning { message });
+                    self.accepted_mac = Some(seen.mac.clone());
+                }
+            }
+        }
+        match crate::safety::envelope_for(cfg, miner, info) {
+            Ok(env) => {
+                self.blocked = None;
+                Some(env)
+            }
+            Err(e) => {
+                let event = Event::UnknownModel {
+                    miner: self.name.clone(),
+                    model: e.model.clone(),
+                };
+                let why = event.describe();
+                self.say_once(why.clone(), event);
+                self.blocked = Some(why);
+                None
+            }
+        }
+    }
+
+    fn say_once(&mut self, key: String, event: Event) {
+        if !self.said.contains(&key) {
+            self.said.push(key);
+            self.emit(event);
+        }
+    }
+
+    fn resting_state(&self, cfg: &Config) -> (MinerState, String) {
         if self.mem.firmware_overheat {
-            (
+            return (
                 MinerState::Overheated,
                 "the firmware stopped the ASIC to cool it".into(),
-            )
-        } else if let Some(cap) = self.mem.throttle_cap {
-            let why = if self.reason.is_empty() || self.state != MinerState::Throttled {
-                format!(
+            );
+        }
+        let ceilings = self
+            .mem
+            .ceilings
+            .iter()
+            .map(|(p, n)| format!("{p} held {n} throttle step(s) lower after repeated overheats"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let with_ceilings = |s: String| {
+            if ceilings.is_empty() {
+                s
+            } else if s.is_empty() {
+                ceilings.clone()
+            } else {
+                format!("{s}; {ceilings}")
+            }
+        };
+        if let Some(cap) = self.mem.throttle_cap {
+            let why = match self.mem.cooloff_until {
+                Some(until) => format!(
+                    "held at or below {cap} after a firmware overheat; no raise before {}",
+                    until.format("%H:%M UTC")
+                ),
+                None if self.reason.is_empty() || self.state != MinerState::Throttled => format!(
                     "held at or below {cap} until it stays under max_temp {}°C / max_power {} W",
                     cfg.max_temp, cfg.max_power
-                )
-            } else {
-                self.reason.clone()
+                ),
+                None => self.reason.clone(),
             };
-            (MinerState::Throttled, why)
+            (MinerState::Throttled, with_ceilings(why))
         } else if self.mem.stalled {
             (
                 MinerState::Stalled,
-                "hashrate frozen and no new shares".into(),
+                with_ceilings("hashrate frozen and no new shares".into()),
+            )
+        } else if let Some(why) = self.effort.summary() {
+            (MinerState::Online, with_ceilings(why))
+        } else if self.waiting_for_permit {
+            (
+                MinerState::Online,
+                with_ceilings("waiting for a free slot (max_workers)".into()),
             )
         } else {
-            (MinerState::Online, String::new())
+            (MinerState::Online, with_ceilings(String::new()))
         }
     }
 
@@ -215,12 +494,7 @@ impl Worker {
                 MinerState::Offline,
                 format!("{} polls in a row failed: {text}", self.failures),
             );
-            let period = Duration::from_secs_f64(
-                plan.config
-                    .check_interval
-                    .min(plan.config.temp_check_interval)
-                    .max(0.05),
-            );
+            let period = poll_period(&plan.config);
             let wait = backoff(period, self.failures - limit + 1).min(Duration::from_secs(300));
             self.not_before = Some(Instant::now() + wait.saturating_sub(period / 2));
         }
@@ -229,65 +503,143 @@ impl Worker {
     fn report(&mut self, finding: Finding) {
         let miner = self.name.clone();
         match finding {
-            Finding::FirmwareOverheat => self.set_state(MinerState::Overheated, "the firmware stopped the ASIC to cool it".into()),
-            Finding::FirmwareResumed(at) => self.emit(Event::Throttled {
+            Finding::FirmwareOverheat => {
+                self.emit(Event::FirmwareOverheat { miner });
+                self.set_state(
+                    MinerState::Overheated,
+                    "the firmware stopped the ASIC to cool it".into(),
+                );
+            }
+            Finding::FirmwareResumed { at, cooloff_until } => self.emit(Event::Throttled {
                 miner,
-                reason: format!("the firmware resumed at {at} after an overheat; held there until it stays cool"),
+                reason: format!(
+                    "the firmware resumed at {at} after an overheat; held there{}",
+                    cooloff_until
+                        .map(|u| format!(", no raise before {}", u.format("%Y-%m-%d %H:%M UTC")))
+                        .unwrap_or_default()
+                ),
                 settings: at,
             }),
-            Finding::OutsideEnvelope { reported, corrected } => self.emit(Event::SafetyCorrection { miner, reported, corrected }),
+            Finding::CeilingLowered { profile, steps } => self.emit(Event::CeilingLowered {
+                miner,
+                profile,
+                steps,
+            }),
+            Finding::OutsideEnvelope {
+                reported,
+                corrected,
+            } => self.emit(Event::SafetyCorrection {
+                miner,
+                reported,
+                corrected,
+            }),
             Finding::Hot(reason) => self.reason = reason,
+            Finding::Raised(cap) => self.emit(Event::Throttled {
+                miner,
+                reason: "cool again: one throttle step back up".into(),
+                settings: cap,
+            }),
             Finding::Cool => self.emit(Event::Restored { miner }),
-            Finding::Drift { expected, reported, fixing } => self.emit(Event::Drift {
+            Finding::Drift {
+                expected,
+                reported,
+                fixing,
+            } => self.emit(Event::Drift {
                 miner,
                 expected,
                 reported,
-                action: if fixing { "re-applying".into() } else { "left alone (max_drift_fixes reached)".into() },
+                action: if fixing {
+                    "re-applying".into()
+                } else {
+                    "left alone (max_drift_fixes reached)".into()
+                },
             }),
-            Finding::Stalled => self.set_state(MinerState::Stalled, "hashrate frozen and no new shares".into()),
+            Finding::Stalled => self.set_state(
+                MinerState::Stalled,
+                "hashrate frozen and no new shares".into(),
+            ),
             Finding::StallCleared => {}
         }
     }
 
-    async fn move_to(
+    async fn restore_fan(&mut self, fan: FanMode) {
+        let version = self.version.clone();
+        match self
+            .mover(Pacing::immediate())
+            .set_fan(fan, version.as_deref())
+            .await
+        {
+            Ok(()) => self.emit(Event::FanRestored {
+                miner: self.name.clone(),
+                auto: fan.auto,
+                manual_percent: fan.manual_percent,
+            }),
+            Err(e) => self.emit(Event::Warning {
+                message: format!("[{}] could not put the fan back: {e}", self.name),
+            }),
+        }
+    }
+
+    /// Carry out one move inside its budget, taking a permit first if it is routine.
+    #[allow(clippy::too_many_arguments)]
+    async fn act(
         &mut self,
         plan: &Plan,
-        from: Settings,
+        env: &Envelope,
+        obs: &Observation,
         to: SafeSettings,
         reason: Reason,
         source: Source,
+        start_target: Settings,
     ) {
         let cfg = &plan.config;
-        let env = cfg.envelope();
+        let now = self.shared.clock.now();
+        // A miner that hides its settings: assume the highest, so the clock goes down first.
+        let from = obs
+            .reported
+            .unwrap_or(Settings::new(env.max_voltage, env.max_frequency));
         let routine =
             matches!(reason, Reason::Schedule | Reason::DriftFix) && source != Source::Emergency;
-        let steps = if routine && cfg.smooth_transition {
-            cfg.transition_steps
+        let steps = if routine && reason == Reason::Schedule && cfg.smooth_transition {
+            cfg.transition_steps.clamp(1, 100)
         } else {
             1
         };
-        let path = plan_steps(from, to, steps, &env);
-        if path.is_empty() {
+        let budget = self.effort.begin(to.get(), steps, now);
+        let Some(budget) = budget else {
+            // Given up on this target; held until the target changes, the user asks, or the
+            // backoff ends.
+            self.waiting_for_permit = false;
+            self.permit = None;
             return;
-        }
-        // Routine changes share the worker pool; safety and emergency moves never wait for it.
-        let _permit = if routine {
-            tokio::select! {
-                _ = self.cancel.cancelled() => return,
-                p = plan.permits.clone().acquire_owned() => p.ok(),
+        };
+        let permit = if routine {
+            match self.permit.take() {
+                Some(p) => Some(p),
+                None => match plan.permits.clone().try_acquire_owned() {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        // Keep polling (and throttling); the run loop waits for the permit and
+                        // the next cycle decides again from a fresh reading.
+                        self.waiting_for_permit = true;
+                        return;
+                    }
+                },
             }
         } else {
             None
         };
+        self.waiting_for_permit = false;
+        let path = plan_steps(from, to, steps, env);
+        if path.is_empty() {
+            return;
+        }
         let why = match &reason {
-            Reason::Schedule => format!(
-                "{} {}",
-                source.name(),
-                plan.profile(self.shared.clock.now()).0
-            ),
+            Reason::Schedule => format!("{} {}", source.name(), plan.profile(now).0),
             Reason::DriftFix => "re-applying after drift".into(),
             Reason::SafetyCorrection => "safety correction".into(),
             Reason::Throttle(r) => r.clone(),
+            Reason::Restore => "cool again: one throttle step back up".into(),
         };
         if let Reason::Throttle(r) = &reason {
             self.emit(Event::Throttled {
@@ -305,24 +657,30 @@ impl Worker {
             steps: path.len() as u32,
             reason: why,
         });
-        let outcome = {
+        let (outcome, writes) = {
             let cfg_for_check = cfg.clone();
             let limit =
                 move |info: &axeos::Info| over_limit(&cfg_for_check, &Observation::from_info(info));
             let rx = self.plan_rx.clone();
+            let start = plan.clone();
+            let clock = self.shared.clock.clone();
+            let name = self.name.clone();
             let mut stop = move || {
-                rx.has_changed()
-                    .unwrap_or(true)
-                    .then(|| "a newer target replaced it".to_string())
+                if !rx.has_changed().unwrap_or(true) {
+                    return None;
+                }
+                let next = rx.borrow().clone();
+                superseded(&start, &next, &name, start_target, clock.now())
             };
-            let mover = self.mover(Pacing::from_config(cfg));
-            mover.run(from, &path, &limit, &mut stop).await
+            let mover = self.mover(Pacing::from_config(cfg).with_budget(budget));
+            mover.run_counting(from, &path, &limit, &mut stop).await
         };
+        drop(permit);
+        self.effort.spend(writes);
         self.state = before.0;
         self.reason = before.1;
         match outcome {
             Outcome::Done(at) => {
-                self.failed_moves = 0;
                 self.mem.confirmed = Some(at);
                 self.shared.update_status(&self.name, |s| {
                     if let Some(i) = s.info.as_mut() {
@@ -343,34 +701,95 @@ impl Worker {
                 });
             }
             Outcome::Failed { error, .. } => {
-                self.failed_moves += 1;
                 self.emit(Event::TransitionFailed {
                     miner: self.name.clone(),
                     error: error.clone(),
                 });
                 self.shared
-                    .update_status(&self.name, |s| s.last_error = Some(error));
-                if self.failed_moves >= 2 {
-                    self.fall_back_to_safe(plan, from).await;
-                }
+                    .update_status(&self.name, |s| s.last_error = Some(error.clone()));
+                self.give_up(plan, env, obs, to, &reason, error).await;
             }
         }
     }
 
-    /// Two changes in a row failed: try the safe settings once, in one step, and say so.
-    async fn fall_back_to_safe(&mut self, plan: &Plan, from: Settings) {
+    /// The target did not take within its budget: hold (or go to the safe settings when where
+    /// the miner is is unsafe), say so once, and wait for a reason to try again.
+    async fn give_up(
+        &mut self,
+        plan: &Plan,
+        env: &Envelope,
+        obs: &Observation,
+        to: SafeSettings,
+        reason: &Reason,
+        error: String,
+    ) {
         let cfg = &plan.config;
-        let env = cfg.envelope();
+        let now = self.shared.clock.now();
+        let retry_at = self
+            .effort
+            .give_up(now, cfg.give_up_backoff_minutes, error.clone());
         let safe = env.clamp(cfg.safe());
-        self.failed_moves = 0;
-        let mover = self.mover(Pacing::immediate());
-        let path = plan_steps(from, safe, 1, &env);
-        let outcome = mover.run(from, &path, &|_| None, &mut || None).await;
-        self.emit(Event::Warning {
-            message: match outcome {
-                Outcome::Done(_) => format!("[{}] settings changes keep failing; fell back to the safe settings {}", self.name, safe.get()),
-                _ => format!("[{}] settings changes keep failing and the safe settings could not be written either", self.name),
-            },
+        let unsafe_here = obs
+            .reported
+            .is_none_or(|r| !env.contains(r) || over_limit(cfg, obs).is_some())
+            || matches!(reason, Reason::SafetyCorrection | Reason::Throttle(_));
+        let mut held = "held where it is".to_string();
+        if unsafe_here && safe.get() != to.get() {
+            let from = obs
+                .reported
+                .unwrap_or(Settings::new(env.max_voltage, env.max_frequency));
+            let path = plan_steps(from, safe, 1, env);
+            let mover = self.mover(Pacing::immediate().with_budget(2));
+            let (outcome, _) = mover
+                .run_counting(from, &path, &|_| None, &mut || None)
+                .await;
+            held = match outcome {
+                Outcome::Done(_) => format!("moved to the safe settings {}", safe.get()),
+                _ => "the safe settings could not be written either".into(),
+            };
+        }
+        self.emit(Event::GaveUp {
+            miner: self.name.clone(),
+            target: to.get(),
+            reason: format!("{error}; {held}"),
+            retry_at,
         });
+    }
+}
+
+/// Why a plan published during a move stops it before its next write: an emergency, a pause
+/// or resume, a new target for this miner, new limits. Other changes (another miner's override,
+/// a wake-up) let it run on.
+fn superseded(
+    start: &Plan,
+    next: &Plan,
+    miner: &str,
+    start_target: Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    if next.overrides.emergency && !start.overrides.emergency {
+        return Some("an emergency stop pre-empted it".into());
+    }
+    if next.overrides.paused != start.overrides.paused {
+        return Some("the schedule was paused or resumed".into());
+    }
+    let Some(m) = next.config.miner(miner).filter(|m| m.enabled) else {
+        return Some("the miner was removed or disabled".into());
+    };
+    if !crate::reconcile::same(next.target(m, now).0.settings, start_target) {
+        return Some("a newer target replaced it".into());
+    }
+    if next.config.envelope() != start.config.envelope() || start.config.miner(miner) != Some(m) {
+        return Some("the limits changed".into());
+    }
+    None
+}
+
+fn poll_period(cfg: &Config) -> Duration {
+    let s = cfg.check_interval.min(cfg.temp_check_interval);
+    if s.is_finite() {
+        Duration::from_secs_f64(s.clamp(0.05, 3600.0))
+    } else {
+        Duration::from_secs(60)
     }
 }

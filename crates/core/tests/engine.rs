@@ -1,148 +1,17 @@
 //! The engine against real simulated miners on loopback: schedule, steps, faults, safety, locks.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+mod support;
+
 use std::time::Duration;
 
-use bitaxe_core::clock::FakeClock;
 use bitaxe_core::config::{ClockTime, Config, MinerConfig, ProfileOverride};
 use bitaxe_core::events::{Event, MinerState};
 use bitaxe_core::safety::Settings;
 use bitaxe_core::schedule::Profile;
 use bitaxe_core::{EngineHandle, EngineOptions};
 use bitaxe_sim::{Faults, Personality, SimMiner};
-use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
-use tokio::sync::broadcast;
-
-const DAY: &str = "2026-06-01 12:00";
-const NIGHT: &str = "2026-06-01 23:00";
-
-fn utc(s: &str) -> DateTime<Utc> {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
-        .expect("time")
-        .and_utc()
-}
-
-struct Harness {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    miners: Vec<SimMiner>,
-    clock: Arc<FakeClock>,
-    engine: EngineHandle,
-    events: broadcast::Receiver<Event>,
-}
-
-/// Fast intervals so tests take seconds; the logic is the same at 60 s.
-fn quick_config(miners: &[SimMiner]) -> Config {
-    Config {
-        miners: miners
-            .iter()
-            .map(|m| MinerConfig {
-                name: m.name().to_string(),
-                ip: m.url(),
-                enabled: true,
-                day_settings: None,
-                night_settings: None,
-                limits: None,
-            })
-            .collect(),
-        check_interval: 0.2,
-        temp_check_interval: 0.2,
-        log_stats_interval: 0.5,
-        transition_delay: 0.05,
-        retry_delay: 0.05,
-        timezone: "UTC".into(),
-        ..Config::default()
-    }
-}
-
-async fn sims(n: usize, personality: Personality) -> Vec<SimMiner> {
-    bitaxe_sim::fleet("sim", n, |s| {
-        s.personality = personality;
-        s.speed = 20.0;
-    })
-    .await
-    .expect("sims")
-}
-
-impl Harness {
-    async fn start(miners: Vec<SimMiner>, at: &str, tweak: impl FnOnce(&mut Config)) -> Harness {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("multi_scheduler_config.json");
-        let mut cfg = quick_config(&miners);
-        tweak(&mut cfg);
-        cfg.save(&path).expect("save config");
-        let clock = Arc::new(FakeClock::new(utc(at)));
-        let mut opts = EngineOptions::new(&path);
-        opts.clock = clock.clone();
-        opts.http = bitaxe_core::axeos::Http::new(bitaxe_core::axeos::Timeouts {
-            connect: Duration::from_millis(300),
-            total: Duration::from_millis(500),
-        });
-        opts.watch_every = Duration::from_millis(50);
-        let engine = EngineHandle::start(opts).expect("engine");
-        let events = engine.subscribe();
-        Harness {
-            _dir: dir,
-            path,
-            miners,
-            clock,
-            engine,
-            events,
-        }
-    }
-
-    /// Wait for an event matching `pred`, failing with what was seen if it does not come.
-    async fn expect(
-        &mut self,
-        what: &str,
-        secs: u64,
-        mut pred: impl FnMut(&Event) -> bool,
-    ) -> Event {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-        let mut seen = Vec::new();
-        loop {
-            match tokio::time::timeout_at(deadline, self.events.recv()).await {
-                Ok(Ok(e)) => {
-                    if pred(&e) {
-                        return e;
-                    }
-                    if !matches!(e, Event::Sampled(_)) {
-                        seen.push(e.describe());
-                    }
-                }
-                Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
-                Ok(Err(e)) => panic!("bus closed: {e}"),
-                Err(_) => panic!("timed out waiting for {what}; saw: {seen:#?}"),
-            }
-        }
-    }
-
-    /// Wait until every named miner finished a transition, in any order.
-    async fn expect_done(&mut self, names: &[&str]) {
-        let mut left: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        while !left.is_empty() {
-            let e = self
-                .expect("transitions done", 15, |e| {
-                    matches!(e, Event::TransitionDone { .. })
-                })
-                .await;
-            if let Event::TransitionDone { miner, .. } = e {
-                left.retain(|n| *n != miner);
-            }
-        }
-    }
-
-    fn miner_settings(&self, i: usize) -> Settings {
-        let s = self.miners[i].state();
-        Settings::new(s.nvs.core_voltage, s.nvs.frequency)
-    }
-}
-
-fn done(name: &str) -> impl FnMut(&Event) -> bool + '_ {
-    move |e| matches!(e, Event::TransitionDone { miner, .. } if miner == name)
-}
+use support::*;
 
 #[tokio::test]
 async fn night_is_applied_in_five_ordered_steps_on_every_miner() {
@@ -190,7 +59,12 @@ async fn night_is_applied_in_five_ordered_steps_on_every_miner() {
         "down: frequency first: {:?}",
         &patches[10..]
     );
-    assert!(patches[11].get("coreVoltage").is_some());
+    assert!(
+        patches[11].get("coreVoltage").is_some(),
+        "then the voltage: {:?}",
+        &patches[10..]
+    );
+    h.assert_no_brownouts();
 }
 
 #[tokio::test]
@@ -414,7 +288,8 @@ async fn a_miner_outside_the_envelope_is_brought_inside_in_one_step_first() {
         s.nvs.core_voltage = 1400;
         s.nvs.frequency = 700.0;
     });
-    let mut h = Harness::start(miners, DAY, |_| {}).await;
+    // Old firmware: one loop pass plus the ramp per lowering step, so few steps.
+    let mut h = Harness::start(miners, DAY, |c| c.transition_steps = 2).await;
     let e = h
         .expect("safety correction", 5, |e| {
             matches!(e, Event::SafetyCorrection { .. })
@@ -429,8 +304,9 @@ async fn a_miner_outside_the_envelope_is_brought_inside_in_one_step_first() {
         "down: frequency first"
     );
     assert_eq!(patches[1], json!({"coreVoltage": 1250}));
-    h.expect("then the schedule", 10, done("sim-1")).await;
+    h.expect("then the schedule", 15, done("sim-1")).await;
     assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
+    h.assert_no_brownouts();
 }
 
 #[tokio::test]

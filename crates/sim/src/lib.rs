@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod physics;
+pub mod power_loop;
 mod server;
 
 pub use physics::{Faults, MinerState, Nvs, Personality, Phase};

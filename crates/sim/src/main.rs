@@ -29,7 +29,7 @@ struct Args {
     /// consecutive ports on one address.
     #[arg(long)]
     spread: bool,
-    /// Firmware personality: v2-10, v2-12 or v2-14.
+    /// Firmware personality: v2-6, v2-10, v2-12 or v2-14.
     #[arg(long, default_value = "v2-14", value_parser = parse_personality)]
     personality: Personality,
     /// Room temperature, °C.
@@ -38,14 +38,15 @@ struct Args {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
-    /// Port for the control API (GET /miners, POST /miners/NAME/faults, POST /miners/NAME/ambient).
+    /// Port for the control API (GET /miners, GET /miners/NAME/brownouts, POST /miners/NAME/faults,
+    /// POST /miners/NAME/ambient).
     #[arg(long)]
     control_port: Option<u16>,
 }
 
 fn parse_personality(s: &str) -> Result<Personality, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| format!("unknown personality {s:?}: use v2-10, v2-12 or v2-14"))
+        .map_err(|_| format!("unknown personality {s:?}: use v2-6, v2-10, v2-12 or v2-14"))
 }
 
 #[tokio::main]
@@ -83,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
         println!("{} {}", miner.name(), miner.url());
         miners.push(miner);
     }
+    tokio::spawn(report_brownouts(miners.clone()));
     if let Some(port) = args.control_port {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await?;
         println!("control http://{}", listener.local_addr()?);
@@ -90,6 +92,21 @@ async fn main() -> anyhow::Result<()> {
     }
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+/// Print every brownout (clock ahead of the voltage) to stderr as the power loops detect them.
+async fn report_brownouts(miners: Vec<SimMiner>) {
+    let mut printed = vec![0usize; miners.len()];
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        for (miner, done) in miners.iter().zip(printed.iter_mut()) {
+            let log = miner.state().brownout_log;
+            for line in log.iter().skip(*done) {
+                eprintln!("{} BROWNOUT {line}", miner.name());
+            }
+            *done = log.len();
+        }
+    }
 }
 
 fn control(miners: Vec<SimMiner>) -> Router {
@@ -100,9 +117,27 @@ fn control(miners: Vec<SimMiner>) -> Router {
             get(|State(m): State<Vec<SimMiner>>| async move {
                 let list: Vec<_> = m
                     .iter()
-                    .map(|x| serde_json::json!({"name": x.name(), "url": x.url(), "state": x.state()}))
+                    .map(|x| {
+                        let state = x.state();
+                        serde_json::json!({
+                            "name": x.name(), "url": x.url(), "brownouts": state.brownouts,
+                            "brownout_log": state.brownout_log.clone(), "state": state,
+                        })
+                    })
                     .collect();
                 Json(list)
+            }),
+        )
+        .route(
+            "/miners/{name}/brownouts",
+            get(move |State(m): State<Vec<SimMiner>>, Path(name): Path<String>| async move {
+                match find(&m, &name) {
+                    Some(miner) => {
+                        let s = miner.state();
+                        Ok(Json(serde_json::json!({"brownouts": s.brownouts, "log": s.brownout_log})))
+                    }
+                    None => Err(StatusCode::NOT_FOUND),
+                }
             }),
         )
         .route(

@@ -1,5 +1,9 @@
 //! The simulated miner's state and physics, advanced in simulated seconds. Pure: no I/O, no clocks.
 //!
+//! Time runs on the firmware's 100 ms grid: continuous effects (heat, shares, averages) are
+//! integrated between ticks, and discrete ones (the power-management pass, PLL ramp steps, boot,
+//! overheat) happen on ticks. See [`crate::power_loop`] for the pass and the brownout detector.
+//!
 //! Calibration (Gamma 601, BM1370): power = 5 W + K·f·V² with K fitted to 18.8 W at 525 MHz / 1.15 V;
 //! die temperature = ambient + R(fan)·core power, R fitted to 60 °C at 48 % fan in 25 °C air;
 //! expected hashrate = 2.04 GH/s per MHz; firmware overheat at ASIC > 75 °C or VR > 105 °C.
@@ -10,7 +14,8 @@ use serde::{Deserialize, Serialize};
 pub const GHS_PER_MHZ: f64 = 2.04;
 const POWER_OFFSET_W: f64 = 5.0;
 const POWER_K: f64 = 13.8 / (525.0 * 1.15 * 1.15);
-const RAMP_MHZ_PER_S: f64 = 62.5; // 6.25 MHz every 100 ms
+/// The firmware's scheduling grain: one PLL ramp step, and the v2.14+ power-loop period, s.
+pub const TICK_S: f64 = 0.1;
 const THERMAL_TAU_S: f64 = 20.0;
 const POOL_DIFFICULTY: f64 = 1000.0;
 pub const OVERHEAT_ASIC_C: f64 = 75.0;
@@ -22,6 +27,9 @@ pub const BOOT_S: f64 = 5.0;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Personality {
+    /// v2.6.x: 2000 ms power loop, integer frequency, string difficulties (`"4.29G"`), no
+    /// `/asic`, unknown `/api/*` redirected to `/`, `stratumDiff` and `flipscreen`.
+    V2_6,
     /// v2.10.x: pretty JSON, string difficulties, no PATCH validation, overheat sticks at 50 MHz.
     V2_10,
     /// v2.12.x: pretty JSON, numeric difficulties, PATCH validation, automatic overheat recovery.
@@ -34,19 +42,53 @@ pub enum Personality {
 impl Personality {
     pub fn version(self) -> &'static str {
         match self {
+            Personality::V2_6 => "v2.6.0",
             Personality::V2_10 => "v2.10.1",
             Personality::V2_12 => "v2.12.2",
             Personality::V2_14 => "v2.14.1",
         }
     }
-    pub fn validates_patch(self) -> bool {
-        self != Personality::V2_10
+    /// Whether this firmware is at least `major.minor`.
+    pub fn since(self, major: u32, minor: u32) -> bool {
+        self.release() >= (major, minor)
     }
+    /// v2.11+: type and range checks, all-or-nothing.
+    pub fn validates_patch(self) -> bool {
+        self.since(2, 11)
+    }
+    /// Tab-indented JSON before v2.14.
     pub fn pretty(self) -> bool {
-        self != Personality::V2_14
+        !self.since(2, 14)
     }
     pub fn can_pause(self) -> bool {
-        self == Personality::V2_14
+        self.since(2, 14)
+    }
+    /// v2.10+ stores `frequency` as a float; older firmware truncates it to an integer.
+    pub fn float_frequency(self) -> bool {
+        self.since(2, 10)
+    }
+    /// v2.11+ recovers from an overheat on its own; older firmware reboots into 50 MHz / 1000 mV.
+    pub fn recovers_from_overheat(self) -> bool {
+        self.since(2, 11)
+    }
+    /// `(major, minor)` of [`Personality::version`].
+    pub fn release(self) -> (u32, u32) {
+        let mut parts = self.version().trim_start_matches('v').split('.');
+        let mut next = || parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        (next(), next())
+    }
+    /// The power-management task's `POLL_RATE`, s: 2000 ms (v2.2–v2.6), 1800 ms (v2.7–v2.13),
+    /// 100 ms (v2.14+).
+    pub fn pass_period_s(self) -> f64 {
+        match self.release() {
+            (2, minor) if minor <= 6 => 2.0,
+            (2, minor) if minor <= 13 => 1.8,
+            _ => 0.1,
+        }
+    }
+    /// Whether `/info` has `actualFrequency` (v2.14+).
+    pub fn reports_actual_frequency(self) -> bool {
+        self.since(2, 14)
     }
 }
 
@@ -68,6 +110,14 @@ pub struct Faults {
     pub truncated: bool,
     /// Hashrate frozen and shares no longer moving.
     pub stall: bool,
+    /// PATCH answered 200 but nothing stored.
+    pub ignore_patch: bool,
+    /// `frequency` stored as an integer, like firmware before v2.10.
+    pub truncate_frequency: bool,
+    /// Every `/api/*` request answered `307 Temporary Redirect` with `Location: /`.
+    pub redirect: bool,
+    /// v2.14+ behaviour: `overheat_mode` in `/info` never shows 1 during the overheat recovery.
+    pub hide_overheat_flag: bool,
 }
 
 /// Settings kept in flash ("NVS"): what a PATCH changes and a reboot keeps.
@@ -135,6 +185,24 @@ pub struct MinerState {
     pub best_diff: f64,
     pub best_session_diff: f64,
     pub overheat_events: u32,
+    /// `macAddr`; `None`: derived from the miner's name (stable per name).
+    #[serde(default)]
+    pub mac: Option<String>,
+    /// Core voltage the regulator runs now, mV (`coreVoltageActual` reports it, a few mV under).
+    /// Follows `nvs.core_voltage` only when the power-management pass applies it.
+    pub applied_voltage: f64,
+    /// The frequency the power loop last took from NVS (the firmware's `last_asic_frequency`).
+    pub loop_frequency: f64,
+    /// Sim seconds at which the next power-management pass may start.
+    pub next_pass_at: f64,
+    /// While `Some`, a PLL ramp to this MHz is running and blocks the power-management pass.
+    pub ramp_target: Option<f64>,
+    /// 100 ms ticks done since the simulator started.
+    pub ticks: u64,
+    /// Moments at which the clock ran ahead of the voltage (see [`crate::power_loop`]).
+    pub brownouts: u32,
+    /// One line per brownout: sim time and the values involved.
+    pub brownout_log: Vec<String>,
 }
 
 impl MinerState {
@@ -158,7 +226,17 @@ impl MinerState {
             best_diff: 49_224_525.0,
             best_session_diff: 0.0,
             overheat_events: 0,
+            mac: None,
+            applied_voltage: 1150.0,
+            loop_frequency: 525.0,
+            next_pass_at: 0.0,
+            ramp_target: None,
+            ticks: 0,
+            brownouts: 0,
+            brownout_log: Vec::new(),
         };
+        s.applied_voltage = f64::from(s.nvs.core_voltage);
+        s.loop_frequency = s.nvs.frequency;
         // Start at thermal steady state so a fresh fleet looks like one that has been running.
         let p = s.core_power();
         s.temp = s.steady_die_temp(p, 48.0);
@@ -182,7 +260,7 @@ impl MinerState {
         if !self.mining() {
             return 0.0;
         }
-        let v = self.nvs.core_voltage as f64 / 1000.0;
+        let v = self.applied_voltage / 1000.0;
         POWER_K * self.actual_frequency * v * v
     }
 
@@ -199,7 +277,7 @@ impl MinerState {
         if !self.mining() {
             return 0.0;
         }
-        let short = Self::required_voltage(self.actual_frequency) - self.nvs.core_voltage as f64;
+        let short = Self::required_voltage(self.actual_frequency) - self.applied_voltage;
         let factor = if short > 0.0 {
             (1.0 - short / 150.0).max(0.2)
         } else {
@@ -226,11 +304,17 @@ impl MinerState {
 
     /// Advance the simulation to `now` (sim seconds).
     pub fn advance(&mut self, now: f64, rng: &mut impl Rng) {
-        // Small fixed steps keep the ramp and the thermal model faithful over long gaps.
         while self.now < now {
-            let dt = (now - self.now).min(0.1);
-            self.step(dt);
-            self.now += dt;
+            let next_tick = (self.ticks + 1) as f64 * TICK_S;
+            if next_tick <= now {
+                self.integrate(next_tick - self.now);
+                self.now = next_tick;
+                self.ticks += 1;
+                self.tick();
+            } else {
+                self.integrate(now - self.now);
+                self.now = now;
+            }
         }
         if self.mining() && !self.faults.stall {
             let noise: f64 = rng.gen_range(-0.02..0.02);
@@ -240,8 +324,9 @@ impl MinerState {
         }
     }
 
-    fn step(&mut self, dt: f64) {
-        let t = self.now + dt;
+    /// Discrete events on the 100 ms grid, at `self.now`.
+    fn tick(&mut self) {
+        let t = self.now;
         match self.phase {
             Phase::Booting { until } if t >= until => self.finish_boot(),
             Phase::Overheat { since } if t - since >= OVERHEAT_COOL_S && self.vr_temp <= 95.0 => {
@@ -250,10 +335,17 @@ impl MinerState {
             _ => {}
         }
         if self.mining() {
-            let target = self.nvs.frequency;
-            let delta =
-                (target - self.actual_frequency).clamp(-RAMP_MHZ_PER_S * dt, RAMP_MHZ_PER_S * dt);
-            self.actual_frequency += delta;
+            self.power_loop_tick();
+        }
+        if self.mining() && (self.temp > OVERHEAT_ASIC_C || self.vr_temp > OVERHEAT_VR_C) {
+            self.enter_overheat(t);
+        }
+    }
+
+    /// Continuous effects over `dt` seconds (at most one tick).
+    fn integrate(&mut self, dt: f64) {
+        if dt <= 0.0 {
+            return;
         }
         // Fan: the firmware's PID holds temp at the target, never under the floor.
         self.fan_percent = if self.nvs.autofanspeed {
@@ -276,9 +368,6 @@ impl MinerState {
             self.best_session_diff = session;
             self.best_diff = self.best_diff.max(session);
         }
-        if self.mining() && (self.temp > OVERHEAT_ASIC_C || self.vr_temp > OVERHEAT_VR_C) {
-            self.enter_overheat(t);
-        }
     }
 
     fn enter_overheat(&mut self, t: f64) {
@@ -287,7 +376,8 @@ impl MinerState {
         self.nvs.manual_fan = 100.0;
         self.nvs.overheat_mode = 1;
         self.actual_frequency = 50.0;
-        if self.personality == Personality::V2_10 {
+        self.ramp_target = None;
+        if !self.personality.recovers_from_overheat() {
             // Old firmware: 1000 mV / 50 MHz written to flash, reboot, stay there until the user acts.
             self.nvs.core_voltage = 1000;
             self.nvs.frequency = 50.0;
@@ -304,19 +394,20 @@ impl MinerState {
         self.nvs.frequency = if f <= 100.0 { 400.0 } else { f - 100.0 };
         self.nvs.overheat_mode = 0;
         self.phase = Phase::Mining;
-        self.actual_frequency = 50.0;
+        self.restart_asic();
     }
 
     /// Start a reboot now: unreachable for [`BOOT_S`], then RAM state reset.
     pub fn reboot(&mut self, t: f64) {
         self.phase = Phase::Booting { until: t + BOOT_S };
         self.actual_frequency = 0.0;
+        self.ramp_target = None;
     }
 
     fn finish_boot(&mut self) {
         self.phase = Phase::Mining;
         self.boot_at = self.now;
-        self.actual_frequency = 50.0;
+        self.restart_asic();
         self.shares_accepted = 0.0;
         self.shares_rejected = 0;
         self.best_session_diff = 0.0;
@@ -327,12 +418,14 @@ impl MinerState {
         if self.mining() {
             self.phase = Phase::Paused;
             self.actual_frequency = 50.0;
+            self.ramp_target = None;
         }
     }
 
     pub fn resume(&mut self) {
         if self.phase == Phase::Paused {
             self.phase = Phase::Mining;
+            self.restart_asic();
         }
     }
 
@@ -411,5 +504,69 @@ mod tests {
         s.nvs.core_voltage = 1000;
         run(&mut s, 5.0);
         assert!(s.ideal_hashrate() < 600.0 * GHS_PER_MHZ * 0.5);
+    }
+
+    /// The v2.11+ recovery as a client sees it, second by second (§5.3 of the reference).
+    #[test]
+    fn overheat_recovery_has_the_firmware_signature() {
+        for p in [Personality::V2_12, Personality::V2_14] {
+            let mut s = MinerState::new(p, 25.0);
+            s.faults.hide_overheat_flag = true;
+            s.ambient_c = 72.0;
+            let mut waited = 0.0;
+            while s.mining() {
+                run(&mut s, 1.0);
+                waited += 1.0;
+                assert!(waited < 300.0, "{p:?} never overheated");
+            }
+            let Phase::Overheat { since } = s.phase else {
+                panic!("{p:?}: {:?}", s.phase)
+            };
+            s.ambient_c = 25.0;
+            let power_before = 18.0;
+            while !s.mining() {
+                assert!(!s.nvs.autofanspeed, "fan forced to manual");
+                assert_eq!(s.nvs.manual_fan, 100.0);
+                assert_eq!(s.fan_percent, 100.0);
+                assert_eq!(s.hashrate, 0.0);
+                assert_eq!(s.actual_frequency, 50.0);
+                assert!(
+                    s.power() < power_before / 2.0,
+                    "power collapses: {}",
+                    s.power()
+                );
+                assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1150, 525.0));
+                run(&mut s, 1.0);
+            }
+            assert!(
+                s.now - since >= OVERHEAT_COOL_S,
+                "cooled {} s",
+                s.now - since
+            );
+            assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1050, 425.0));
+            assert_eq!(s.nvs.overheat_mode, 0);
+            run(&mut s, 15.0);
+            assert!(
+                s.mining() && s.hashrate > 400.0 * GHS_PER_MHZ,
+                "{p:?} resumed"
+            );
+            assert_eq!(s.actual_frequency, 425.0);
+            assert_eq!(s.applied_voltage, 1050.0);
+            assert!(
+                !s.nvs.autofanspeed && s.nvs.manual_fan == 100.0,
+                "fan stays manual 100 %"
+            );
+            assert_eq!(s.brownouts, 0, "{:?}", s.brownout_log);
+        }
+    }
+
+    #[test]
+    fn v2_6_has_a_two_second_pass_and_old_overheat() {
+        let p = Personality::V2_6;
+        assert_eq!(p.pass_period_s(), 2.0);
+        assert!(!p.float_frequency() && !p.validates_patch() && !p.reports_actual_frequency());
+        let mut s = MinerState::new(p, 80.0);
+        run(&mut s, 30.0);
+        assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1000, 50.0));
     }
 }

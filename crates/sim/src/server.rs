@@ -44,6 +44,8 @@ pub struct MinerSpec {
     pub ambient_c: f64,
     /// Simulated seconds per real second (1.0 = real time). Speeds up ramps, cooling and reboots.
     pub speed: f64,
+    /// `macAddr` to report; `None` derives a stable one from the name.
+    pub mac: Option<String>,
 }
 
 impl MinerSpec {
@@ -54,6 +56,7 @@ impl MinerSpec {
             personality: Personality::default(),
             ambient_c: 25.0,
             speed: 1.0,
+            mac: None,
         }
     }
 }
@@ -114,7 +117,10 @@ impl SimMiner {
             speed: spec.speed.max(0.001),
             started: Instant::now(),
             state: Mutex::new((
-                MinerState::new(spec.personality, spec.ambient_c),
+                MinerState {
+                    mac: spec.mac.clone(),
+                    ..MinerState::new(spec.personality, spec.ambient_c)
+                },
                 StdRng::from_entropy(),
             )),
             requests: Mutex::new(Vec::new()),
@@ -136,6 +142,11 @@ impl SimMiner {
 
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// The `macAddr` this miner reports now.
+    pub fn mac(&self) -> String {
+        self.inner.with(|s| api::mac_address(s, &self.inner.name))
     }
 
     /// A copy of the current state, physics advanced to now.
@@ -165,6 +176,11 @@ impl SimMiner {
             .with(|s| s.faults.offline || s.booting_until().is_some());
         let mut rx = self.inner.listening.subscribe();
         let _ = tokio::time::timeout(Duration::from_secs(2), rx.wait_for(|up| *up == want)).await;
+    }
+
+    /// How many brownouts (clock ahead of the voltage) the power loop has seen so far.
+    pub fn brownouts(&self) -> u32 {
+        self.inner.with(|s| s.brownouts)
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -286,24 +302,55 @@ type Shared = Arc<Inner>;
 
 fn routes(inner: Shared) -> Router {
     Router::new()
+        .route("/", get(index))
+        .route("/index.html", get(index))
         .route("/api/system/info", get(info))
-        .route(
-            "/api/system/asic",
-            get(|| async { json_reply(Personality::V2_14, &api::asic()) }),
-        )
+        .route("/api/system/asic", get(asic))
         .route("/api/system", patch(patch_settings))
         .route("/api/system/restart", post(restart))
         .route("/api/system/pause", post(pause))
         .route("/api/system/resume", post(resume))
-        .fallback(|| async {
-            (
-                StatusCode::NOT_FOUND,
-                [("content-type", "application/json")],
-                r#"{"error":"unknown route"}"#,
-            )
+        .fallback(|State(inner): State<Shared>| async move {
+            unknown_route(inner.with(|s| s.personality))
         })
         .layer(axum::middleware::from_fn_with_state(inner.clone(), gate))
         .with_state(inner)
+}
+
+/// v2.9+: JSON 404. Before: a 302 to the captive portal at `/`.
+fn unknown_route(p: Personality) -> Response {
+    if p.since(2, 9) {
+        (
+            StatusCode::NOT_FOUND,
+            [("content-type", "application/json")],
+            r#"{"error":"unknown route"}"#,
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::FOUND,
+            [("location", "/"), ("content-type", "text/html")],
+            "Redirect to the captive portal",
+        )
+            .into_response()
+    }
+}
+
+async fn index() -> Response {
+    (
+        [("content-type", "text/html; charset=utf-8")],
+        api::index_html(),
+    )
+        .into_response()
+}
+
+async fn asic(State(inner): State<Shared>) -> Response {
+    let p = inner.with(|s| s.personality);
+    if p.since(2, 7) {
+        json_reply(p, &api::asic())
+    } else {
+        unknown_route(p)
+    }
 }
 
 /// Every request: record it, then apply faults and the firmware's Origin check before the handler.
@@ -340,6 +387,14 @@ async fn gate(
             StatusCode::UNAUTHORIZED,
             [("content-type", "text/html")],
             "Unauthorized",
+        )
+            .into_response();
+    }
+    if faults.redirect && parts.uri.path().starts_with("/api/") {
+        return (
+            StatusCode::TEMPORARY_REDIRECT,
+            [("location", "/"), ("content-type", "text/html")],
+            "Temporary Redirect",
         )
             .into_response();
     }
@@ -408,7 +463,7 @@ async fn restart(State(inner): State<Shared>) -> Response {
         later.with(|s| s.reboot(now));
         later.changed.send_modify(|v| *v += 1);
     });
-    if p == Personality::V2_14 {
+    if p.since(2, 13) {
         json_reply(
             p,
             &serde_json::json!({"message": "System will restart shortly."}),
@@ -429,12 +484,7 @@ async fn resume(State(inner): State<Shared>) -> Response {
 fn pause_or_resume(inner: Shared, pause: bool) -> Response {
     let p = inner.with(|s| s.personality);
     if !p.can_pause() {
-        return (
-            StatusCode::NOT_FOUND,
-            [("content-type", "application/json")],
-            r#"{"error":"unknown route"}"#,
-        )
-            .into_response();
+        return unknown_route(p);
     }
     inner.with(|s| if pause { s.pause() } else { s.resume() });
     let message = if pause {

@@ -233,3 +233,309 @@ async fn stall_freezes_hashrate_and_shares() {
     assert_eq!(a.hashrate, b.hashrate);
     assert_eq!(a.shares_accepted.floor(), b.shares_accepted.floor());
 }
+
+async fn patch_json(c: &reqwest::Client, m: &SimMiner, body: &str) {
+    let r = c
+        .patch(format!("{}/api/system", m.url()))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 200);
+}
+
+async fn info_json(c: &reqwest::Client, m: &SimMiner) -> Value {
+    c.get(format!("{}/api/system/info", m.url()))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn brownouts_over_http_wrong_order_counts_right_order_does_not() {
+    // 20x: a 1.8 s pass is 90 ms, a 16-step ramp 80 ms.
+    let wrong = one(Personality::V2_12, 20.0).await;
+    let right = one(Personality::V2_12, 20.0).await;
+    let c = http();
+    for m in [&wrong, &right] {
+        patch_json(&c, m, r#"{"coreVoltage":1250}"#).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        patch_json(&c, m, r#"{"frequency":600}"#).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let info = info_json(&c, m).await;
+        assert_eq!(
+            info["coreVoltageActual"], 1244.0,
+            "a few mV under the stored 1250"
+        );
+    }
+    patch_json(&c, &wrong, r#"{"frequency":500,"coreVoltage":1100}"#).await;
+    patch_json(&c, &right, r#"{"frequency":500}"#).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    patch_json(&c, &right, r#"{"coreVoltage":1100}"#).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(wrong.brownouts(), 1, "{:?}", wrong.state().brownout_log);
+    assert_eq!(right.brownouts(), 0, "{:?}", right.state().brownout_log);
+    for m in [&wrong, &right] {
+        let s = m.state();
+        assert_eq!((s.applied_voltage, s.actual_frequency), (1100.0, 500.0));
+    }
+}
+
+#[tokio::test]
+async fn the_stored_voltage_is_reported_at_once_the_applied_one_after_the_pass() {
+    let m = one(Personality::V2_12, 1.0).await;
+    let c = http();
+    patch_json(&c, &m, r#"{"coreVoltage":1200}"#).await;
+    let info = info_json(&c, &m).await;
+    assert_eq!(info["coreVoltage"], 1200);
+    assert!(
+        info.get("actualFrequency").is_none(),
+        "v2.12 has no actualFrequency"
+    );
+    let mut applied_seen = false;
+    for _ in 0..25 {
+        let info = info_json(&c, &m).await;
+        if info["coreVoltageActual"] == 1194.0 {
+            applied_seen = true;
+            break;
+        }
+        assert_eq!(
+            info["coreVoltageActual"], 1144.0,
+            "old value until the pass"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(applied_seen, "applied within one 1.8 s pass");
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_millis(800))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn root_is_the_axeos_page_and_info_has_identity_and_fallback_keys() {
+    let m = one(Personality::V2_12, 1.0).await;
+    let c = http();
+    let r = c.get(format!("{}/", m.url())).send().await.expect("get /");
+    assert_eq!(r.status(), 200);
+    let ct = r.headers()["content-type"]
+        .to_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(ct.starts_with("text/html"), "{ct}");
+    assert!(r
+        .text()
+        .await
+        .expect("body")
+        .contains("<title>AxeOS</title>"));
+    let info = info_json(&c, &m).await;
+    assert_eq!(info["macAddr"], m.mac());
+    assert_eq!(info["isUsingFallbackStratum"], 0);
+    assert!(info["fallbackStratumURL"].is_string());
+    assert!(info["fallbackStratumPort"].is_number());
+    assert!(info["fallbackStratumUser"].is_string());
+    patch_json(&c, &m, r#"{"CoreVoltage":1175,"Frequency":550}"#).await;
+    let s = m.state();
+    assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1175, 550.0));
+}
+
+#[tokio::test]
+async fn redirect_fault_answers_307_to_root() {
+    let m = one(Personality::V2_14, 1.0).await;
+    let c = no_redirects();
+    m.set_faults(Faults {
+        redirect: true,
+        ..Default::default()
+    });
+    for (method, path) in [("GET", "/api/system/info"), ("PATCH", "/api/system")] {
+        let r = c
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", m.url()),
+            )
+            .body(r#"{"frequency":600}"#)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 307, "{method} {path}");
+        assert_eq!(r.headers()["location"], "/");
+    }
+    assert_eq!(
+        m.state().nvs.frequency,
+        525.0,
+        "the redirected PATCH stored nothing"
+    );
+    let r = c.get(format!("{}/", m.url())).send().await.expect("get /");
+    assert_eq!(r.status(), 200, "the page itself is not redirected");
+}
+
+#[tokio::test]
+async fn ignore_patch_and_truncate_frequency_over_http() {
+    let m = one(Personality::V2_14, 1.0).await;
+    let c = http();
+    m.update(|s| s.faults.ignore_patch = true);
+    patch_json(&c, &m, r#"{"frequency":600}"#).await;
+    assert_eq!(info_json(&c, &m).await["frequency"], 525.0);
+    m.set_faults(Faults {
+        truncate_frequency: true,
+        ..Default::default()
+    });
+    patch_json(&c, &m, r#"{"frequency":531.25}"#).await;
+    assert_eq!(info_json(&c, &m).await["frequency"], 531.0);
+}
+
+#[tokio::test]
+async fn v2_6_redirects_unknown_api_routes_and_has_no_asic_endpoint() {
+    let m = one(Personality::V2_6, 1.0).await;
+    let c = no_redirects();
+    for path in ["/api/system/asic", "/api/nope", "/api/system/pause"] {
+        let r = if path.ends_with("pause") {
+            c.post(format!("{}{path}", m.url())).send().await
+        } else {
+            c.get(format!("{}{path}", m.url())).send().await
+        }
+        .expect("send");
+        assert_eq!(r.status(), 302, "{path}");
+        assert_eq!(r.headers()["location"], "/");
+    }
+    let info = info_json(&c, &m).await;
+    assert_eq!(info["version"], "v2.6.0");
+    assert!(info.get("actualFrequency").is_none());
+    assert!(info["bestDiff"].is_string());
+}
+
+/// The v2.14 overheat with the flag hidden, as a poller sees it at 100x speed.
+#[tokio::test]
+async fn hidden_overheat_shows_the_signature_over_http() {
+    let m = one(Personality::V2_14, 100.0).await;
+    let c = http();
+    m.update(|s| {
+        s.faults.hide_overheat_flag = true;
+        s.ambient_c = 72.0;
+    });
+    let mut saw_stop = false;
+    for _ in 0..400 {
+        let info = info_json(&c, &m).await;
+        assert_eq!(info["overheat_mode"], 0, "the flag never shows");
+        if info["hashRate"] == 0.0 {
+            assert_eq!(info["actualFrequency"], 50.0);
+            assert_eq!(info["autofanspeed"], 0);
+            assert_eq!(info["manualFanSpeed"], 100.0);
+            assert!(
+                info["power"].as_f64().unwrap_or(99.0) < 6.0,
+                "{}",
+                info["power"]
+            );
+            saw_stop = true;
+            m.update(|s| s.ambient_c = 25.0);
+        }
+        if saw_stop && info["frequency"] == 425.0 {
+            assert_eq!(info["coreVoltage"], 1050);
+            assert_eq!(info["autofanspeed"], 0, "the fan stays manual");
+            let s = m.state();
+            assert!(s.mining() && s.overheat_events == 1);
+            assert_eq!(m.brownouts(), 0);
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no overheat and recovery seen (stopped: {saw_stop})");
+}
+
+/// The `bitaxe-sim` binary's control API: faults set, brownouts read.
+#[tokio::test]
+async fn control_api_sets_faults_and_reads_brownouts() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_bitaxe-sim"))
+        .args(["--count", "1", "--control-port", "0", "--speed", "20"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn bitaxe-sim");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let (mut miner, mut control) = (String::new(), String::new());
+    while control.is_empty() {
+        let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+            .await
+            .expect("output in time")
+            .expect("read")
+            .expect("a line");
+        match line.split_once(' ') {
+            Some(("sim-1", url)) => miner = url.to_string(),
+            Some(("control", url)) => control = url.to_string(),
+            _ => {}
+        }
+    }
+    let c = no_redirects();
+    let r = c
+        .post(format!("{control}/miners/sim-1/faults"))
+        .json(&serde_json::json!({"redirect": true}))
+        .send()
+        .await
+        .expect("faults");
+    assert_eq!(r.status(), 204);
+    let r = c
+        .get(format!("{miner}/api/system/info"))
+        .send()
+        .await
+        .expect("info");
+    assert_eq!(r.status(), 307);
+    let r = c
+        .post(format!("{control}/miners/sim-1/faults"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("faults");
+    assert_eq!(r.status(), 204);
+    // Wrong order: both lower in one PATCH, from 1250 mV / 600 MHz.
+    patch_json_url(&c, &miner, r#"{"coreVoltage":1250,"frequency":600}"#).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    patch_json_url(&c, &miner, r#"{"coreVoltage":1100,"frequency":500}"#).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let b: Value = c
+        .get(format!("{control}/miners/sim-1/brownouts"))
+        .send()
+        .await
+        .expect("brownouts")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(b["brownouts"], 1, "{b}");
+    assert_eq!(b["log"].as_array().map(Vec::len), Some(1));
+    let list: Value = c
+        .get(format!("{control}/miners"))
+        .send()
+        .await
+        .expect("miners")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list[0]["brownouts"], 1);
+    assert_eq!(list[0]["state"]["brownouts"], 1);
+    let mut errors = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let line = tokio::time::timeout(Duration::from_secs(5), errors.next_line())
+        .await
+        .expect("the brownout is printed")
+        .expect("read")
+        .expect("a line");
+    assert!(line.starts_with("sim-1 BROWNOUT t="), "{line}");
+    child.kill().await.expect("kill");
+}
+
+async fn patch_json_url(c: &reqwest::Client, url: &str, body: &str) {
+    let r = c
+        .patch(format!("{url}/api/system"))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 200);
+}

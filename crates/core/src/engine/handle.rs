@@ -24,6 +24,7 @@ use crate::plan::{Plan, Source};
 use crate::schedule::{self, Profile};
 use crate::stats::Stats;
 use crate::status::{FleetStatus, Totals};
+use crate::worker::{Mailboxes, MinerCommand};
 
 /// The only way into a running engine. Cheap to clone.
 #[derive(Clone)]
@@ -36,6 +37,7 @@ struct Inner {
     bus: broadcast::Sender<Event>,
     clock: Arc<dyn Clock>,
     board: Arc<StatusBoard>,
+    mailboxes: Arc<Mailboxes>,
     config_path: PathBuf,
     http: axeos::Http,
     cancel: CancellationToken,
@@ -113,9 +115,12 @@ impl EngineHandle {
             stats_path,
         );
         tracker.spawn(recorder.run(bus.subscribe()));
+        let mailboxes = Arc::new(Mailboxes::default());
         let shared = Arc::new(Shared::new(
             bus.clone(),
             opts.clock.clone(),
+            opts.config_path.clone(),
+            mailboxes.clone(),
             board.clone(),
             cancel.clone(),
         ));
@@ -136,6 +141,7 @@ impl EngineHandle {
                 bus,
                 clock: opts.clock,
                 board,
+                mailboxes,
                 config_path: opts.config_path,
                 http: opts.http,
                 cancel,
@@ -224,29 +230,29 @@ impl EngineHandle {
 
     /// Restart one miner (the firmware answers, then reboots; counters reset).
     pub async fn restart_miner(&self, miner: &str) -> Result<(), EngineError> {
-        self.client_for(miner)?
-            .restart()
-            .await
-            .map_err(|e| EngineError::Io(e.to_string()))
+        self.command(miner, MinerCommand::Restart).await
     }
 
     /// Pause or resume hashing on one miner (firmware v2.14+; not kept across a reboot).
     pub async fn pause_miner(&self, miner: &str, paused: bool) -> Result<(), EngineError> {
-        let client = self.client_for(miner)?;
-        let r = if paused {
-            client.pause().await
+        let c = if paused {
+            MinerCommand::Pause
         } else {
-            client.resume().await
+            MinerCommand::Resume
         };
-        r.map_err(|e| EngineError::Io(e.to_string()))
+        self.command(miner, c).await
     }
 
-    fn client_for(&self, miner: &str) -> Result<axeos::Client, EngineError> {
-        let config = self.config();
-        let m = config
-            .miner(miner)
-            .ok_or_else(|| EngineError::UnknownMiner(miner.to_string()))?;
-        axeos::Client::new(&self.inner.http, &m.ip).map_err(|e| EngineError::Io(e.to_string()))
+    /// Hand `command` to the miner's worker (one request in flight per miner) and wait for it.
+    pub async fn command(&self, miner: &str, command: MinerCommand) -> Result<(), EngineError> {
+        if self.config().miner(miner).is_none() {
+            return Err(EngineError::UnknownMiner(miner.to_string()));
+        }
+        self.inner
+            .mailboxes
+            .send(miner, command)
+            .await
+            .map_err(EngineError::Io)
     }
 
     /// History points from the database, averaged into `bucket_s` buckets. This blocks on

@@ -29,6 +29,7 @@ use crate::config::ConfigError;
 use crate::events::Event;
 use crate::lock::LockError;
 use crate::status::MinerStatus;
+use crate::worker::Mailboxes;
 
 pub use handle::EngineHandle;
 pub(crate) use status_board::StatusBoard;
@@ -92,11 +93,15 @@ impl EngineOptions {
     }
 }
 
-/// What a worker is given besides its client and the plan: the bus, the clock, the status board
-/// and the engine's cancellation.
+/// What a worker is given besides its client and the plan: the bus, the clock, the status board,
+/// the config's path (for the identities kept beside it), the mailboxes and the engine's
+/// cancellation.
 pub(crate) struct Shared {
     pub bus: broadcast::Sender<Event>,
     pub clock: Arc<dyn Clock>,
+    pub config_path: PathBuf,
+    /// Each worker's mailbox: restart, pause and retry go through the miner's own worker.
+    pub mailboxes: Arc<Mailboxes>,
     board: Arc<StatusBoard>,
     cancel: CancellationToken,
 }
@@ -105,12 +110,16 @@ impl Shared {
     pub fn new(
         bus: broadcast::Sender<Event>,
         clock: Arc<dyn Clock>,
+        config_path: PathBuf,
+        mailboxes: Arc<Mailboxes>,
         board: Arc<StatusBoard>,
         cancel: CancellationToken,
     ) -> Shared {
         Shared {
             bus,
             clock,
+            config_path,
+            mailboxes,
             board,
             cancel,
         }

@@ -193,6 +193,7 @@ impl Supervisor {
     /// Start workers for enabled miners, stop them for removed or disabled ones.
     fn sync_workers(&mut self) {
         let plan = self.plan();
+        let mailboxes = self.shared.mailboxes.clone();
         self.workers.retain(|name, slot| {
             let keep = plan
                 .config
@@ -200,6 +201,7 @@ impl Supervisor {
                 .is_some_and(|m| m.enabled && m.ip == slot.url);
             if !keep {
                 slot.cancel.cancel();
+                mailboxes.close(name);
             }
             keep
         });
@@ -224,6 +226,7 @@ impl Supervisor {
                 self.shared.clone(),
                 self.plan_tx.subscribe(),
                 cancel.clone(),
+                self.shared.mailboxes.open(&m.name),
             );
             self.tracker.spawn(worker.run());
             self.workers.insert(
