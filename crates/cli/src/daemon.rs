@@ -1,5 +1,5 @@
 //! The foreground scheduler: the engine, a status table every `check_interval`, a log file next
-//! to the config, and a clean stop on SIGINT or SIGTERM.
+//! to the config (through `tracing`, see `logfile`), and a clean stop on SIGINT or SIGTERM.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use bitaxe_core::events::{Event, Level};
 use bitaxe_core::{EngineHandle, EngineOptions};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::logfile::{LogFile, LOG_FILE};
+use crate::logfile;
 use crate::{table, Args};
 
 pub async fn run(args: &Args) -> Result<ExitCode> {
@@ -17,9 +17,17 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     if let Some(dir) = &args.data_dir {
         opts.data_dir = dir.clone();
     }
-    let engine = EngineHandle::start(opts).map_err(|e| anyhow!(e))?;
-    let log_path = args.config.with_file_name(LOG_FILE);
-    let mut log = LogFile::open(&log_path).map_err(|e| anyhow!("{}: {e}", log_path.display()))?;
+    // The log first, so that what the engine says while it starts (a history database moved
+    // aside, for one) is in it.
+    let log_dir = match args.config.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let _log = logfile::init(&log_dir).map_err(|e| anyhow!("{}: {e}", log_dir.display()))?;
+    let engine = EngineHandle::start(opts).map_err(|e| {
+        tracing::error!("{e}");
+        anyhow!(e)
+    })?;
     let mut events = engine.subscribe();
     let config = engine.config();
     let start = format!(
@@ -30,18 +38,18 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         engine.status().source
     );
     println!("{start}");
-    log.line("INFO", &start);
+    tracing::info!("{start}");
     if config.miners.iter().all(|m| !m.enabled) {
         let hint =
             "No enabled miners yet; add one with --add-miner NAME IP (picked up while running).";
         println!("{hint}");
-        log.line("INFO", hint);
+        tracing::info!("{hint}");
     }
     for w in bitaxe_core::schedule::window_warnings(&config) {
-        log.line("WARNING", &w);
+        tracing::warn!("{w}");
         println!("Note: {w}");
     }
-    let mut table_every = tokio::time::interval(Duration::from_secs_f64(config.check_interval));
+    let mut table_every = tokio::time::interval(config.check_every());
     table_every.tick().await;
     let stop = shutdown_signal();
     tokio::pin!(stop);
@@ -53,50 +61,50 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
                 for line in table::render(&status.miners) {
                     println!("{line}");
                 }
-                log.line("INFO", &table::total_line(&status.totals));
+                tracing::info!("{}", table::total_line(&status.totals));
             }
             event = events.recv() => match event {
-                Ok(e) => log_event(&mut log, &e),
-                Err(RecvError::Lagged(n)) => log.line("WARNING", &format!("log skipped {n} events")),
+                Ok(e) => log_event(&e),
+                Err(RecvError::Lagged(n)) => tracing::warn!("log skipped {n} events"),
                 Err(RecvError::Closed) => break,
             },
         }
     }
     let msg = "Stopping: finishing transitions safely, saving statistics and history";
     println!("{msg}");
-    log.line("INFO", msg);
+    tracing::info!("{msg}");
     let clean = engine.shutdown(Duration::from_secs(30)).await;
     while let Ok(e) = events.try_recv() {
-        log_event(&mut log, &e);
+        log_event(&e);
     }
-    log.line(
-        "INFO",
-        if clean {
-            "Scheduler stopped"
-        } else {
-            "Scheduler stopped (some tasks did not finish in 30 s)"
-        },
-    );
+    if clean {
+        tracing::info!("Scheduler stopped");
+    } else {
+        tracing::warn!("Scheduler stopped (some tasks did not finish in 30 s)");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn log_event(log: &mut LogFile, e: &Event) {
-    let level = match e.level() {
-        Level::Trace => return,
-        Level::Info => "INFO",
-        Level::Warning => "WARNING",
-        Level::Error => "ERROR",
-    };
+fn log_event(e: &Event) {
     let text = match e.miner() {
         Some(m) => format!("[{m}] {}", e.describe()),
         None => e.describe(),
     };
-    if level != "INFO" {
-        eprintln!("{level}: {text}");
-    } else {
-        println!("{text}");
+    match e.level() {
+        Level::Trace => {}
+        Level::Info => {
+            println!("{text}");
+            tracing::info!("{text}");
+        }
+        Level::Warning => {
+            eprintln!("WARNING: {text}");
+            tracing::warn!("{text}");
+        }
+        Level::Error => {
+            eprintln!("ERROR: {text}");
+            tracing::error!("{text}");
+        }
     }
-    log.line(level, &text);
 }
 
 async fn shutdown_signal() {

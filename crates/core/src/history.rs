@@ -1,7 +1,8 @@
 //! Every sample in SQLite (one file), with retention, 5-minute roll-ups for old data, and range
 //! queries downsampled to a bucket size for charts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
@@ -10,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::events::Sample;
 
 pub const HISTORY_FILE: &str = "bitaxe_history.sqlite";
+/// How long a statement waits for another connection (the chart reader, a second process) to let
+/// go of the database before failing with "database is locked".
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Raw samples older than this are rolled up into 5-minute averages.
 const RAW_KEEP_S: i64 = 2 * 24 * 3600;
 const ROLLUP_S: i64 = 300;
@@ -34,11 +38,72 @@ pub struct Point {
 
 pub struct History {
     db: Connection,
+    /// `None` when history is kept in memory only (the file could not be used).
+    path: Option<PathBuf>,
 }
 
 impl History {
+    /// Open (or create) the database at `path`. Fails on a corrupt or unusable file; see
+    /// [`History::open_or_recover`] for the variant that never stops the scheduler.
     pub fn open(path: &Path) -> Result<History, HistoryError> {
         let db = Connection::open(path)?;
+        let mut history = History::init(db)?;
+        history.path = Some(path.to_path_buf());
+        Ok(history)
+    }
+
+    /// History is never a reason not to schedule: open `path`, and when that fails, move a
+    /// corrupt file aside (`FILE.corrupt-<UTC timestamp>`, with its `-wal`/`-shm`) and start a
+    /// fresh one; when the folder cannot hold a database at all, keep history in memory for this
+    /// run. The warning says what happened, for the caller to show. Fails only when SQLite cannot
+    /// make even an in-memory database.
+    pub fn open_or_recover(path: &Path) -> Result<(History, Option<String>), HistoryError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let first = match History::open(path) {
+            Ok(h) => return Ok((h, None)),
+            Err(e) => e,
+        };
+        let aside = if path.is_file() && !is_busy(&first) {
+            move_aside(path)
+        } else {
+            None
+        };
+        if let Some(aside) = &aside {
+            if let Ok(h) = History::open(path) {
+                let warning = format!(
+                    "history database {} could not be used ({first}); moved it to {} and started a fresh one",
+                    path.display(),
+                    aside.display()
+                );
+                tracing::warn!("{warning}");
+                return Ok((h, Some(warning)));
+            }
+        }
+        let warning = format!(
+            "history database {} could not be used ({first}){}; history is kept in memory until restart",
+            path.display(),
+            aside
+                .map(|a| format!(", moved it to {}", a.display()))
+                .unwrap_or_default()
+        );
+        tracing::warn!("{warning}");
+        Ok((History::in_memory()?, Some(warning)))
+    }
+
+    /// A database that lives only as long as this value (history switched off on disk).
+    pub fn in_memory() -> Result<History, HistoryError> {
+        History::init(Connection::open_in_memory()?)
+    }
+
+    /// The file the history lives in, or `None` when it is kept in memory only.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn init(db: Connection) -> Result<History, HistoryError> {
+        db.busy_timeout(BUSY_TIMEOUT)?;
         db.execute_batch(
             "PRAGMA journal_mode=WAL;
              PRAGMA synchronous=NORMAL;
@@ -57,7 +122,7 @@ impl History {
                 PRIMARY KEY (miner, hour)) WITHOUT ROWID;
              CREATE INDEX IF NOT EXISTS samples_ts ON samples(ts);",
         )?;
-        Ok(History { db })
+        Ok(History { db, path: None })
     }
 
     /// Insert samples in one transaction.
@@ -202,6 +267,28 @@ impl History {
     }
 }
 
+/// Another connection holds the database: it is in use, not corrupt, so it must not be moved.
+fn is_busy(e: &HistoryError) -> bool {
+    matches!(
+        e.0.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Rename `path` (and its WAL and shared-memory files) to `path.corrupt-<timestamp>`.
+fn move_aside(path: &Path) -> Option<PathBuf> {
+    let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+    let aside = crate::config::with_suffix(path, &format!(".corrupt-{stamp}"));
+    std::fs::rename(path, &aside).ok()?;
+    for side in ["-wal", "-shm"] {
+        let from = crate::config::with_suffix(path, side);
+        if from.exists() {
+            let _ = std::fs::rename(&from, crate::config::with_suffix(&aside, side));
+        }
+    }
+    Some(aside)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,5 +400,91 @@ mod tests {
             .expect("range");
         assert_eq!(pts.len(), 1);
         assert!((pts[0].hashrate - 1045.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_garbage_file_is_moved_aside_and_a_fresh_database_made() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join(HISTORY_FILE);
+        let garbage = b"this is not a database, it is a shopping list\n".repeat(200);
+        std::fs::write(&path, &garbage).expect("garbage");
+        assert!(History::open(&path).is_err(), "open alone refuses it");
+        let (mut h, warning) = History::open_or_recover(&path).expect("recover");
+        let warning = warning.expect("a warning");
+        assert!(warning.contains("moved it to"), "{warning}");
+        assert_eq!(h.path(), Some(path.as_path()));
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("t0");
+        h.insert(&[sample("a", t0, 1.0, Profile::Day)])
+            .expect("insert");
+        assert_eq!(h.count().expect("count"), 1);
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().contains(".corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(std::fs::read(aside[0].path()).expect("kept"), garbage);
+        // The next start finds the fresh database and says nothing.
+        drop(h);
+        let (h, warning) = History::open_or_recover(&path).expect("reopen");
+        assert!(warning.is_none(), "{warning:?}");
+        assert_eq!(h.count().expect("count"), 1);
+    }
+
+    #[test]
+    fn an_unusable_folder_keeps_history_in_memory_with_a_warning() {
+        let dir = tempfile::tempdir().expect("dir");
+        // A file where the folder should be: nothing can be created under it (even as root).
+        let blocker = dir.path().join("data");
+        std::fs::write(&blocker, "").expect("blocker");
+        let path = blocker.join(HISTORY_FILE);
+        assert!(History::open(&path).is_err());
+        let (mut h, warning) = History::open_or_recover(&path).expect("memory");
+        let warning = warning.expect("a warning");
+        assert!(warning.contains("in memory"), "{warning}");
+        assert_eq!(h.path(), None);
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("t0");
+        h.insert(&[sample("a", t0, 1.0, Profile::Day)])
+            .expect("insert");
+        assert_eq!(h.count().expect("count"), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_folder_with_a_corrupt_file_keeps_history_in_memory() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).expect("mkdir");
+        let path = data.join(HISTORY_FILE);
+        std::fs::write(&path, b"garbage".repeat(100)).expect("garbage");
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+        // Root ignores folder permissions; then this case cannot be made here.
+        let root = std::fs::write(data.join("probe"), "").is_ok();
+        let (_h, warning) = History::open_or_recover(&path).expect("never fails");
+        std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let warning = warning.expect("a warning");
+        if !root {
+            assert!(warning.contains("in memory"), "{warning}");
+            assert!(path.exists(), "a file that cannot be moved stays");
+        }
+    }
+
+    #[test]
+    fn a_second_connection_waits_instead_of_failing_when_busy() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join(HISTORY_FILE);
+        let mut writer = History::open(&path).expect("open");
+        let reader = History::open(&path).expect("open reader");
+        let busy: i64 = reader
+            .db
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+            .expect("pragma");
+        assert_eq!(busy, BUSY_TIMEOUT.as_millis() as i64);
+        let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("t0");
+        writer
+            .insert(&[sample("a", t0, 1.0, Profile::Day)])
+            .expect("insert");
+        assert_eq!(reader.count().expect("count"), 1);
     }
 }

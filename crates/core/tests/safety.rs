@@ -110,7 +110,7 @@ async fn a_flagless_firmware_overheat_is_an_overheat_never_drift() {
     let mut h = Harness::start(miners, DAY, |c| {
         c.smooth_transition = false;
         c.max_temp = 74.0;
-        c.max_vr_temp = 120.0;
+        c.max_vr_temp = 104.9;
         c.max_power = 100.0;
         c.overheat_cooloff_minutes = 30.0;
     })
@@ -212,7 +212,7 @@ async fn a_miner_waiting_for_a_permit_is_still_throttled() {
         c.transition_steps = 5;
         c.transition_delay = 2.0;
         c.max_power = 100.0;
-        c.max_vr_temp = 120.0;
+        c.max_vr_temp = 104.9;
     })
     .await;
     let Event::TransitionStarted { miner: first, .. } = h

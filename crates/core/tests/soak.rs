@@ -89,7 +89,7 @@ async fn a_simulated_day_keeps_every_miner_within_its_write_budget() {
         c.retry_delay = 0.02;
         c.retry_attempts = 2;
         c.max_temp = 74.0;
-        c.max_vr_temp = 120.0;
+        c.max_vr_temp = 104.9;
         c.max_power = 100.0;
         c.give_up_backoff_minutes = 10.0;
     })

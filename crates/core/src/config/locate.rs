@@ -18,6 +18,26 @@ pub fn line_of(text: &str, path: &[Seg]) -> Option<usize> {
     scanner.find(path)
 }
 
+/// A key written twice in one object (JSON keeps the last silently): its path and both lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicate {
+    pub path: Vec<Seg>,
+    pub first_line: usize,
+    pub second_line: usize,
+}
+
+/// The first key that appears twice in one object, if any. `text` must be comment-free JSON that
+/// already parsed (so nesting is bounded).
+pub fn first_duplicate(text: &str) -> Option<Duplicate> {
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        pos: 0,
+        line: 1,
+    };
+    let mut path = Vec::new();
+    scanner.duplicates(&mut path).err()
+}
+
 struct Scanner<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -74,6 +94,64 @@ impl Scanner<'_> {
                 }
             }
             _ => None,
+        }
+    }
+
+    /// Walk the value here; `Err` at the first repeated key. Malformed text just ends the walk.
+    fn duplicates(&mut self, path: &mut Vec<Seg>) -> Result<(), Duplicate> {
+        match self.peek() {
+            Some(b'{') => {
+                self.pos += 1;
+                let mut seen: Vec<(String, usize)> = Vec::new();
+                loop {
+                    match self.peek() {
+                        Some(b'}') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        None => return Ok(()),
+                        Some(_) => {}
+                    }
+                    let line = self.line;
+                    let Some(key) = self.string() else {
+                        return Ok(());
+                    };
+                    path.push(Seg::Key(key.clone()));
+                    if let Some((_, first_line)) = seen.iter().find(|(k, _)| *k == key) {
+                        return Err(Duplicate {
+                            path: path.clone(),
+                            first_line: *first_line,
+                            second_line: line,
+                        });
+                    }
+                    seen.push((key, line));
+                    self.duplicates(path)?;
+                    path.pop();
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                let mut i = 0;
+                loop {
+                    match self.peek() {
+                        Some(b']') => {
+                            self.pos += 1;
+                            return Ok(());
+                        }
+                        None => return Ok(()),
+                        Some(_) => {}
+                    }
+                    path.push(Seg::Index(i));
+                    self.duplicates(path)?;
+                    path.pop();
+                    i += 1;
+                }
+            }
+            Some(_) => {
+                let _ = self.skip_value();
+                Ok(())
+            }
+            None => Ok(()),
         }
     }
 
@@ -140,5 +218,24 @@ mod tests {
         assert_eq!(line_of(text, &path), Some(7));
         assert_eq!(line_of(text, &[Seg::Key("a".into())]), Some(2));
         assert_eq!(line_of(text, &[Seg::Key("zz".into())]), None);
+    }
+
+    #[test]
+    fn finds_a_key_written_twice_with_both_lines() {
+        let text = "{\n \"miners\": [{\"name\": \"a\"}, {\"name\": \"b\",\n \"name\": \"c\"}],\n \"x\": 1\n}";
+        let d = first_duplicate(text).expect("duplicate");
+        assert_eq!(
+            d.path,
+            vec![
+                Seg::Key("miners".into()),
+                Seg::Index(1),
+                Seg::Key("name".into())
+            ]
+        );
+        assert_eq!((d.first_line, d.second_line), (2, 3));
+        assert_eq!(
+            first_duplicate("{\"a\": {\"a\": 1}, \"b\": [1, {\"a\": 2}]}"),
+            None
+        );
     }
 }

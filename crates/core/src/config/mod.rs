@@ -1,18 +1,32 @@
 //! The configuration file: the seed's `multi_scheduler_config.json`, `//` and `/* */` comments
 //! accepted, every key defaulted, errors that name the line and the key, atomic saves with a backup.
+//!
+//! Loading: `comments` blanks comments out, the JSON is parsed, keys written twice (`locate`) and
+//! unknown keys (`schema`, with a suggestion) are refused, defaults fill the rest, and `validate`
+//! checks every value (numeric keys against `ranges`). Saving: `edit` changes the user's text in
+//! place (comments and order kept) and `write` replaces the file crash-safely.
 
+pub(crate) mod comments;
+mod edit;
+mod error;
 mod locate;
+pub mod ranges;
+pub mod schema;
+mod validate;
+mod write;
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-pub use locate::{line_of, Seg};
+pub use error::{path_string, ConfigError, Problem};
+pub use locate::{first_duplicate, line_of, Duplicate, Seg};
+pub use ranges::{seconds, Range, LIMIT_RANGES, RANGES};
+pub use write::write_atomic;
 
-use crate::safety::{Envelope, GAMMA_MAX_VOLTAGE_MV};
+use crate::safety::Envelope;
 
 /// `HH:MM` local wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -225,77 +239,20 @@ impl Default for Config {
     }
 }
 
-/// Why a configuration could not be used. Every variant names the file; most name a line and key.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}: line {line}, column {column}: {message}", path.display())]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error("{}{}: {key}: {message}", path.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
-    Invalid {
-        path: PathBuf,
-        line: Option<usize>,
-        key: String,
-        message: String,
-    },
-}
-
-impl ConfigError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            ConfigError::Io { .. } => "config_io",
-            ConfigError::Syntax { .. } => "config_syntax",
-            ConfigError::Invalid { .. } => "config_invalid",
-        }
-    }
-}
-
-/// A problem found by [`Config::validate`]: the key path and what is wrong.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    pub path: Vec<Seg>,
-    pub message: String,
-}
-
-pub fn path_string(path: &[Seg]) -> String {
-    let mut out = String::new();
-    for seg in path {
-        match seg {
-            Seg::Key(k) if out.is_empty() => out.push_str(k),
-            Seg::Key(k) => {
-                out.push('.');
-                out.push_str(k);
-            }
-            Seg::Index(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    out
-}
-
 fn key(k: &str) -> Seg {
     Seg::Key(k.to_string())
 }
 
 impl Config {
-    /// Parse text (comments allowed) and validate. `path` is only used in messages.
+    /// Parse text (comments allowed, a UTF-8 byte-order mark ignored) and validate: unknown keys,
+    /// types, ranges. `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let mut plain = String::with_capacity(text.len());
-        std::io::Read::read_to_string(
-            &mut json_comments::StripComments::new(text.as_bytes()),
-            &mut plain,
-        )
-        .map_err(|source| ConfigError::Io {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let plain = comments::strip(text).map_err(|at| ConfigError::Syntax {
             path: path.to_path_buf(),
-            source,
+            line: at.line,
+            column: at.column,
+            message: "a /* comment is never closed with */".into(),
         })?;
         // Syntax first, so a broken file reports where it breaks.
         let value: serde_json::Value =
@@ -310,6 +267,25 @@ impl Config {
                     .unwrap_or_default()
                     .to_string(),
             })?;
+        if let Some(d) = first_duplicate(&plain) {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: Some(d.second_line),
+                key: path_string(&d.path),
+                message: format!(
+                    "written twice (lines {} and {}); JSON would silently keep only the last, so keep one",
+                    d.first_line, d.second_line
+                ),
+            });
+        }
+        if let Some(problem) = schema::unknown_keys(&value).into_iter().next() {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line: line_of(&plain, &problem.path),
+                key: path_string(&problem.path),
+                message: problem.message,
+            });
+        }
         // Every key the file leaves out, at any depth, takes its documented default.
         let mut merged = serde_json::to_value(Config::default()).unwrap_or_default();
         merge(&mut merged, value);
@@ -354,7 +330,9 @@ impl Config {
         Ok((config, true))
     }
 
-    /// Validate, then write atomically (temp file + rename) keeping the previous file as `FILE.bak`.
+    /// Validate, then save: the existing text is edited in place (comments, key order and
+    /// unchanged values kept; see `edit`), written atomically through a symlink with the file's
+    /// permissions kept and both file and folder fsynced; the previous file is kept as `FILE.bak`.
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
         if let Some(problem) = self.validate().into_iter().next() {
             return Err(ConfigError::Invalid {
@@ -364,13 +342,23 @@ impl Config {
                 message: problem.message,
             });
         }
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        whole_numbers(&mut value);
-        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-        text.push('\n');
-        if path.exists() {
+        let old_text = match std::fs::read_to_string(path) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(ConfigError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let text = self.render(old_text.as_deref(), path);
+        if let Some(old) = &old_text {
+            if *old == text {
+                return Ok(());
+            }
             let backup = backup_path(path);
-            std::fs::copy(path, &backup).map_err(|source| ConfigError::Io {
+            write_atomic(&backup, old.as_bytes()).map_err(|source| ConfigError::Io {
                 path: backup,
                 source,
             })?;
@@ -379,6 +367,25 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })
+    }
+
+    /// The text a save writes: `old_text` edited in place when that gives back exactly this
+    /// config, else the whole config afresh.
+    fn render(&self, old_text: Option<&str>, path: &Path) -> String {
+        let mut new = serde_json::to_value(self).unwrap_or_default();
+        whole_numbers(&mut new);
+        let edited = old_text.and_then(|text| {
+            let (bom, body) = match text.strip_prefix('\u{feff}') {
+                Some(body) => ("\u{feff}", body),
+                None => ("", text),
+            };
+            let old = Config::parse(body, path).ok()?;
+            let mut old = serde_json::to_value(old).ok()?;
+            whole_numbers(&mut old);
+            let edited = format!("{bom}{}", edit::in_place(body, &old, &new)?);
+            (Config::parse(&edited, path).ok()? == *self).then_some(edited)
+        });
+        edited.unwrap_or_else(|| edit::fresh(&new))
     }
 
     /// The safe settings as plain settings.
@@ -403,131 +410,6 @@ impl Config {
 
     pub fn miner(&self, name: &str) -> Option<&MinerConfig> {
         self.miners.iter().find(|m| m.name == name)
-    }
-
-    /// Every problem with the values, each with its key path.
-    pub fn validate(&self) -> Vec<Problem> {
-        let mut out = Vec::new();
-        let mut bad = |path: Vec<Seg>, message: String| out.push(Problem { path, message });
-        let env = self.envelope();
-        if self.min_voltage < crate::safety::GAMMA_MIN_VOLTAGE_MV {
-            bad(
-                vec![key("min_voltage")],
-                format!(
-                    "{} mV is below the regulator's floor of {} mV",
-                    self.min_voltage,
-                    crate::safety::GAMMA_MIN_VOLTAGE_MV
-                ),
-            );
-        }
-        if self.min_voltage >= env.max_voltage {
-            bad(
-                vec![key("max_voltage")],
-                format!(
-                    "must be above min_voltage ({} mV) and at most {GAMMA_MAX_VOLTAGE_MV} mV",
-                    self.min_voltage
-                ),
-            );
-        }
-        if !(self.min_frequency > 0.0 && self.min_frequency < self.max_frequency) {
-            bad(
-                vec![key("max_frequency")],
-                format!("must be above min_frequency ({} MHz)", self.min_frequency),
-            );
-        }
-        let mut check_settings = |path: Vec<Seg>, voltage: Option<u32>, frequency: Option<f64>| {
-            if let Some(v) = voltage {
-                if let Err(msg) = env.check_voltage(v) {
-                    let mut p = path.clone();
-                    p.push(key("voltage"));
-                    bad(p, msg);
-                }
-            }
-            if let Some(f) = frequency {
-                if let Err(msg) = env.check_frequency(f) {
-                    let mut p = path.clone();
-                    p.push(key("frequency"));
-                    bad(p, msg);
-                }
-            }
-        };
-        for (name, p) in [
-            ("global_day_settings", &self.global_day_settings),
-            ("global_night_settings", &self.global_night_settings),
-        ] {
-            check_settings(vec![key(name)], Some(p.voltage), Some(p.frequency));
-        }
-        check_settings(
-            vec![key("safe_settings")],
-            Some(self.safe_settings.voltage),
-            Some(self.safe_settings.frequency),
-        );
-        for (i, m) in self.miners.iter().enumerate() {
-            let at = |k: &str| vec![key("miners"), Seg::Index(i), key(k)];
-            for (k, o) in [
-                ("day_settings", &m.day_settings),
-                ("night_settings", &m.night_settings),
-            ] {
-                if let Some(o) = o {
-                    check_settings(at(k), o.voltage, o.frequency);
-                }
-            }
-        }
-        let mut seen = std::collections::HashSet::new();
-        for (i, m) in self.miners.iter().enumerate() {
-            let at = |k: &str| vec![key("miners"), Seg::Index(i), key(k)];
-            if m.name.trim().is_empty() {
-                bad(at("name"), "a miner needs a name".into());
-            } else if !seen.insert(m.name.as_str()) {
-                bad(at("name"), format!("{:?} is used by another miner", m.name));
-            }
-            if let Err(e) = axeos::normalize_address(&m.ip) {
-                bad(at("ip"), e.to_string());
-            }
-        }
-        for (k, v) in [
-            ("check_interval", self.check_interval),
-            ("temp_check_interval", self.temp_check_interval),
-            ("log_stats_interval", self.log_stats_interval),
-        ] {
-            if !(v >= 0.05 && v.is_finite()) {
-                bad(vec![key(k)], "must be at least 0.05 seconds".into());
-            }
-        }
-        if self.transition_steps == 0 {
-            bad(vec![key("transition_steps")], "must be at least 1".into());
-        }
-        if self.max_workers == 0 {
-            bad(vec![key("max_workers")], "must be at least 1".into());
-        }
-        if !(self.transition_delay >= 0.0 && self.retry_delay >= 0.0) {
-            bad(
-                vec![key("transition_delay")],
-                "delays must be 0 or more seconds".into(),
-            );
-        }
-        if !(self.max_temp > 0.0 && self.max_power > 0.0 && self.max_vr_temp > 0.0) {
-            bad(
-                vec![key("max_temp")],
-                "temperature and power limits must be positive".into(),
-            );
-        }
-        if self.offline_after == 0 || self.stall_after == 0 {
-            bad(
-                vec![key("offline_after")],
-                "offline_after and stall_after must be at least 1".into(),
-            );
-        }
-        if !self.timezone.is_empty() && self.timezone.parse::<chrono_tz::Tz>().is_err() {
-            bad(
-                vec![key("timezone")],
-                format!(
-                    "{:?} is not an IANA time zone (e.g. \"Europe/Berlin\")",
-                    self.timezone
-                ),
-            );
-        }
-        out
     }
 }
 
@@ -586,19 +468,6 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
     path.with_file_name(name)
-}
-
-/// Write `bytes` to `path` so that a crash leaves either the old file or the new one, never half.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -89,9 +89,8 @@ impl EngineHandle {
             .map_err(|e| EngineError::Io(format!("{}: {e}", opts.config_path.display())))?;
         let config = Config::parse(&String::from_utf8_lossy(&text), &opts.config_path)?;
         let (overrides, notice) = Overrides::load_or_recover(&opts.config_path, opts.clock.now());
-        std::fs::create_dir_all(&opts.data_dir)
-            .map_err(|e| EngineError::Io(format!("{}: {e}", opts.data_dir.display())))?;
-        let history = History::open(&opts.data_dir.join(HISTORY_FILE))?;
+        let (history, history_warning) =
+            History::open_or_recover(&opts.data_dir.join(HISTORY_FILE))?;
         let stats_path = Stats::path_for(&opts.config_path);
         let (stats, stats_warning) = Stats::load(&stats_path);
         let (plan_tx, _) = watch::channel(Arc::new(Plan::new(Arc::new(config), overrides)));
@@ -102,7 +101,10 @@ impl EngineHandle {
         let tracker = TaskTracker::new();
         // Nobody listens yet (front ends subscribe after start): the supervisor sends these once
         // it runs, and repeats a pause notice until the user resumes (the status carries it too).
-        for message in [&stats_warning, &notice].into_iter().flatten() {
+        for message in [&stats_warning, &history_warning, &notice]
+            .into_iter()
+            .flatten()
+        {
             tracing::warn!("{message}");
         }
         let recorder = Recorder::new(
@@ -133,7 +135,12 @@ impl EngineHandle {
             opts.watch_every,
             text,
         )
-        .with_notices(stats_warning.into_iter().collect());
+        .with_notices(
+            [stats_warning, history_warning]
+                .into_iter()
+                .flatten()
+                .collect(),
+        );
         tracker.spawn(supervisor.run());
         Ok(EngineHandle {
             inner: Arc::new(Inner {

@@ -21,16 +21,11 @@ pub(crate) fn for_emergency(path: &Path) -> Result<(Config, Option<ConfigError>)
         path: path.to_path_buf(),
         source,
     })?;
-    let mut plain = String::with_capacity(text.len());
-    std::io::Read::read_to_string(
-        &mut json_comments::StripComments::new(text.trim_start_matches('\u{feff}').as_bytes()),
-        &mut plain,
-    )
-    .map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    // Without valid JSON there is no miner list to read: the original error says where it breaks.
+    // With an unterminated comment or invalid JSON there is no miner list to read: the original
+    // error says where the file breaks.
+    let Ok(plain) = crate::config::comments::strip(text.trim_start_matches('\u{feff}')) else {
+        return Err(problem);
+    };
     let Ok(value) = serde_json::from_str::<Value>(&plain) else {
         return Err(problem);
     };
