@@ -14,8 +14,10 @@ use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_opener::OpenerExt;
 use tauri_plugin_store::StoreExt;
 
+use crate::background;
 use crate::demo;
 use crate::error::CmdError;
+use crate::export;
 use crate::models::{ChartOut, LoggedEvent, Overview, PlanRow, Prefs};
 use crate::state::AppState;
 
@@ -218,9 +220,10 @@ fn range_hours(range: &str) -> Res<i64> {
     }
 }
 
+/// One chart as SVG. The history read and the rendering run on the blocking pool.
 #[tauri::command]
 #[allow(clippy::too_many_arguments)]
-pub fn chart(
+pub async fn chart(
     state: State<'_, AppState>,
     metric: Metric,
     range: String,
@@ -231,47 +234,56 @@ pub fn chart(
     height: u32,
 ) -> Res<ChartOut> {
     let started = std::time::Instant::now();
-    let engine = state.engine()?;
-    let to = engine.now();
-    let from = to - Duration::hours(range_hours(&range)?);
-    let points = engine.history(miner.as_deref(), from, to, chart::bucket_for(from, to, 240))?;
-    let req = ChartRequest {
-        metric,
-        from,
-        to,
-        fleet_total: total,
-        width,
-        height,
-        dark,
-    };
-    let svg =
-        chart::render_svg(&req, &points, engine.zone()).map_err(|m| CmdError::new("chart", m))?;
-    Ok(ChartOut {
-        svg,
-        points: points.len(),
-        render_ms: started.elapsed().as_secs_f64() * 1000.0,
+    let engine = state.engine()?.clone();
+    let hours = range_hours(&range)?;
+    background::blocking(move || {
+        let to = engine.now();
+        let from = to - Duration::hours(hours);
+        let points =
+            engine.history(miner.as_deref(), from, to, chart::bucket_for(from, to, 240))?;
+        let req = ChartRequest {
+            metric,
+            from,
+            to,
+            fleet_total: total,
+            width,
+            height,
+            dark,
+        };
+        let svg = chart::render_svg(&req, &points, engine.zone())
+            .map_err(|m| CmdError::new("chart", m))?;
+        Ok(ChartOut {
+            svg,
+            points: points.len(),
+            render_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
     })
+    .await
 }
 
 /// Last hour of hashrate per miner, one value a minute, for the fleet table's sparklines.
 #[tauri::command]
 pub async fn sparklines(state: State<'_, AppState>) -> Res<Vec<(String, Vec<f64>)>> {
-    let target = state.engine_target()?;
-    let to = state.engine()?.now();
-    let points = ops::history(&target, None, to - Duration::hours(1), to, 60).await?;
-    let mut out: Vec<(String, Vec<f64>)> = Vec::new();
-    for p in points {
-        match out.last_mut() {
-            Some((name, values)) if *name == p.miner => values.push(p.hashrate),
-            _ => out.push((p.miner.clone(), vec![p.hashrate])),
+    let engine = state.engine()?.clone();
+    background::blocking(move || {
+        let to = engine.now();
+        let points = engine.history(None, to - Duration::hours(1), to, 60)?;
+        let mut out: Vec<(String, Vec<f64>)> = Vec::new();
+        for p in points {
+            match out.last_mut() {
+                Some((name, values)) if *name == p.miner => values.push(p.hashrate),
+                _ => out.push((p.miner.clone(), vec![p.hashrate])),
+            }
         }
-    }
-    Ok(out)
+        Ok(out)
+    })
+    .await
 }
 
-/// Save a chart's data (CSV), its SVG, or a PNG the window rendered, to the Downloads folder.
+/// Save a chart's data (CSV), its SVG, or a PNG the window rendered, to the Downloads folder,
+/// under a sanitised name. Reading, rendering and writing run on the blocking pool.
 #[tauri::command]
-pub fn export_file(
+pub async fn export_file(
     app: AppHandle,
     state: State<'_, AppState>,
     kind: String,
@@ -279,17 +291,21 @@ pub fn export_file(
     miner: Option<String>,
     content: Option<Vec<u8>>,
 ) -> Res<String> {
-    let engine = state.engine()?;
+    let engine = state.engine()?.clone();
+    let hours = range_hours(&range)?;
+    if !matches!(kind.as_str(), "csv" | "svg" | "png") {
+        return Err(CmdError::new("bad_kind", format!("cannot export {kind:?}")));
+    }
     let dir = app
         .path()
         .download_dir()
         .or_else(|_| app.path().home_dir())?;
-    let stamp = engine.now().format("%Y%m%d-%H%M");
-    let path = dir.join(format!("bitaxe-{range}-{stamp}.{kind}"));
-    let bytes = match kind.as_str() {
-        "csv" => {
-            let to = engine.now();
-            let from = to - Duration::hours(range_hours(&range)?);
+    background::blocking(move || {
+        let to = engine.now();
+        let stamp = to.format("%Y%m%d-%H%M").to_string();
+        let path = dir.join(export::file_name(miner.as_deref(), &range, &stamp, &kind));
+        let bytes = if kind == "csv" {
+            let from = to - Duration::hours(hours);
             let points = engine.history(
                 miner.as_deref(),
                 from,
@@ -297,22 +313,19 @@ pub fn export_file(
                 chart::bucket_for(from, to, 2000),
             )?;
             chart::csv(&points, engine.zone()).into_bytes()
-        }
-        "svg" | "png" => content.ok_or_else(|| CmdError::new("missing", "nothing to save"))?,
-        other => {
-            return Err(CmdError::new(
-                "bad_kind",
-                format!("cannot export {other:?}"),
-            ))
-        }
-    };
-    bitaxe_core::config::write_atomic(&path, &bytes)?;
-    Ok(path.display().to_string())
+        } else {
+            content.ok_or_else(|| CmdError::new("missing", "nothing to save"))?
+        };
+        bitaxe_core::config::write_atomic(&path, &bytes)?;
+        Ok(path.display().to_string())
+    })
+    .await
 }
 
 #[tauri::command]
-pub fn day_night_stats(state: State<'_, AppState>) -> Stats {
-    Stats::load(&Stats::path_for(&state.config_path)).0
+pub async fn day_night_stats(state: State<'_, AppState>) -> Res<Stats> {
+    let path = Stats::path_for(&state.config_path);
+    background::blocking(move || Ok(Stats::load(&path).0)).await
 }
 
 #[tauri::command]

@@ -2,10 +2,12 @@
 //! its events to the window and to native notifications. Thin: the logic lives in `bitaxe-core`.
 #![forbid(unsafe_code)]
 
+pub mod background;
 pub mod bridge;
 pub mod commands;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod models;
 pub mod state;
 pub mod tray;

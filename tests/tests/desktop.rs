@@ -1,26 +1,19 @@
 //! The real desktop app in its real webview: built, started under Xvfb with a private D-Bus
 //! session, driven through tauri-driver + WebKitWebDriver, against simulated miners on loopback.
 //! Needs Xvfb, dbus-run-session, dbus-monitor, WebKitWebDriver and tauri-driver (the README's
-//! test command installs them).
+//! test command installs them). Every process it starts runs in a [`Group`] that is killed
+//! whole when the test ends or panics; the test checks that nothing of it is left.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use bitaxe_e2e::process::{self, Group};
 use bitaxe_e2e::webdriver::Session;
 use bitaxe_e2e::{binary, wait_until};
 use bitaxe_sim::{Faults, Personality, SimMiner};
 use chrono::{Timelike, Utc};
 use serde_json::json;
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -95,21 +88,18 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
 
     // A private display and a private session bus, with a monitor watching notifications.
     let display = format!(":{}", 90 + free_port() % 100);
-    let _x = Kill(
-        Command::new(tool("Xvfb"))
-            .args([
-                display.as_str(),
-                "-screen",
-                "0",
-                "1280x860x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb"),
-    );
+    let mut xvfb = Command::new(tool("Xvfb"));
+    xvfb.args([
+        display.as_str(),
+        "-screen",
+        "0",
+        "1280x860x24",
+        "-nolisten",
+        "tcp",
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let mut x = Group::spawn(xvfb).expect("Xvfb");
     std::thread::sleep(Duration::from_millis(800));
     let monitor_log = dir.path().join("notifications.log");
     let port = free_port();
@@ -122,19 +112,17 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
     );
     let home = dir.path().join("home");
     std::fs::create_dir_all(&home).expect("home");
-    let _driver = Kill(
-        Command::new(tool("dbus-run-session"))
-            .args(["--", "bash", "-c", &script])
-            .env("DISPLAY", &display)
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver"),
-    );
+    let mut driver = Command::new(tool("dbus-run-session"));
+    driver
+        .args(["--", "bash", "-c", &script])
+        .env("DISPLAY", &display)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut driver = Group::spawn(driver).expect("tauri-driver");
     let driver_url = format!("http://127.0.0.1:{port}");
     wait_until("tauri-driver", Duration::from_secs(20), || {
         std::net::TcpStream::connect(("127.0.0.1", port)).ok()
@@ -319,4 +307,29 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
             .filter(|t| t.contains("office is back online"))
     });
     s.end().await;
+
+    // Nothing the test started is left: tauri-driver, WebKitWebDriver, the app, dbus-monitor,
+    // the session bus and Xvfb all go with their groups.
+    let drivers: Vec<u32> = driver.alive();
+    let named: Vec<u32> = ["tauri-driver", "WebKitWebDriver", "bitaxe-fleet"]
+        .iter()
+        .flat_map(|n| process::named(n))
+        .filter(|p| drivers.contains(p))
+        .collect();
+    assert!(
+        named.len() >= 2,
+        "tauri-driver and WebKitWebDriver ran in the test's group: {drivers:?}"
+    );
+    assert_eq!(driver.kill(), Vec::<u32>::new(), "driver processes left");
+    assert_eq!(x.kill(), Vec::<u32>::new(), "Xvfb left");
+    let still: Vec<u32> = ["tauri-driver", "WebKitWebDriver", "bitaxe-fleet"]
+        .iter()
+        .flat_map(|n| process::named(n))
+        .filter(|p| named.contains(p))
+        .collect();
+    assert_eq!(
+        still,
+        Vec::<u32>::new(),
+        "tauri-driver or WebKitWebDriver left"
+    );
 }

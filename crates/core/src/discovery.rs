@@ -1,6 +1,8 @@
 //! Finding miners: probe one address (model, firmware, current settings before saving), or scan
 //! an address range the user gives. Scans are bounded in size and concurrency, use short
-//! timeouts, and only ever go where the user pointed them.
+//! timeouts, only ever go where the user pointed them, and only cover local networks: private
+//! (10/8, 172.16/12, 192.168/16), link-local (169.254/16) and loopback (127/8) IPv4 ranges.
+//! A range that reaches outside them is refused whole, naming the first address outside.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -45,34 +47,100 @@ pub async fn probe(http: &axeos::Http, address: &str) -> Result<Found, axeos::Er
     })
 }
 
-/// Parse `A.B.C.D/NN` or `A.B.C.D-A.B.C.E` into the host addresses it covers.
-pub fn hosts(range: &str) -> Result<Vec<Ipv4Addr>, String> {
+/// Why a scan range was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScanError {
+    #[error("{0:?} is not an IPv4 address")]
+    NotAnAddress(String),
+    #[error("{0:?}: expected A.B.C.D/NN or A.B.C.D-A.B.C.E")]
+    BadRange(String),
+    #[error("{0}: the range ends before it starts")]
+    Reversed(String),
+    #[error("{0}: more than {MAX_SCAN_HOSTS} addresses; scan a /22 or smaller")]
+    TooLarge(String),
+    #[error(
+        "{range}: {outside} is not on a local network; scans only cover private (10.0.0.0/8, \
+         172.16.0.0/12, 192.168.0.0/16), link-local (169.254.0.0/16) and loopback (127.0.0.0/8) \
+         ranges"
+    )]
+    NotLocal { range: String, outside: Ipv4Addr },
+}
+
+impl ScanError {
+    /// A stable code for front ends to branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ScanError::NotLocal { .. } => "not_local",
+            ScanError::TooLarge(_) => "too_large",
+            _ => "bad_range",
+        }
+    }
+}
+
+impl From<ScanError> for String {
+    fn from(e: ScanError) -> String {
+        e.to_string()
+    }
+}
+
+/// The networks a scan may cover, with their names.
+const LOCAL_BLOCKS: [(Ipv4Addr, u8, &str); 5] = [
+    (Ipv4Addr::new(10, 0, 0, 0), 8, "private"),
+    (Ipv4Addr::new(172, 16, 0, 0), 12, "private"),
+    (Ipv4Addr::new(192, 168, 0, 0), 16, "private"),
+    (Ipv4Addr::new(169, 254, 0, 0), 16, "link-local"),
+    (Ipv4Addr::new(127, 0, 0, 0), 8, "loopback"),
+];
+
+/// The local block `ip` belongs to, as (first, last) address, or `None` for any other address.
+fn local_block(ip: Ipv4Addr) -> Option<(u32, u32)> {
+    LOCAL_BLOCKS.iter().find_map(|&(net, len, _)| {
+        let mask = u32::MAX << (32 - u32::from(len));
+        let first = u32::from(net);
+        (u32::from(ip) & mask == first).then_some((first, first | !mask))
+    })
+}
+
+/// Accept `first..=last` only if every address in it lies in one local block.
+fn check_local(range: &str, first: u32, last: u32) -> Result<(), ScanError> {
+    let outside = match local_block(Ipv4Addr::from(first)) {
+        None => first,
+        Some((_, end)) if last > end => end + 1,
+        Some(_) => return Ok(()),
+    };
+    Err(ScanError::NotLocal {
+        range: range.to_string(),
+        outside: Ipv4Addr::from(outside),
+    })
+}
+
+/// Parse `A.B.C.D/NN` or `A.B.C.D-A.B.C.E` into the host addresses it covers. Refused: ranges
+/// over [`MAX_SCAN_HOSTS`] addresses and ranges that reach outside the local blocks.
+pub fn hosts(range: &str) -> Result<Vec<Ipv4Addr>, ScanError> {
     let range = range.trim();
     let list: Vec<Ipv4Addr> = if let Some((a, b)) = range.split_once('-') {
         let parse = |s: &str| {
             s.trim()
                 .parse::<Ipv4Addr>()
-                .map_err(|_| format!("{s:?} is not an IPv4 address"))
+                .map_err(|_| ScanError::NotAnAddress(s.trim().to_string()))
         };
         let (a, b) = (u32::from(parse(a)?), u32::from(parse(b)?));
         if b < a {
-            return Err(format!("{range}: the range ends before it starts"));
+            return Err(ScanError::Reversed(range.to_string()));
         }
         if (b - a) as usize >= MAX_SCAN_HOSTS {
-            return Err(format!(
-                "{range}: more than {MAX_SCAN_HOSTS} addresses; scan a smaller range"
-            ));
+            return Err(ScanError::TooLarge(range.to_string()));
         }
+        check_local(range, a, b)?;
         (a..=b).map(Ipv4Addr::from).collect()
     } else {
         let net: ipnet::Ipv4Net = range
             .parse()
-            .map_err(|_| format!("{range:?}: expected A.B.C.D/NN or A.B.C.D-A.B.C.E"))?;
+            .map_err(|_| ScanError::BadRange(range.to_string()))?;
         if net.prefix_len() < 22 {
-            return Err(format!(
-                "{range}: more than {MAX_SCAN_HOSTS} addresses; use /22 or smaller"
-            ));
+            return Err(ScanError::TooLarge(range.to_string()));
         }
+        check_local(range, u32::from(net.network()), u32::from(net.broadcast()))?;
         if net.prefix_len() >= 31 {
             net.hosts()
                 .chain(std::iter::once(net.addr()))
@@ -87,7 +155,7 @@ pub fn hosts(range: &str) -> Result<Vec<Ipv4Addr>, String> {
 }
 
 /// Probe every address of `range` on `port`; the miners that answered, in address order.
-pub async fn scan(range: &str, port: u16) -> Result<Vec<Found>, String> {
+pub async fn scan(range: &str, port: u16) -> Result<Vec<Found>, ScanError> {
     let list = hosts(range)?;
     let http = axeos::Http::new(axeos::Timeouts {
         connect: Duration::from_millis(800),
@@ -143,8 +211,77 @@ mod tests {
             hosts("127.0.0.5/32").expect("single"),
             vec![Ipv4Addr::new(127, 0, 0, 5)]
         );
-        assert!(hosts("127.0.0.0/16").expect_err("too big").contains("/22"));
-        assert!(hosts("127.0.0.9-127.0.0.1").is_err());
-        assert!(hosts("hello").expect_err("bad").contains("expected"));
+        assert!(hosts("127.0.0.0/16")
+            .expect_err("too big")
+            .to_string()
+            .contains("/22"));
+        assert_eq!(
+            hosts("127.0.0.9-127.0.0.1").expect_err("reversed").code(),
+            "bad_range"
+        );
+        assert!(hosts("hello")
+            .expect_err("bad")
+            .to_string()
+            .contains("expected"));
+    }
+
+    #[test]
+    fn local_ranges_are_accepted_up_to_their_edges() {
+        for range in [
+            "10.0.0.0/24",
+            "10.255.255.0/24",
+            "172.16.0.0/22",
+            "172.31.255.0/24",
+            "192.168.1.0/24",
+            "192.168.255.250-192.168.255.255",
+            "169.254.0.0/24",
+            "169.254.255.1-169.254.255.254",
+            "127.0.0.1/32",
+            "127.255.255.0/24",
+            "10.0.0.0-10.0.3.255",
+        ] {
+            assert!(hosts(range).is_ok(), "{range} is local: {:?}", hosts(range));
+        }
+    }
+
+    #[test]
+    fn public_and_straddling_ranges_are_refused_naming_the_range_and_the_address() {
+        let cases = [
+            ("8.8.8.0/24", "8.8.8.0"),
+            ("1.1.1.1-1.1.1.3", "1.1.1.1"),
+            ("172.15.255.0/24", "172.15.255.0"),
+            ("172.32.0.0/24", "172.32.0.0"),
+            ("192.169.0.0/24", "192.169.0.0"),
+            ("169.253.255.0/24", "169.253.255.0"),
+            ("100.64.0.0/24", "100.64.0.0"),
+            ("224.0.0.0/24", "224.0.0.0"),
+            ("255.255.255.255/32", "255.255.255.255"),
+            ("0.0.0.0/24", "0.0.0.0"),
+            // Straddling an edge: the first address past the local block is named.
+            ("172.31.255.250-172.32.0.5", "172.32.0.0"),
+            ("10.255.255.200-11.0.0.10", "11.0.0.0"),
+            ("126.255.255.250-127.0.0.3", "126.255.255.250"),
+            ("127.255.255.250-128.0.0.3", "128.0.0.0"),
+        ];
+        for (range, outside) in cases {
+            let e = hosts(range).expect_err(range);
+            assert_eq!(e.code(), "not_local", "{range}");
+            let m = e.to_string();
+            assert!(m.starts_with(range), "{m}");
+            assert!(
+                m.contains(&format!(" {outside} is not on a local network")),
+                "{m}"
+            );
+            assert!(
+                m.contains("10.0.0.0/8") && m.contains("169.254.0.0/16"),
+                "{m}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_scan_of_a_public_range_sends_nothing() {
+        let e = scan("93.184.216.0/30", 80).await.expect_err("public");
+        assert_eq!(e.code(), "not_local");
     }
 }
