@@ -4,7 +4,7 @@
 use bitaxe_core::chart::{self, ChartRequest, Metric};
 use bitaxe_core::config::{Config, MinerConfig};
 use bitaxe_core::discovery::{self, Found};
-use bitaxe_core::fleet;
+use bitaxe_core::ops;
 use bitaxe_core::schedule::{self, Profile};
 use bitaxe_core::stats::Stats;
 use bitaxe_core::status::FleetStatus;
@@ -24,24 +24,14 @@ use crate::state::AppState;
 type Res<T> = Result<T, CmdError>;
 
 fn config_of(state: &AppState) -> Res<Config> {
-    match &state.engine {
-        Some(e) => Ok((*e.config()).clone()),
-        None => Ok(Config::load(&state.config_path)?),
-    }
-}
-
-/// Status from the engine; in read-only mode, one poll of every miner.
-async fn status_of(state: &AppState, config: &Config) -> FleetStatus {
-    match &state.engine {
-        Some(e) => e.status(),
-        None => fleet::snapshot(&bitaxe_core::axeos::Http::default(), config, Utc::now()).await,
-    }
+    Ok(ops::config(&state.target())?)
 }
 
 #[tauri::command]
 pub async fn overview(state: State<'_, AppState>) -> Res<Overview> {
     let config = config_of(&state)?;
-    let status = status_of(&state, &config).await;
+    // From the engine; in read-only mode, one poll of every miner.
+    let status: FleetStatus = ops::status(&state.target()).await?;
     let colours = config
         .miners
         .iter()
@@ -70,7 +60,7 @@ pub fn get_config(state: State<'_, AppState>) -> Res<Config> {
 
 #[tauri::command]
 pub fn save_config(state: State<'_, AppState>, config: Config) -> Res<()> {
-    Ok(state.engine()?.save_config(config)?)
+    Ok(ops::save_config(&state.engine_target()?, config)?)
 }
 
 /// Check a whole config without saving it: the first problem, or nothing.
@@ -109,74 +99,86 @@ pub fn default_scan_range() -> Option<String> {
 
 #[tauri::command]
 pub fn add_miners(state: State<'_, AppState>, miners: Vec<MinerConfig>) -> Res<()> {
-    let engine = state.engine()?;
-    let mut config = (*engine.config()).clone();
-    for mut m in miners {
-        m.ip = bitaxe_core::axeos::normalize_address(&m.ip)?;
-        config.miners.push(m);
-    }
-    Ok(engine.save_config(config)?)
+    ops::add_miners(&state.engine_target()?, miners)?;
+    Ok(())
 }
 
 #[tauri::command]
 pub fn update_miner(state: State<'_, AppState>, original: String, miner: MinerConfig) -> Res<()> {
-    let engine = state.engine()?;
-    let mut config = (*engine.config()).clone();
-    let slot = config
-        .miners
-        .iter_mut()
-        .find(|m| m.name == original)
-        .ok_or_else(|| CmdError::new("unknown_miner", format!("no miner named {original:?}")))?;
-    let mut miner = miner;
-    miner.ip = bitaxe_core::axeos::normalize_address(&miner.ip)?;
-    *slot = miner;
-    Ok(engine.save_config(config)?)
+    Ok(ops::update_miner(
+        &state.engine_target()?,
+        &original,
+        miner,
+    )?)
 }
 
 #[tauri::command]
 pub fn remove_miner(state: State<'_, AppState>, name: String) -> Res<()> {
-    let engine = state.engine()?;
-    let mut config = (*engine.config()).clone();
-    config.miners.retain(|m| m.name != name);
-    Ok(engine.save_config(config)?)
+    Ok(ops::remove_miner(&state.engine_target()?, &name)?)
 }
 
 #[tauri::command]
-pub fn apply_profile(
+pub async fn apply_profile(
     state: State<'_, AppState>,
     profile: Profile,
     miner: Option<String>,
 ) -> Res<()> {
-    let engine = state.engine()?;
-    match miner {
-        Some(m) => Ok(engine.apply_miner(&m, profile)?),
-        None => Ok(engine.apply(profile)?),
-    }
+    let report = ops::apply(&state.engine_target()?, profile, miner.as_deref()).await?;
+    not_saved(report.saved)
+}
+
+/// A decision in force but not saved arrives as the error `state_not_saved`.
+fn not_saved(saved: Result<(), String>) -> Res<()> {
+    saved.map_err(|why| CmdError::new("state_not_saved", why))
 }
 
 #[tauri::command]
 pub fn set_paused(state: State<'_, AppState>, paused: bool) -> Res<()> {
-    Ok(state.engine()?.set_paused(paused)?)
+    Ok(ops::set_paused(&state.engine_target()?, paused)?)
 }
 
+/// Allowed in read-only mode too: beside a running scheduler it acts on the miners from here
+/// and writes the state file that scheduler follows.
 #[tauri::command]
-pub fn emergency_stop(state: State<'_, AppState>) -> Res<()> {
-    Ok(state.engine()?.emergency_stop()?)
+pub async fn emergency_stop(state: State<'_, AppState>) -> Res<()> {
+    let report = ops::emergency_stop(&state.target()).await?;
+    let failed: Vec<String> = report
+        .failed()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} ({})",
+                m.miner,
+                m.result.as_ref().err().map(String::as_str).unwrap_or("")
+            )
+        })
+        .collect();
+    not_saved(report.saved)?;
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CmdError::new(
+            "not_applied",
+            format!("safe settings not applied to: {}", failed.join(", ")),
+        ))
+    }
 }
 
+/// Allowed in read-only mode too (it only clears the state file the running scheduler follows).
 #[tauri::command]
 pub fn resume(state: State<'_, AppState>) -> Res<()> {
-    Ok(state.engine()?.resume()?)
+    ops::resume(&state.target())?;
+    Ok(())
 }
 
 #[tauri::command]
 pub async fn restart_miner(state: State<'_, AppState>, name: String) -> Res<()> {
-    Ok(state.engine()?.restart_miner(&name).await?)
+    Ok(ops::restart_miner(&state.engine_target()?, &name).await?)
 }
 
 #[tauri::command]
 pub async fn pause_miner(state: State<'_, AppState>, name: String, paused: bool) -> Res<()> {
-    Ok(state.engine()?.pause_miner(&name, paused).await?)
+    Ok(ops::pause_miner(&state.engine_target()?, &name, paused).await?)
 }
 
 /// What every miner runs at a local time (`YYYY-MM-DDTHH:MM`), for the schedule preview.
@@ -369,7 +371,7 @@ pub fn set_autostart(app: AppHandle, enabled: bool) -> Res<()> {
 pub fn import_config(state: State<'_, AppState>, text: String) -> Res<usize> {
     let config = Config::parse(&text, std::path::Path::new("imported file"))?;
     let n = config.miners.len();
-    state.engine()?.save_config(config)?;
+    ops::save_config(&state.engine_target()?, config)?;
     Ok(n)
 }
 
@@ -404,10 +406,10 @@ pub fn open_miner_page(app: AppHandle, state: State<'_, AppState>, name: String)
 
 #[tauri::command]
 pub async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
-    let engine = state.engine()?.clone();
+    let target = state.engine_target()?;
     let ports = state.prefs().demo_ports;
     let miners = demo::start(&ports).await?;
-    engine.save_config(demo::with_demo((*engine.config()).clone(), &miners))?;
+    ops::save_config(&target, demo::with_demo(ops::config(&target)?, &miners))?;
     let mut prefs = state.prefs();
     prefs.demo_ports = miners.iter().map(|m| m.addr().port()).collect();
     let _ = crate::save_prefs(&app, &prefs);
@@ -420,8 +422,8 @@ pub async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
 
 #[tauri::command]
 pub fn stop_demo(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
-    let engine = state.engine()?;
-    engine.save_config(demo::without_demo((*engine.config()).clone()))?;
+    let target = state.engine_target()?;
+    ops::save_config(&target, demo::without_demo(ops::config(&target)?))?;
     let mut prefs = state.prefs();
     prefs.demo_ports.clear();
     let _ = crate::save_prefs(&app, &prefs);

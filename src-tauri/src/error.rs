@@ -33,6 +33,12 @@ impl From<bitaxe_core::EngineError> for CmdError {
     }
 }
 
+impl From<bitaxe_core::ops::OpsError> for CmdError {
+    fn from(e: bitaxe_core::ops::OpsError) -> Self {
+        CmdError::new(e.code(), e.to_string())
+    }
+}
+
 impl From<bitaxe_core::config::ConfigError> for CmdError {
     fn from(e: bitaxe_core::config::ConfigError) -> Self {
         CmdError::new(e.code(), e.to_string())

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use bitaxe_core::ops::{Standalone, Target};
 use bitaxe_core::EngineHandle;
 use bitaxe_sim::SimMiner;
 
@@ -51,6 +52,23 @@ impl AppState {
         self.engine
             .as_ref()
             .ok_or_else(|| CmdError::read_only(self.read_only.as_deref().unwrap_or("no engine")))
+    }
+
+    /// Where reads and the always-allowed actions (emergency stop, resume) go: the engine, or,
+    /// beside a running scheduler, the config and state files (which that scheduler follows).
+    pub fn target(&self) -> Target {
+        match &self.engine {
+            Some(e) => Target::Engine(e.clone()),
+            None => Target::Standalone(Standalone::new(
+                &self.config_path,
+                bitaxe_core::axeos::Http::default(),
+            )),
+        }
+    }
+
+    /// The engine as an operations target, or a `read_only` error naming why there is none.
+    pub fn engine_target(&self) -> Result<Target, CmdError> {
+        self.engine().map(|e| Target::Engine(e.clone()))
     }
 
     pub fn prefs(&self) -> Prefs {

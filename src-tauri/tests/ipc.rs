@@ -220,3 +220,60 @@ fn beside_a_running_scheduler_the_app_is_read_only_but_shows_status() {
     assert_eq!(err["code"], "read_only");
     assert!(miner.patches().is_empty(), "nothing written");
 }
+
+#[test]
+fn beside_a_running_scheduler_the_emergency_stop_still_reaches_the_miners() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("multi_scheduler_config.json");
+    let miner = tauri::async_runtime::block_on(async {
+        bitaxe_sim::fleet("sim", 1, |_| {})
+            .await
+            .expect("sim")
+            .remove(0)
+    });
+    let config = Config {
+        miners: vec![MinerConfig {
+            name: "office".into(),
+            ip: miner.url(),
+            enabled: true,
+            day_settings: None,
+            night_settings: None,
+            limits: None,
+        }],
+        ..Config::default()
+    };
+    config.save(&path).expect("config");
+    let _daemon = bitaxe_core::lock::EngineLock::acquire(&path).expect("daemon lock");
+    let app = mock_builder()
+        .manage(AppState::new(
+            path.clone(),
+            dir.path().to_path_buf(),
+            None,
+            Some("another scheduler is already running".into()),
+            Default::default(),
+        ))
+        .invoke_handler(tauri::generate_handler![
+            bitaxe_desktop::commands::emergency_stop,
+            bitaxe_desktop::commands::resume,
+            bitaxe_desktop::commands::set_paused,
+        ])
+        .build(tauri::generate_context!())
+        .expect("app");
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("webview");
+    call(&webview, "emergency_stop", json!({})).expect("stop");
+    let s = miner.state();
+    assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1100, 400.0));
+    let state = bitaxe_core::overrides::Overrides::load(&path).expect("state");
+    assert!(
+        state.emergency,
+        "the running scheduler follows the state file"
+    );
+    let err = call(&webview, "set_paused", json!({ "paused": true })).expect_err("read-only");
+    assert_eq!(err["code"], "read_only");
+    call(&webview, "resume", json!({})).expect("resume");
+    assert!(bitaxe_core::overrides::Overrides::load(&path)
+        .expect("state")
+        .is_clear());
+}

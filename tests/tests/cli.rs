@@ -320,9 +320,11 @@ async fn the_daemon_schedules_logs_keeps_stats_and_stops_cleanly() {
     let log_path = dir.path().join("multi_bitaxe_scheduler.log");
     let log = wait_until("log lines", Duration::from_secs(10), || {
         let t = std::fs::read_to_string(&log_path).ok()?;
-        (t.contains("[sim-1]") && t.contains("TOTAL: 2/2 online")).then_some(t)
+        // The transition ends once the miner confirms the settings, a moment after it stores them.
+        (t.contains("[sim-2] now at 1100mV @ 425MHz") && t.contains("TOTAL: 2/2 online"))
+            .then_some(t)
     });
-    assert!(log.contains("[sim-2] now at 1100mV @ 425MHz"), "{log}");
+    assert!(log.contains("[sim-1]"), "{log}");
     // A second scheduler on the same config refuses.
     let o = run(dir.path(), &[]);
     let (_, err) = text(&o);
@@ -422,4 +424,135 @@ async fn a_seed_file_with_comments_is_used_as_it_is() {
         seed,
         "read-only commands never rewrite the file"
     );
+}
+
+/// The state file's place is taken by a non-empty directory: it can be neither read nor
+/// replaced, by root either.
+fn block_state_file(dir: &Path) {
+    let state = dir.join("multi_scheduler_config.json.state.json");
+    std::fs::create_dir(&state).expect("dir");
+    std::fs::write(state.join("x"), "x").expect("file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emergency_stop_reaches_every_miner_with_a_bad_config_and_an_unwritable_state_file() {
+    let miners = sims(3).await;
+    let dir = tempfile::tempdir().expect("dir");
+    // A day voltage far out of range: every other command refuses this config.
+    write_config(
+        dir.path(),
+        &miners,
+        json!({
+            "global_day_settings": {"start_time": "07:00", "end_time": "20:00", "voltage": 9999, "frequency": 425},
+            "safe_settings": {"voltage": 1050, "frequency": 350}
+        }),
+    );
+    block_state_file(dir.path());
+    let o = run(dir.path(), &["--status"]);
+    assert!(!o.status.success(), "the config is invalid");
+    let o = run(dir.path(), &["--emergency-stop"]);
+    let (out, err) = text(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "reached but not saved: {out}{err}"
+    );
+    for m in &miners {
+        assert_eq!(
+            settings(m),
+            (1050, 350.0),
+            "{} on the config's safe settings",
+            m.name()
+        );
+    }
+    assert!(out.contains("applied to 3 miner(s)"), "{out}");
+    assert!(
+        err.contains("global_day_settings.voltage"),
+        "names the problem: {err}"
+    );
+    assert!(
+        err.contains("ERROR:") && err.contains("could not be saved"),
+        "{err}"
+    );
+    assert!(!out.contains("stays in force"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emergency_stop_moves_a_corrupt_state_file_aside_and_saves_the_stop() {
+    let miners = sims(2).await;
+    let dir = tempfile::tempdir().expect("dir");
+    write_config(dir.path(), &miners, json!({}));
+    let state = dir.path().join("multi_scheduler_config.json.state.json");
+    std::fs::write(&state, "{\"manual\": {\"profile\": \"ni").expect("corrupt");
+    let o = run(dir.path(), &["--emergency-stop"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(err.contains("corrupt") && err.contains("moved to"), "{err}");
+    assert!(miners.iter().all(|m| settings(m) == (1100, 400.0)));
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("json");
+    assert_eq!(saved["emergency"], true);
+    let aside = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("multi_scheduler_config.json.state.json.corrupt-")
+        });
+    assert!(aside, "the corrupt file is kept beside it");
+    let (out, _) = text(&run(dir.path(), &["--status"]));
+    assert!(out.contains("Emergency stop in force"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_also_clears_a_profile_applied_to_one_miner() {
+    let miners = sims(2).await;
+    let dir = tempfile::tempdir().expect("dir");
+    write_config(dir.path(), &miners, json!({}));
+    let o = run(dir.path(), &["--apply", "night", "--miner", "sim-2"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("Profile night applied to 1 miner(s)."),
+        "{out}"
+    );
+    assert_eq!(settings(&miners[1]), (1200, 550.0));
+    assert!(miners[0].patches().is_empty(), "only the named miner");
+    let state = dir.path().join("multi_scheduler_config.json.state.json");
+    let read = || -> Value {
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("json")
+    };
+    assert_eq!(read()["per_miner"]["sim-2"]["profile"], "night");
+    let (out, _) = text(&run(dir.path(), &["--resume"]));
+    assert!(out.contains("Manual profile cleared"), "{out}");
+    assert_eq!(read()["per_miner"], json!({}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_finding_a_corrupt_state_file_holds_the_miners_until_resumed() {
+    let miners = sims(2).await;
+    let dir = tempfile::tempdir().expect("dir");
+    write_config(dir.path(), &miners, json!({}));
+    let state = dir.path().join("multi_scheduler_config.json.state.json");
+    std::fs::write(&state, "{\"emergency\": tr").expect("corrupt");
+    let before: Vec<(u32, f64)> = miners.iter().map(settings).collect();
+    let daemon = Daemon::start(dir.path());
+    let log_path = dir.path().join("multi_bitaxe_scheduler.log");
+    let log = wait_until("the pause is logged", Duration::from_secs(10), || {
+        let t = std::fs::read_to_string(&log_path).ok()?;
+        t.contains("until you resume").then_some(t)
+    });
+    assert!(log.contains("corrupt") && log.contains("moved to"), "{log}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        miners.iter().all(|m| m.patches().is_empty()),
+        "no raises while paused"
+    );
+    assert_eq!(miners.iter().map(settings).collect::<Vec<_>>(), before);
+    let (out, _) = text(&run(dir.path(), &["--status"]));
+    assert!(out.contains("Paused: the scheduler state"), "{out}");
+    assert!(run(dir.path(), &["--resume"]).status.success());
+    all_at(&miners, (1100, 425.0), "the schedule drives again");
+    assert!(daemon.stop().success());
 }

@@ -1,25 +1,45 @@
-//! One function per action flag. Bad input: one clear line, non-zero exit, nothing written.
+//! One function per action flag, each a thin adapter over `bitaxe_core::ops`. Bad input: one
+//! clear line, non-zero exit, nothing written.
 
+use std::future::Future;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, Result};
 use bitaxe_core::config::{Config, MinerConfig};
 use bitaxe_core::events::MinerState;
-use bitaxe_core::fleet::{self, Applied};
-use bitaxe_core::lock::EngineLock;
-use bitaxe_core::overrides::{Manual, Overrides};
+use bitaxe_core::ops::{self, CarriedOut, MinerResult, Standalone, Target};
 use bitaxe_core::safety::fmt_mhz;
 use bitaxe_core::schedule::{self, Profile};
 use chrono::{NaiveDateTime, TimeZone, Utc};
-use tokio::sync::broadcast;
-use tokio_util::sync::CancellationToken;
 
 use crate::{daemon, table, Args};
 
+/// Exit codes besides 0 (done) and 1 (bad input or an error; nothing was done).
+/// Some miners did not get the settings (`--apply`, `--emergency-stop`); they are named on stderr.
+pub const EXIT_NOT_APPLIED: u8 = 2;
+/// `--emergency-stop` reached every miner, but the decision could not be saved to the state file
+/// (`FILE.state.json`): the miners are safe now, but a scheduler started later will not know.
+pub const EXIT_NOT_SAVED: u8 = 3;
+/// Both of the above.
+pub const EXIT_NOT_APPLIED_NOT_SAVED: u8 = 4;
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let path = args.config.clone();
-    let (mut config, created) = Config::load_or_create(&path).map_err(|e| anyhow!(e))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let standalone = Standalone::new(&path, bitaxe_core::axeos::Http::default());
+    // These need no valid config: an emergency stop only the miners' addresses, a resume only
+    // the state file.
+    if args.emergency_stop {
+        return runtime.block_on(emergency_stop(&standalone));
+    }
+    let target = Target::Standalone(standalone.clone());
+    if args.resume {
+        return resume(&target);
+    }
+    let (config, created) = Config::load_or_create(&path).map_err(|e| anyhow!(e))?;
     if created {
         println!(
             "Created default configuration at {} (no miners yet: add one with --add-miner NAME IP)",
@@ -27,24 +47,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
     }
     if let Some(v) = &args.add_miner {
-        let (name, ip) = (v[0].trim().to_string(), v[1].clone());
-        if name.is_empty() {
-            bail!("a miner needs a name");
+        let added = ops::add_miners(
+            &target,
+            vec![MinerConfig {
+                name: v[0].clone(),
+                ip: v[1].clone(),
+                enabled: true,
+                day_settings: None,
+                night_settings: None,
+                limits: None,
+            }],
+        )?;
+        for m in added {
+            println!("Added miner {}: {}", m.name, m.ip);
         }
-        if config.miner(&name).is_some() {
-            bail!("a miner named {name:?} already exists; pick another name");
-        }
-        let url = bitaxe_core::axeos::normalize_address(&ip)?;
-        config.miners.push(MinerConfig {
-            name: name.clone(),
-            ip: url.clone(),
-            enabled: true,
-            day_settings: None,
-            night_settings: None,
-            limits: None,
-        });
-        config.save(&path).map_err(|e| anyhow!(e))?;
-        println!("Added miner {name}: {url}");
         return Ok(ExitCode::SUCCESS);
     }
     if args.list_miners {
@@ -61,19 +77,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     for (name, enabled) in [(&args.disable_miner, false), (&args.enable_miner, true)] {
         if let Some(name) = name {
-            let known: Vec<&str> = config.miners.iter().map(|m| m.name.as_str()).collect();
-            let known = if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            };
-            let miner = config
-                .miners
-                .iter_mut()
-                .find(|m| &m.name == name)
-                .ok_or_else(|| anyhow!("unknown miner {name:?} (configured: {known})"))?;
-            miner.enabled = enabled;
-            config.save(&path).map_err(|e| anyhow!(e))?;
+            ops::set_enabled(&target, name, enabled)?;
             println!(
                 "Miner {name} {}",
                 if enabled { "enabled" } else { "disabled" }
@@ -84,37 +88,95 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.plan {
         return plan(&config, args.at.as_deref());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     if args.status {
-        return runtime.block_on(status(&config));
+        return runtime.block_on(status(&target));
     }
     if let Some(profile) = args.apply {
-        return runtime.block_on(apply(&args, &config, profile, false));
-    }
-    if args.emergency_stop {
-        return runtime.block_on(apply(&args, &config, Profile::Safe, true));
-    }
-    if args.resume {
-        let mut o = Overrides::load(&path).map_err(|e| anyhow!(e))?;
-        let was = (o.emergency, o.manual.is_some());
-        o.emergency = false;
-        o.emergency_since = None;
-        o.manual = None;
-        o.paused = false;
-        o.save(&path).context("saving the scheduler state")?;
-        println!(
-            "{}",
-            match was {
-                (true, _) => "Emergency stop cleared: the schedule drives the miners again.",
-                (false, true) => "Manual profile cleared: the schedule drives the miners again.",
-                _ => "Nothing to resume: the schedule was already in charge.",
-            }
-        );
-        return Ok(ExitCode::SUCCESS);
+        return runtime.block_on(apply(&standalone, profile, args.miner.as_deref()));
     }
     runtime.block_on(daemon::run(&args))
+}
+
+fn resume(target: &Target) -> Result<ExitCode> {
+    let before = ops::resume(target)?;
+    println!(
+        "{}",
+        if before.emergency {
+            "Emergency stop cleared: the schedule drives the miners again."
+        } else if before.manual.is_some() || !before.per_miner.is_empty() {
+            "Manual profile cleared: the schedule drives the miners again."
+        } else if before.paused {
+            "Pause cleared: the schedule drives the miners again."
+        } else {
+            "Nothing to resume: the schedule was already in charge."
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Run `work` while printing the progress of the moves made here.
+async fn printing<T>(s: &Standalone, work: impl Future<Output = T>) -> T {
+    let mut rx = s.subscribe();
+    let printer = tokio::spawn(async move {
+        while let Ok(e) = rx.recv().await {
+            match e.miner() {
+                Some(m) => println!("[{m}] {}", e.describe()),
+                None => eprintln!("{}", e.describe()),
+            }
+        }
+    });
+    let out = work.await;
+    // Let the printer catch up with what is already on the bus.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    printer.abort();
+    out
+}
+
+/// `--emergency-stop`: safe settings on every enabled miner now, then the decision saved.
+async fn emergency_stop(s: &Standalone) -> Result<ExitCode> {
+    let report = printing(s, ops::emergency_stop(&Target::Standalone(s.clone()))).await?;
+    for note in &report.notes {
+        eprintln!("Note: {note}");
+    }
+    let what = "Emergency stop: safe settings";
+    let failed = failures(&report.miners);
+    if report.miners.is_empty() {
+        println!("{what}: no enabled miners.");
+    } else if failed.is_empty() {
+        println!("{what} applied to {} miner(s).", report.miners.len());
+    } else {
+        eprintln!("{what} not applied to: {}", failed.join(", "));
+    }
+    match &report.saved {
+        Ok(()) => {
+            println!("It stays in force until `bitaxe-scheduler --resume`.");
+            Ok(ExitCode::from(if failed.is_empty() {
+                0
+            } else {
+                EXIT_NOT_APPLIED
+            }))
+        }
+        Err(why) => {
+            eprintln!("ERROR: {why}");
+            Ok(ExitCode::from(if failed.is_empty() {
+                EXIT_NOT_SAVED
+            } else {
+                EXIT_NOT_APPLIED_NOT_SAVED
+            }))
+        }
+    }
+}
+
+fn failures(results: &[MinerResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter_map(|a| {
+            a.result
+                .as_ref()
+                .err()
+                .map(|e| format!("{} ({e})", a.miner))
+        })
+        .collect()
 }
 
 fn plan(config: &Config, at: Option<&str>) -> Result<ExitCode> {
@@ -155,8 +217,8 @@ fn plan(config: &Config, at: Option<&str>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn status(config: &Config) -> Result<ExitCode> {
-    let status = fleet::snapshot(&bitaxe_core::axeos::Http::default(), config, Utc::now()).await;
+async fn status(target: &Target) -> Result<ExitCode> {
+    let status = ops::status(target).await?;
     for line in table::render(&status.miners) {
         println!("{line}");
     }
@@ -169,143 +231,45 @@ async fn status(config: &Config) -> Result<ExitCode> {
             _ => {}
         }
     }
+    if status.emergency {
+        println!("Emergency stop in force (clear it with --resume).");
+    } else if let Some(why) = &status.pause_reason {
+        println!("Paused: {why}");
+    } else if status.paused {
+        println!("Paused: schedule changes are held (clear with --resume).");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--apply` and `--emergency-stop`. The decision is recorded first (so a running scheduler
-/// agrees and does not undo it); the writes go out from here with the same envelope and
-/// transition code the engine uses.
-async fn apply(
-    args: &Args,
-    config: &Config,
-    profile: Profile,
-    emergency: bool,
-) -> Result<ExitCode> {
-    let path = &args.config;
-    let mut o = Overrides::load(path).map_err(|e| anyhow!(e))?;
-    if emergency {
-        o.emergency = true;
-        o.emergency_since = Some(Utc::now());
-    } else {
-        if o.emergency {
-            bail!("an emergency stop is in force; clear it with --resume first");
-        }
-        o.manual = Some(Manual {
-            profile,
-            until: fleet::manual_until(config, Utc::now()),
-        });
+/// `--apply [--miner NAME]`: the decision is saved first (so a running scheduler agrees and
+/// carries it out itself); with no scheduler running, the miners are moved from here.
+async fn apply(s: &Standalone, profile: Profile, miner: Option<&str>) -> Result<ExitCode> {
+    let target = Target::Standalone(s.clone());
+    let report = printing(s, ops::apply(&target, profile, miner)).await?;
+    for note in &report.notes {
+        eprintln!("Note: {note}");
     }
-    o.save(path).context("saving the scheduler state")?;
-    let http = bitaxe_core::axeos::Http::default();
-    // A running scheduler sees the new state within a second and carries it out itself: one
-    // writer per miner. Only an emergency stop also writes from here, at once.
-    let lock = EngineLock::acquire(path).ok();
-    let results = if lock.is_none() && !emergency {
-        println!(
-            "A scheduler is running on {}; it is applying {profile} now.",
-            path.display()
-        );
-        wait_for_scheduler(&http, config, profile).await
-    } else {
-        let (bus, mut rx) = broadcast::channel::<bitaxe_core::Event>(1024);
-        let printer = tokio::spawn(async move {
-            while let Ok(e) = rx.recv().await {
-                if let Some(m) = e.miner() {
-                    println!("[{m}] {}", e.describe());
-                }
-            }
-        });
-        let cancel = CancellationToken::new();
-        let results = fleet::apply_all(&http, config, profile, emergency, &bus, &cancel).await;
-        drop(bus);
-        let _ = tokio::time::timeout(Duration::from_secs(1), printer).await;
-        results
+    let results = match report.by {
+        CarriedOut::Scheduler => {
+            println!(
+                "A scheduler is running on {}; it is applying {profile} now.",
+                s.config_path.display()
+            );
+            ops::wait_for_scheduler(s, profile, miner).await?
+        }
+        _ => report.miners,
     };
-    drop(lock);
-    let failed: Vec<String> = results
-        .iter()
-        .filter_map(|a| {
-            a.result
-                .as_ref()
-                .err()
-                .map(|e| format!("{} ({e})", a.miner))
-        })
-        .collect();
-    let what = if emergency {
-        "Emergency stop: safe settings".to_string()
-    } else {
-        format!("Profile {profile}")
-    };
+    let what = format!("Profile {profile}");
     if results.is_empty() {
         println!("{what}: no enabled miners.");
         return Ok(ExitCode::SUCCESS);
     }
+    let failed = failures(&results);
     if failed.is_empty() {
         println!("{what} applied to {} miner(s).", results.len());
-        if emergency {
-            println!("It stays in force until `bitaxe-scheduler --resume`.");
-        }
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!("{what} not applied to: {}", failed.join(", "));
-        Ok(ExitCode::from(2))
-    }
-}
-
-/// Poll until every enabled miner reports the profile's settings, or the transition's time
-/// budget runs out.
-async fn wait_for_scheduler(
-    http: &bitaxe_core::axeos::Http,
-    config: &Config,
-    profile: Profile,
-) -> Vec<Applied> {
-    let env = config.envelope();
-    let enabled = config.enabled();
-    let steps = if config.smooth_transition {
-        config.transition_steps
-    } else {
-        1
-    };
-    let budget = Duration::from_secs_f64(
-        f64::from(steps) * config.transition_delay
-            + f64::from(config.retry_attempts + 1) * config.retry_delay * 4.0
-            + 30.0,
-    );
-    let deadline = tokio::time::Instant::now() + budget;
-    loop {
-        let results = fleet::poll_all(http, &enabled).await;
-        let applied: Vec<Applied> = enabled
-            .iter()
-            .zip(results)
-            .map(|(m, r)| {
-                let want = env.clamp(schedule::settings_for(config, m, profile)).get();
-                let result = match r {
-                    Ok(info)
-                        if info.core_voltage == Some(want.voltage)
-                            && info
-                                .frequency
-                                .is_some_and(|f| (f - want.frequency).abs() < 0.01) =>
-                    {
-                        Ok(want)
-                    }
-                    Ok(info) => Err(format!(
-                        "reports {}mV @ {}MHz",
-                        info.core_voltage
-                            .map(|v| v.to_string())
-                            .unwrap_or_else(|| "?".into()),
-                        info.frequency.map(fmt_mhz).unwrap_or_else(|| "?".into())
-                    )),
-                    Err(e) => Err(e.to_string()),
-                };
-                Applied {
-                    miner: m.name.clone(),
-                    result,
-                }
-            })
-            .collect();
-        if applied.iter().all(|a| a.result.is_ok()) || tokio::time::Instant::now() >= deadline {
-            return applied;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        Ok(ExitCode::from(EXIT_NOT_APPLIED))
     }
 }

@@ -52,10 +52,17 @@ pub struct Args {
     /// until the schedule's next change. Exit code 0 only if every miner got it.
     #[arg(long, value_name = "day|night|safe")]
     pub apply: Option<bitaxe_core::schedule::Profile>,
-    /// Safe settings on every enabled miner now, in one step; sticks until --resume.
+    /// With --apply: only this miner.
+    #[arg(long, value_name = "NAME", requires = "apply")]
+    pub miner: Option<String>,
+    /// Safe settings on every enabled miner now, in one step; sticks until --resume. Works even
+    /// when the config has an invalid value elsewhere or the state file cannot be written.
+    /// Exit code 0: done and saved; 2: some miners not reached; 3: every miner reached but the
+    /// decision could not be saved; 4: both.
     #[arg(long)]
     pub emergency_stop: bool,
-    /// Clear an emergency stop or a profile applied by hand: the schedule drives again.
+    /// Clear an emergency stop, a profile applied by hand (fleet or one miner) and a pause: the
+    /// schedule drives again.
     #[arg(long)]
     pub resume: bool,
     /// Print what every miner runs at a local time (default: now) without contacting miners.

@@ -99,4 +99,7 @@ pub struct FleetStatus {
     pub next_change: Option<(DateTime<Utc>, Profile)>,
     pub paused: bool,
     pub emergency: bool,
+    /// Why the engine paused by itself (a corrupt state file found at start), until resumed.
+    #[serde(default)]
+    pub pause_reason: Option<String>,
 }

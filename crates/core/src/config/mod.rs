@@ -6,7 +6,7 @@
 //! checks every value (numeric keys against `ranges`). Saving: `edit` changes the user's text in
 //! place (comments and order kept) and `write` replaces the file crash-safely.
 
-mod comments;
+pub(crate) mod comments;
 mod edit;
 mod error;
 mod locate;

@@ -4,18 +4,24 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
 
-use crate::engine::Shared;
+use crate::clock::Clock;
 use crate::events::{Event, MinerState, Sample};
 use crate::history::History;
+use crate::plan::Plan;
 use crate::stats::Stats;
 
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
 const FLUSH_AT: usize = 500;
 
 pub(crate) struct Recorder {
-    shared: Arc<Shared>,
+    bus: broadcast::Sender<Event>,
+    clock: Arc<dyn Clock>,
+    cancel: CancellationToken,
+    /// For each miner's address and the statistics and retention settings.
+    plan: watch::Receiver<Arc<Plan>>,
     history: History,
     stats: Stats,
     stats_path: PathBuf,
@@ -24,13 +30,19 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     pub fn new(
-        shared: Arc<Shared>,
+        bus: broadcast::Sender<Event>,
+        clock: Arc<dyn Clock>,
+        cancel: CancellationToken,
+        plan: watch::Receiver<Arc<Plan>>,
         history: History,
         stats: Stats,
         stats_path: PathBuf,
     ) -> Recorder {
         Recorder {
-            shared,
+            bus,
+            clock,
+            cancel,
+            plan,
             history,
             stats,
             stats_path,
@@ -41,14 +53,14 @@ impl Recorder {
     pub async fn run(mut self, mut rx: broadcast::Receiver<Event>) {
         let mut flush = tokio::time::interval(FLUSH_EVERY);
         let mut compact = tokio::time::interval(Duration::from_secs(3600));
-        let mut last_stats = self.shared.clock.now();
+        let mut last_stats = self.clock.now();
         loop {
             tokio::select! {
-                _ = self.shared.cancel_token().cancelled() => break,
+                _ = self.cancel.cancelled() => break,
                 _ = flush.tick() => {
                     self.flush();
-                    let now = self.shared.clock.now();
-                    if (now - last_stats).num_milliseconds() as f64 >= self.shared.stats_interval() * 1000.0 {
+                    let now = self.clock.now();
+                    if (now - last_stats).num_milliseconds() as f64 >= self.plan.borrow().config.log_stats_interval * 1000.0 {
                         last_stats = now;
                         self.save_stats();
                     }
@@ -57,7 +69,7 @@ impl Recorder {
                 event = rx.recv() => match event {
                     Ok(e) => self.on_event(e),
                     Err(broadcast::error::RecvError::Lagged(n)) => {
-                        let _ = self.shared.bus.send(Event::Warning { message: format!("history fell behind and skipped {n} events") });
+                        let _ = self.bus.send(Event::Warning { message: format!("history fell behind and skipped {n} events") });
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
@@ -91,7 +103,12 @@ impl Recorder {
     }
 
     fn url_of(&self, miner: &str) -> String {
-        self.shared.plan_url(miner)
+        self.plan
+            .borrow()
+            .config
+            .miner(miner)
+            .map(|m| m.ip.clone())
+            .unwrap_or_default()
     }
 
     fn flush(&mut self) {
@@ -99,7 +116,7 @@ impl Recorder {
             return;
         }
         if let Err(e) = self.history.insert(&self.pending) {
-            let _ = self.shared.bus.send(Event::Warning {
+            let _ = self.bus.send(Event::Warning {
                 message: e.to_string(),
             });
         }
@@ -107,24 +124,24 @@ impl Recorder {
     }
 
     fn compact(&mut self) {
-        let days = self.shared.retention_days();
-        if let Err(e) = self.history.compact(self.shared.clock.now(), days) {
-            let _ = self.shared.bus.send(Event::Warning {
+        let days = self.plan.borrow().config.history_retention_days;
+        if let Err(e) = self.history.compact(self.clock.now(), days) {
+            let _ = self.bus.send(Event::Warning {
                 message: e.to_string(),
             });
         }
     }
 
     fn save_stats(&mut self) {
-        let now = self.shared.clock.now();
+        let now = self.clock.now();
         match self.stats.save(&self.stats_path, now) {
             Ok(()) => {
-                let _ = self.shared.bus.send(Event::StatsSaved {
+                let _ = self.bus.send(Event::StatsSaved {
                     path: self.stats_path.display().to_string(),
                 });
             }
             Err(e) => {
-                let _ = self.shared.bus.send(Event::Warning {
+                let _ = self.bus.send(Event::Warning {
                     message: format!("statistics not saved to {}: {e}", self.stats_path.display()),
                 });
             }
