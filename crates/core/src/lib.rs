@@ -22,9 +22,8 @@ pub mod schedule;
 pub mod stats;
 pub mod status;
 pub mod transition;
-mod worker;
 
 pub use axeos;
 pub use engine::{EngineError, EngineHandle, EngineOptions};
 pub use events::{Event, MinerState};
-pub use worker::MinerCommand;
+pub use engine::worker::MinerCommand;

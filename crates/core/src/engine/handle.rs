@@ -24,7 +24,7 @@ use crate::plan::{Plan, Source};
 use crate::schedule::{self, Profile};
 use crate::stats::Stats;
 use crate::status::{FleetStatus, Totals};
-use crate::worker::{Mailboxes, MinerCommand};
+use crate::engine::worker::{Mailboxes, MinerCommand};
 
 /// The only way into a running engine. Cheap to clone.
 #[derive(Clone)]

@@ -16,6 +16,7 @@ pub(crate) mod handle;
 pub(crate) mod recorder;
 pub(crate) mod status_board;
 pub(crate) mod supervisor;
+pub(crate) mod worker;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use crate::config::ConfigError;
 use crate::events::Event;
 use crate::lock::LockError;
 use crate::status::MinerStatus;
-use crate::worker::Mailboxes;
+use crate::engine::worker::Mailboxes;
 
 pub use handle::EngineHandle;
 pub(crate) use status_board::StatusBoard;

@@ -16,7 +16,7 @@ use crate::events::Event;
 use crate::overrides::Overrides;
 use crate::plan::{Plan, Source};
 use crate::schedule::Profile;
-use crate::worker::Worker;
+use crate::engine::worker::Worker;
 
 /// How often a pause the engine imposed on itself (a corrupt state file) is repeated on the bus
 /// until the user resumes.
