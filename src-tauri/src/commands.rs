@@ -181,6 +181,25 @@ pub async fn pause_miner(state: State<'_, AppState>, name: String, paused: bool)
     Ok(ops::pause_miner(&state.engine_target()?, &name, paused).await?)
 }
 
+/// Try a given-up target on one miner again now.
+#[tauri::command]
+pub async fn retry_miner(state: State<'_, AppState>, miner: String) -> Res<()> {
+    Ok(ops::retry_miner(&state.engine_target()?, &miner).await?)
+}
+
+/// Forget the ceilings lowered on one miner after repeated firmware overheats.
+#[tauri::command]
+pub async fn clear_ceiling(state: State<'_, AppState>, miner: String) -> Res<()> {
+    Ok(ops::clear_ceiling(&state.engine_target()?, &miner).await?)
+}
+
+/// The device now answering at the miner's address is the user's: write to it again.
+#[tauri::command]
+pub fn confirm_identity(state: State<'_, AppState>, miner: String) -> Res<()> {
+    ops::confirm_identity(&state.engine_target()?, &miner)?;
+    Ok(())
+}
+
 /// What every miner runs at a local time (`YYYY-MM-DDTHH:MM`), for the schedule preview.
 #[tauri::command]
 pub fn plan(state: State<'_, AppState>, at: String, config: Option<Config>) -> Res<Vec<PlanRow>> {

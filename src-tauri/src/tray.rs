@@ -1,6 +1,8 @@
 //! The tray: a miner glyph with a state dot, fleet totals in the tooltip, and the menu.
 
 use bitaxe_core::events::MinerState;
+use bitaxe_core::ops::{self, Target};
+use bitaxe_core::schedule::Profile;
 use bitaxe_core::status::FleetStatus;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
@@ -165,17 +167,25 @@ fn on_menu(app: &AppHandle, id: &str) {
             let _ = app.emit("confirm-safe", ());
         }
         ("pause", Some(engine)) => {
+            let target = Target::Engine(engine.clone());
             let paused = engine.status().paused;
-            let _ = engine.set_paused(!paused);
+            if let Err(e) = ops::set_paused(&target, !paused) {
+                eprintln!("tray: pause: {e}");
+            }
         }
-        ("apply_day", Some(engine)) => {
-            let _ = engine.apply(bitaxe_core::schedule::Profile::Day);
-        }
-        ("apply_night", Some(engine)) => {
-            let _ = engine.apply(bitaxe_core::schedule::Profile::Night);
-        }
+        ("apply_day", Some(engine)) => apply_from_tray(engine, Profile::Day),
+        ("apply_night", Some(engine)) => apply_from_tray(engine, Profile::Night),
         _ => show_window(app),
     }
+}
+
+/// The tray's "apply" items go through the same operation as the window and the CLI.
+fn apply_from_tray(engine: bitaxe_core::EngineHandle, profile: Profile) {
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = ops::apply(&Target::Engine(engine), profile, None).await {
+            eprintln!("tray: apply {profile}: {e}");
+        }
+    });
 }
 
 /// Refresh the icon, tooltip and the Pause/Resume label from a status snapshot.

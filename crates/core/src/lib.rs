@@ -24,6 +24,6 @@ pub mod status;
 pub mod transition;
 
 pub use axeos;
+pub use engine::worker::MinerCommand;
 pub use engine::{EngineError, EngineHandle, EngineOptions};
 pub use events::{Event, MinerState};
-pub use engine::worker::MinerCommand;

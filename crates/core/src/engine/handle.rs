@@ -16,6 +16,7 @@ use super::supervisor::Supervisor;
 use super::{EngineError, EngineOptions, Shared, StatusBoard};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::engine::worker::{Mailboxes, MinerCommand};
 use crate::events::Event;
 use crate::history::{History, HISTORY_FILE};
 use crate::lock::EngineLock;
@@ -24,7 +25,6 @@ use crate::plan::{Plan, Source};
 use crate::schedule::{self, Profile};
 use crate::stats::Stats;
 use crate::status::{FleetStatus, Totals};
-use crate::engine::worker::{Mailboxes, MinerCommand};
 
 /// The only way into a running engine. Cheap to clone.
 #[derive(Clone)]
@@ -135,6 +135,7 @@ impl EngineHandle {
             opts.watch_every,
             text,
         )
+        .only(opts.only.clone())
         .with_notices(
             [stats_warning, history_warning]
                 .into_iter()

@@ -27,10 +27,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::config::ConfigError;
+use crate::engine::worker::Mailboxes;
 use crate::events::Event;
 use crate::lock::LockError;
 use crate::status::MinerStatus;
-use crate::engine::worker::Mailboxes;
 
 pub use handle::EngineHandle;
 pub(crate) use status_board::StatusBoard;
@@ -75,6 +75,8 @@ pub struct EngineOptions {
     pub http: axeos::Http,
     /// How often the supervisor looks at the config and override files.
     pub watch_every: Duration,
+    /// Drive only these miners (a one-shot run for some of the fleet); `None`: every enabled one.
+    pub only: Option<Vec<String>>,
 }
 
 impl EngineOptions {
@@ -90,6 +92,7 @@ impl EngineOptions {
             clock: Arc::new(crate::clock::SystemClock),
             http: axeos::Http::default(),
             watch_every: Duration::from_secs(1),
+            only: None,
         }
     }
 }

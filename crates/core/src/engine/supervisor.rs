@@ -12,11 +12,11 @@ use tokio_util::task::TaskTracker;
 
 use super::Shared;
 use crate::config::Config;
+use crate::engine::worker::Worker;
 use crate::events::Event;
 use crate::overrides::Overrides;
 use crate::plan::{Plan, Source};
 use crate::schedule::Profile;
-use crate::engine::worker::Worker;
 
 /// How often a pause the engine imposed on itself (a corrupt state file) is repeated on the bus
 /// until the user resumes.
@@ -40,6 +40,8 @@ pub(crate) struct Supervisor {
     seen: (Option<Vec<u8>>, Option<Vec<u8>>),
     /// Found while starting (before anyone could subscribe); sent once the supervisor runs.
     start_notices: Vec<String>,
+    /// Workers only for these miners (see [`super::EngineOptions::only`]).
+    only: Option<Vec<String>>,
 }
 
 /// What a file holds now. Contents, not timestamps: two saves within one timestamp tick (coarse
@@ -73,6 +75,7 @@ impl Supervisor {
             watch_every,
             seen,
             start_notices: Vec::new(),
+            only: None,
         }
     }
 
@@ -191,14 +194,24 @@ impl Supervisor {
     }
 
     /// Start workers for enabled miners, stop them for removed or disabled ones.
+    /// Start workers only for these miners.
+    pub fn only(mut self, only: Option<Vec<String>>) -> Supervisor {
+        self.only = only;
+        self
+    }
+
     fn sync_workers(&mut self) {
         let plan = self.plan();
         let mailboxes = self.shared.mailboxes.clone();
+        let only = self.only.clone();
+        let drives = |m: &crate::config::MinerConfig| {
+            m.enabled && only.as_ref().is_none_or(|o| o.contains(&m.name))
+        };
         self.workers.retain(|name, slot| {
             let keep = plan
                 .config
                 .miner(name)
-                .is_some_and(|m| m.enabled && m.ip == slot.url);
+                .is_some_and(|m| drives(m) && m.ip == slot.url);
             if !keep {
                 slot.cancel.cancel();
                 mailboxes.close(name);
@@ -206,7 +219,7 @@ impl Supervisor {
             keep
         });
         self.shared.board().sync(&plan.config);
-        for m in plan.config.miners.iter().filter(|m| m.enabled) {
+        for m in plan.config.miners.iter().filter(|m| drives(m)) {
             if self.workers.contains_key(&m.name) {
                 continue;
             }

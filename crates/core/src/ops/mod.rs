@@ -30,6 +30,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, ConfigError};
+use crate::engine::worker::MinerCommand;
 use crate::engine::{EngineError, EngineHandle};
 use crate::events::Event;
 use crate::lock::{EngineLock, LockError};
@@ -140,6 +141,8 @@ pub enum OpsError {
     Chart(String),
     #[error("{0}")]
     Task(String),
+    #[error(transparent)]
+    Identity(#[from] crate::identity::IdentityError),
 }
 
 impl OpsError {
@@ -157,6 +160,10 @@ impl OpsError {
             OpsError::NeedsEngine(_) => "needs_engine",
             OpsError::Chart(_) => "chart",
             OpsError::Task(_) => "internal",
+            OpsError::Identity(crate::identity::IdentityError::NothingPending(_)) => {
+                "nothing_pending"
+            }
+            OpsError::Identity(_) => "identity_io",
         }
     }
 }
@@ -254,16 +261,37 @@ pub async fn apply(t: &Target, profile: Profile, miner: Option<&str>) -> Result<
                 }
                 held => held.ok(),
             };
-            let pace = if profile == Profile::Safe {
-                Pace::AtOnce
+            // Safe settings go at once, in one step, as an emergency does; day and night go
+            // through an engine run here, the same workers a daemon runs.
+            let results = if profile == Profile::Safe {
+                let r = standalone::drive(
+                    &s.http,
+                    &config,
+                    &miners,
+                    profile,
+                    Pace::AtOnce,
+                    &s.events,
+                    &s.cancel,
+                )
+                .await;
+                drop(lock);
+                r
             } else {
-                Pace::Smooth
+                drop(lock);
+                match standalone::run_engine(s, &config, &miners).await {
+                    Ok(r) => r,
+                    // A scheduler started in between: it carries the decision out.
+                    Err(EngineError::Lock(LockError::Held { .. })) => {
+                        return Ok(Report {
+                            by: CarriedOut::Scheduler,
+                            miners: Vec::new(),
+                            saved: Ok(()),
+                            notes,
+                        })
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             };
-            let results = standalone::drive(
-                &s.http, &config, &miners, profile, pace, &s.events, &s.cancel,
-            )
-            .await;
-            drop(lock);
             Ok(Report {
                 by: CarriedOut::Here,
                 miners: results,
@@ -410,6 +438,37 @@ pub async fn restart_miner(t: &Target, name: &str) -> Result<(), OpsError> {
         Target::Engine(e) => Ok(e.restart_miner(name).await?),
         Target::Standalone(_) => Ok(client_for(t, name)?.restart().await?),
     }
+}
+
+/// Try a target the miner would not take again now, with a fresh write budget. Given-up targets
+/// live in the running engine's memory, so this needs one.
+pub async fn retry_miner(t: &Target, name: &str) -> Result<(), OpsError> {
+    match t {
+        Target::Engine(e) => Ok(e.command(name, MinerCommand::Retry).await?),
+        Target::Standalone(_) => Err(OpsError::NeedsEngine("retrying a given-up target")),
+    }
+}
+
+/// Forget the per-profile ceilings lowered on one miner after repeated firmware overheats.
+pub async fn clear_ceiling(t: &Target, name: &str) -> Result<(), OpsError> {
+    match t {
+        Target::Engine(e) => Ok(e.command(name, MinerCommand::ClearCeiling).await?),
+        Target::Standalone(_) => Err(OpsError::NeedsEngine("clearing a lowered ceiling")),
+    }
+}
+
+/// The user confirms that the device now answering at `name`'s address is theirs: it becomes the
+/// known identity and may be written to again (the engine reads the identity file every poll).
+pub fn confirm_identity(t: &Target, name: &str) -> Result<crate::identity::Identity, OpsError> {
+    let config = config(t)?;
+    if config.miner(name).is_none() {
+        return Err(unknown(&config, name));
+    }
+    let path = match t {
+        Target::Engine(e) => e.config_path().to_path_buf(),
+        Target::Standalone(s) => s.config_path.clone(),
+    };
+    Ok(crate::identity::confirm(&path, name)?)
 }
 
 /// Pause or resume hashing on one miner (firmware v2.14+; not kept across a reboot).

@@ -188,3 +188,120 @@ pub(crate) async fn wait_for_scheduler(
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
+
+/// With no scheduler running: run the engine here, for `miners` only, for as long as the change
+/// takes. Its workers poll, decide and move exactly as a daemon's would (envelope and per-model
+/// limits, device identity, firmware overheat and cool-off, write budget), so a one-shot has no
+/// write path of its own. Each miner ends reached, or with the reason it was not; then the
+/// engine stops (transitions stop at a safe point).
+pub(crate) async fn run_engine(
+    s: &super::Standalone,
+    cfg: &Config,
+    miners: &[MinerConfig],
+) -> Result<Vec<MinerResult>, crate::engine::EngineError> {
+    use crate::engine::{EngineHandle, EngineOptions};
+    use crate::events::MinerState;
+    use std::collections::BTreeMap;
+    use tokio::sync::broadcast::error::RecvError;
+
+    let mut opts = EngineOptions::new(&s.config_path);
+    opts.http = s.http.clone();
+    opts.only = Some(miners.iter().map(|m| m.name.clone()).collect());
+    let engine = EngineHandle::start(opts)?;
+    let mut events = engine.subscribe();
+    let mut ended: BTreeMap<String, String> = BTreeMap::new();
+    let deadline = tokio::time::Instant::now() + one_shot_budget(cfg, miners.len());
+    let mut ticks = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            _ = s.cancel.cancelled() => break,
+            _ = tokio::time::sleep_until(deadline) => break,
+            _ = ticks.tick() => {}
+            e = events.recv() => match e {
+                Ok(e) => {
+                    if let Some((miner, why)) = final_event(&e) {
+                        ended.entry(miner).or_insert(why);
+                    }
+                    let _ = s.events.send(e);
+                }
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => break,
+            },
+        }
+        let status = engine.status();
+        let settled = miners.iter().all(|m| {
+            ended.contains_key(&m.name)
+                || status
+                    .miners
+                    .iter()
+                    .find(|x| x.name == m.name)
+                    .is_some_and(|x| reached(x).is_some())
+        });
+        if settled {
+            break;
+        }
+    }
+    let status = engine.status();
+    engine.shutdown(Duration::from_secs(5)).await;
+    Ok(miners
+        .iter()
+        .map(|m| {
+            let row = status.miners.iter().find(|x| x.name == m.name);
+            let result = match (row.and_then(reached), ended.get(&m.name)) {
+                (Some(at), _) => Ok(at),
+                (None, Some(why)) => Err(why.clone()),
+                (None, None) => Err(match row {
+                    Some(x) if x.state == MinerState::Transitioning => {
+                        "still changing when the time for it ran out".to_string()
+                    }
+                    Some(x) if !x.reason.is_empty() => x.reason.clone(),
+                    _ => "did not reach its target in time".to_string(),
+                }),
+            };
+            MinerResult {
+                miner: m.name.clone(),
+                result,
+            }
+        })
+        .collect())
+}
+
+/// The settings a miner confirmed, when it is resting on its target.
+fn reached(x: &crate::status::MinerStatus) -> Option<Settings> {
+    use crate::events::MinerState;
+    let (info, target) = (x.info.as_ref()?, x.target?);
+    let resting = !matches!(
+        x.state,
+        MinerState::Transitioning | MinerState::Unknown | MinerState::Offline
+    );
+    (resting && crate::transition::matches_target(info, target.settings)).then_some(target.settings)
+}
+
+/// Events after which a one-shot stops waiting for a miner, and why in words.
+fn final_event(e: &Event) -> Option<(String, String)> {
+    let (miner, why) = match e {
+        Event::PollFailed { miner, error, .. } => (miner, error.clone()),
+        Event::GaveUp { miner, .. }
+        | Event::FirmwareOverheat { miner }
+        | Event::IdentityChanged { miner, .. }
+        | Event::UnknownModel { miner, .. }
+        | Event::Throttled { miner, .. } => (miner, e.describe()),
+        _ => return None,
+    };
+    Some((miner.clone(), why))
+}
+
+/// How long a one-shot waits at most: every step with its delay, read-backs and retries, for each
+/// round of `max_workers` miners, plus a margin; never more than an hour.
+fn one_shot_budget(cfg: &Config, miners: usize) -> Duration {
+    let steps = if cfg.smooth_transition {
+        cfg.transition_steps
+    } else {
+        1
+    };
+    let rounds = miners.div_ceil(worker_count(cfg).max(1)).max(1);
+    let per_step = cfg.transition_delay + 5.0;
+    let per_miner =
+        f64::from(steps) * per_step + f64::from(cfg.retry_attempts + 1) * cfg.retry_delay * 4.0;
+    Duration::from_secs_f64((rounds as f64 * per_miner + 30.0).min(3600.0))
+}
