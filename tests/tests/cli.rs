@@ -475,6 +475,13 @@ async fn emergency_stop_reaches_every_miner_with_a_bad_config_and_an_unwritable_
         "{err}"
     );
     assert!(!out.contains("stays in force"), "{out}");
+    // Loudly in the scheduler's log as well.
+    let log =
+        std::fs::read_to_string(dir.path().join("multi_bitaxe_scheduler.log")).unwrap_or_default();
+    assert!(
+        log.contains("ERROR") && log.contains("NOT saved"),
+        "the log says so: {log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

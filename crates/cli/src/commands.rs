@@ -134,6 +134,13 @@ async fn printing<T>(s: &Standalone, work: impl Future<Output = T>) -> T {
 
 /// `--emergency-stop`: safe settings on every enabled miner now, then the decision saved.
 async fn emergency_stop(s: &Standalone) -> Result<ExitCode> {
+    // Into the scheduler's log too, best effort: a log that cannot be opened must not stop it.
+    let log_dir = match s.config_path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let _log = crate::logfile::init(&log_dir).ok();
+    tracing::warn!("Emergency stop requested from the command line");
     let report = printing(s, ops::emergency_stop(&Target::Standalone(s.clone()))).await?;
     for note in &report.notes {
         eprintln!("Note: {note}");
@@ -146,6 +153,7 @@ async fn emergency_stop(s: &Standalone) -> Result<ExitCode> {
         println!("{what} applied to {} miner(s).", report.miners.len());
     } else {
         eprintln!("{what} not applied to: {}", failed.join(", "));
+        tracing::error!("{what} not applied to: {}", failed.join(", "));
     }
     match &report.saved {
         Ok(()) => {
@@ -158,6 +166,7 @@ async fn emergency_stop(s: &Standalone) -> Result<ExitCode> {
         }
         Err(why) => {
             eprintln!("ERROR: {why}");
+            tracing::error!("Emergency stop reached the miners but was NOT saved: {why}");
             Ok(ExitCode::from(if failed.is_empty() {
                 EXIT_NOT_SAVED
             } else {

@@ -57,6 +57,10 @@ export interface Config {
   smooth_transition: boolean; transition_steps: number; transition_delay: number;
   parallel_operations: boolean; max_workers: number; retry_attempts: number; retry_delay: number;
   safe_settings: Settings; min_voltage: number; min_frequency: number; max_vr_temp: number;
+  /** Minutes after the firmware's own overheat recovery before the schedule may raise that miner. */
+  overheat_cooloff_minutes: number;
+  /** Minutes before a given-up target is tried again (doubling each time). */
+  give_up_backoff_minutes: number;
   [key: string]: unknown;
 }
 export interface Found {

@@ -6,8 +6,9 @@ import { h, toast } from "../ui";
 const FIELDS: [keyof Config, string, string, number, number, number][] = [
   ["max_voltage", "Maximum voltage", "mV", 1000, 1300, 5],
   ["max_frequency", "Maximum frequency", "MHz", 100, 800, 5],
-  ["max_temp", "Maximum ASIC temperature", "°C", 40, 90, 1],
-  ["max_vr_temp", "Maximum regulator temperature", "°C", 50, 120, 1],
+  // Below the firmware's own overheat stop (ASIC 75 °C, regulator 105 °C), as core requires.
+  ["max_temp", "Maximum ASIC temperature", "°C", 40, 74.5, 0.5],
+  ["max_vr_temp", "Maximum regulator temperature", "°C", 50, 104.5, 0.5],
   ["max_power", "Maximum power", "W", 5, 40, 0.5],
   ["check_interval", "Status check every", "s", 5, 3600, 1],
   ["temp_check_interval", "Temperature check every", "s", 5, 3600, 1],
@@ -17,6 +18,8 @@ const FIELDS: [keyof Config, string, string, number, number, number][] = [
   ["max_workers", "Miners changing at once", "", 1, 1000, 1],
   ["retry_attempts", "Retries", "", 0, 10, 1],
   ["retry_delay", "First retry after", "s", 0, 300, 1],
+  ["overheat_cooloff_minutes", "Cool-off after a firmware overheat", "min", 0, 1440, 1],
+  ["give_up_backoff_minutes", "Try a given-up target again after", "min", 1, 1440, 1],
 ];
 
 const ALERTS: [AlertKind, string][] = [

@@ -225,13 +225,7 @@ pub async fn apply(t: &Target, profile: Profile, miner: Option<&str>) -> Result<
         }
         Target::Standalone(s) => {
             let config = Config::load(&s.config_path)?;
-            let miners = match miner {
-                Some(name) => vec![config
-                    .miner(name)
-                    .cloned()
-                    .ok_or_else(|| unknown(&config, name))?],
-                None => config.enabled(),
-            };
+            let miners = selected(&config, miner)?;
             let now = Utc::now();
             let (mut o, notice) = Overrides::load_or_recover(&s.config_path, now);
             if o.emergency {
@@ -302,6 +296,20 @@ pub async fn apply(t: &Target, profile: Profile, miner: Option<&str>) -> Result<
     }
 }
 
+/// The named miner, or every enabled one.
+fn selected(
+    config: &Config,
+    miner: Option<&str>,
+) -> Result<Vec<crate::config::MinerConfig>, OpsError> {
+    match miner {
+        Some(name) => Ok(vec![config
+            .miner(name)
+            .cloned()
+            .ok_or_else(|| unknown(config, name))?]),
+        None => Ok(config.enabled()),
+    }
+}
+
 /// After a standalone [`apply`] carried out by a running scheduler: poll until the miners report
 /// the profile, or the transition's time budget runs out.
 pub async fn wait_for_scheduler(
@@ -310,13 +318,7 @@ pub async fn wait_for_scheduler(
     miner: Option<&str>,
 ) -> Result<Vec<MinerResult>, OpsError> {
     let config = Config::load(&s.config_path)?;
-    let miners = match miner {
-        Some(name) => vec![config
-            .miner(name)
-            .cloned()
-            .ok_or_else(|| unknown(&config, name))?],
-        None => config.enabled(),
-    };
+    let miners = selected(&config, miner)?;
     Ok(standalone::wait_for_scheduler(&s.http, &config, &miners, profile).await)
 }
 
