@@ -39,7 +39,6 @@ use crate::plan::Plan;
 use crate::safety::Settings;
 use crate::schedule::Profile;
 use crate::status::FleetStatus;
-use standalone::Pace;
 
 /// Where an operation goes: the engine running in this process, or the config on disk.
 #[derive(Clone)]
@@ -263,7 +262,7 @@ pub async fn apply(t: &Target, profile: Profile, miner: Option<&str>) -> Result<
                     &config,
                     &miners,
                     profile,
-                    Pace::AtOnce,
+                    "safe settings applied by hand",
                     &s.events,
                     &s.cancel,
                 )
@@ -359,7 +358,7 @@ pub async fn emergency_stop(t: &Target) -> Result<Report, OpsError> {
                 &config,
                 &enabled,
                 Profile::Safe,
-                Pace::AtOnce,
+                "emergency stop",
                 &s.events,
                 &s.cancel,
             );

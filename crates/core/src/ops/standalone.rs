@@ -17,40 +17,23 @@ use crate::safety::{fmt_mhz, Envelope, SafeSettings, Settings};
 use crate::schedule::{self, Profile};
 use crate::transition::{plan_steps, Mover, Outcome, Pacing};
 
-/// How a standalone move goes: smoothly in the config's steps and within `max_workers`, or all
-/// miners at once in one step (safe settings, emergency).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Pace {
-    Smooth,
-    AtOnce,
-}
-
-/// Move each of `miners` to `profile` now. Every miner is read first; one found outside the
-/// envelope is brought inside in one step before the planned path.
+/// Move each of `miners` to `profile` now, all at once, each in one step (the safe settings, an
+/// emergency stop: they only ever lower a miner and must not wait). Every miner is read first;
+/// one found outside the envelope is brought inside before the move.
 pub(crate) async fn drive(
     http: &axeos::Http,
     cfg: &Config,
     miners: &[MinerConfig],
     profile: Profile,
-    pace: Pace,
+    reason: &str,
     bus: &broadcast::Sender<Event>,
     cancel: &CancellationToken,
 ) -> Vec<MinerResult> {
     let env = cfg.envelope();
-    let permits = Arc::new(Semaphore::new(match pace {
-        Pace::AtOnce => miners.len().max(1),
-        Pace::Smooth => worker_count(cfg),
-    }));
-    let steps = if cfg.smooth_transition && pace == Pace::Smooth {
-        cfg.transition_steps
-    } else {
-        1
-    };
+    let permits = Arc::new(Semaphore::new(miners.len().max(1)));
+    let steps = 1;
     let pacing = Pacing::from_config(cfg);
-    let reason = match pace {
-        Pace::AtOnce if profile == Profile::Safe => "emergency stop".to_string(),
-        _ => format!("{profile} applied by hand"),
-    };
+    let reason = reason.to_string();
     let jobs: Vec<_> = miners
         .iter()
         .map(|m| {
