@@ -95,3 +95,10 @@ test("the events view tags the engine's safety events and grades the rest in wor
   assert.equal(eventTag({ kind: "poll_failed", level: "warning" }), "Warning");
   assert.equal(eventTag({ kind: "transition_done", level: "info" }), null);
 });
+
+test("the engine's status fields alone bring Confirm device and Clear ceiling", () => {
+  const n = emptyNotes();
+  assert.deepEqual(attention(miner({ identity_pending: true }), n), ["confirm_identity"]);
+  assert.deepEqual(attention(miner({ ceilings: [["night", 1]] }), n), ["clear_ceiling"]);
+  assert.deepEqual(attention(miner({ ceilings: [] }), n), []);
+});

@@ -24,6 +24,13 @@ pub struct MinerStatus {
     /// A target given up (see `Event::GaveUp`): why, in words.
     #[serde(default)]
     pub gave_up: Option<String>,
+    /// Profiles whose ceiling on this miner was lowered after repeated firmware overheats, and by
+    /// how many throttle steps (cleared by the user).
+    #[serde(default)]
+    pub ceilings: Vec<(Profile, u32)>,
+    /// A different device answers at this miner's address: not written to until confirmed.
+    #[serde(default)]
+    pub identity_pending: bool,
     pub last_error: Option<String>,
     pub updated: Option<DateTime<Utc>>,
 }
@@ -45,6 +52,8 @@ impl MinerStatus {
             throttle_cap: None,
             cooloff_until: None,
             gave_up: None,
+            ceilings: Vec::new(),
+            identity_pending: false,
             last_error: None,
             updated: None,
         }

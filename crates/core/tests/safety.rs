@@ -328,8 +328,13 @@ async fn a_different_device_at_a_known_address_is_not_written_until_confirmed() 
     assert!(h.engine.status().miners[0]
         .reason
         .contains("different device"));
+    assert!(
+        h.engine.status().miners[0].identity_pending,
+        "status says so"
+    );
     bitaxe_core::identity::confirm(&h.path, "sim-1").expect("confirm");
     h.expect("written after confirmation", 10, done("sim-1"))
         .await;
     assert_eq!(h.miner_settings(0), Settings::new(1100, 425.0));
+    assert!(!h.engine.status().miners[0].identity_pending);
 }

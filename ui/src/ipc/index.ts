@@ -31,6 +31,10 @@ export interface MinerStatus {
   cooloff_until: string | null;
   /** A target the miner would not take, in words (cleared by Retry or a new target). */
   gave_up: string | null;
+  /** Profiles whose ceiling was lowered on this miner after repeated firmware overheats, and by how many throttle steps. */
+  ceilings?: [Profile, number][];
+  /** A different device answers at this miner's address: not written to until confirmed. */
+  identity_pending?: boolean;
   last_error: string | null; updated: string | null;
 }
 export interface Totals { online: number; total: number; hashrate: number; power: number; efficiency: number | null }

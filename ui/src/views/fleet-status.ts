@@ -53,9 +53,10 @@ function pending(n: Notes, map: Map<string, number>, miner: string, a: Attention
 /** The attention actions for this miner, most urgent first. */
 export function attention(m: MinerStatus, n: Notes): Attention[] {
   const out: Attention[] = [];
-  if (IDENTITY_WORDS.test(m.reason) || pending(n, n.identityAt, m.name, "confirm_identity")) out.push("confirm_identity");
+  // The status fields are the source; the words and the event log cover an older engine.
+  if (m.identity_pending || IDENTITY_WORDS.test(m.reason) || pending(n, n.identityAt, m.name, "confirm_identity")) out.push("confirm_identity");
   if (m.gave_up) out.push("retry");
-  if (CEILING_WORDS.test(m.reason) || pending(n, n.ceilingAt, m.name, "clear_ceiling")) out.push("clear_ceiling");
+  if ((m.ceilings ?? []).length > 0 || CEILING_WORDS.test(m.reason) || pending(n, n.ceilingAt, m.name, "clear_ceiling")) out.push("clear_ceiling");
   return out;
 }
 

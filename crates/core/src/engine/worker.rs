@@ -119,6 +119,8 @@ pub(crate) struct Worker {
     accepted_mac: Option<Option<String>>,
     /// Why nothing may be written to this miner now (another device, an unknown model).
     blocked: Option<String>,
+    /// The device at this address is not the one first seen there (waiting for confirmation).
+    identity_pending: bool,
     /// Alerts already given, so each is said once.
     said: Vec<String>,
 }
@@ -159,6 +161,7 @@ impl Worker {
             version: None,
             accepted_mac: None,
             blocked: None,
+            identity_pending: false,
             said: Vec::new(),
         }
     }
@@ -256,12 +259,16 @@ impl Worker {
         let (state, why, cap) = (self.state, self.reason.clone(), self.mem.throttle_cap);
         let cooloff = self.mem.cooloff_until;
         let gave_up = self.effort.summary();
+        let ceilings = self.mem.ceilings.clone();
+        let identity_pending = self.identity_pending;
         self.shared.update_status(&self.name, |s| {
             s.state = state;
             s.reason = why;
             s.throttle_cap = cap;
             s.cooloff_until = cooloff;
             s.gave_up = gave_up;
+            s.ceilings = ceilings;
+            s.identity_pending = identity_pending;
         });
     }
 
@@ -378,6 +385,7 @@ impl Worker {
         if self.accepted_mac.as_ref() != Some(&seen.mac) {
             match identity::check(&self.shared.config_path, &self.name, &seen) {
                 Ok(identity::Check::Same) => {
+                    self.identity_pending = false;
                     if self.accepted_mac.is_some() {
                         // A confirmed new device: what was remembered was about the old one.
                         self.mem = Memory::default();
@@ -386,6 +394,7 @@ impl Worker {
                     self.accepted_mac = Some(seen.mac.clone());
                 }
                 Ok(identity::Check::Different { expected, found }) => {
+                    self.identity_pending = true;
                     let event = Event::IdentityChanged {
                         miner: self.name.clone(),
                         expected,
