@@ -16,50 +16,20 @@ use bitaxe_core::safety::Settings;
 use bitaxe_core::schedule::Profile;
 use bitaxe_core::{EngineHandle, EngineOptions};
 use bitaxe_sim::{Personality, SimMiner};
-use chrono::{DateTime, NaiveDateTime, Utc};
 use tokio::sync::broadcast;
 
-fn utc(s: &str) -> DateTime<Utc> {
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")
-        .expect("time")
-        .and_utc()
-}
+mod support;
+use support::{quick_config, utc};
 
 async fn sims(n: usize) -> Vec<SimMiner> {
-    bitaxe_sim::fleet("sim", n, |s| {
-        s.personality = Personality::V2_14;
-        s.speed = 20.0;
-    })
-    .await
-    .expect("sims")
+    support::sims(n, Personality::V2_14).await
 }
 
 /// A config for `miners` with fast intervals, saved in a fresh folder.
 fn folder(miners: &[SimMiner]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("multi_scheduler_config.json");
-    Config {
-        miners: miners
-            .iter()
-            .map(|m| MinerConfig {
-                name: m.name().to_string(),
-                ip: m.url(),
-                enabled: true,
-                day_settings: None,
-                night_settings: None,
-                limits: None,
-            })
-            .collect(),
-        check_interval: 0.2,
-        temp_check_interval: 0.2,
-        log_stats_interval: 0.5,
-        transition_delay: 0.05,
-        retry_delay: 0.05,
-        timezone: "UTC".into(),
-        ..Config::default()
-    }
-    .save(&path)
-    .expect("save config");
+    quick_config(miners).save(&path).expect("save config");
     (dir, path)
 }
 
