@@ -479,7 +479,7 @@ async fn emergency_stop_reaches_every_miner_with_a_bad_config_and_an_unwritable_
     let log =
         std::fs::read_to_string(dir.path().join("multi_bitaxe_scheduler.log")).unwrap_or_default();
     assert!(
-        log.contains("ERROR") && log.contains("NOT saved"),
+        log.contains("ERROR") && log.contains("could not be saved"),
         "the log says so: {log}"
     );
 }

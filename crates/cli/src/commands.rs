@@ -166,7 +166,6 @@ async fn emergency_stop(s: &Standalone) -> Result<ExitCode> {
         }
         Err(why) => {
             eprintln!("ERROR: {why}");
-            tracing::error!("Emergency stop reached the miners but was NOT saved: {why}");
             Ok(ExitCode::from(if failed.is_empty() {
                 EXIT_NOT_SAVED
             } else {

@@ -124,8 +124,9 @@ pub type StopCheck<'a> = &'a mut (dyn FnMut() -> Option<String> + Send);
 /// How often a wait for the firmware asks the miner again.
 const WATCH_EVERY: Duration = Duration::from_millis(100);
 /// A stored frequency within this of the one written counts as taken: firmware before v2.10
-/// stores 531 for 531.25 (truncation), and planning on that 1 MHz is harmless.
-pub const FREQUENCY_MATCH_MHZ: f64 = 1.0;
+/// stores 531 for 531.25 (truncation), and planning on that 1 MHz is harmless. One tolerance for
+/// the whole engine: the policy's own comparison uses it too.
+pub use crate::reconcile::SAME_FREQUENCY_MHZ as FREQUENCY_MATCH_MHZ;
 
 /// Why one step did not complete.
 enum StepError {
@@ -525,10 +526,10 @@ enum WriteError {
 /// The miner stores what was written: the voltage exactly, the frequency within
 /// [`FREQUENCY_MATCH_MHZ`] (truncating firmware).
 pub fn matches_target(info: &axeos::Info, want: Settings) -> bool {
-    info.core_voltage == Some(want.voltage)
-        && info
-            .frequency
-            .is_some_and(|f| (f - want.frequency).abs() < FREQUENCY_MATCH_MHZ)
+    match (info.core_voltage, info.frequency) {
+        (Some(v), Some(f)) => crate::reconcile::same(Settings::new(v, f), want),
+        _ => false,
+    }
 }
 
 /// `base` doubled per attempt (capped), with up to 20 % jitter so a fleet does not retry in step.

@@ -142,14 +142,7 @@ pub(crate) async fn wait_for_scheduler(
             .map(|(m, r)| {
                 let want = env.clamp(schedule::settings_for(cfg, m, profile)).get();
                 let result = match r {
-                    Ok(info)
-                        if info.core_voltage == Some(want.voltage)
-                            && info
-                                .frequency
-                                .is_some_and(|f| (f - want.frequency).abs() < 0.01) =>
-                    {
-                        Ok(want)
-                    }
+                    Ok(info) if crate::transition::matches_target(&info, want) => Ok(want),
                     Ok(info) => Err(format!(
                         "reports {}mV @ {}MHz",
                         info.core_voltage
