@@ -187,6 +187,9 @@ pub struct Config {
     pub overheat_cooloff_minutes: f64,
     /// minutes before a target the miner would not take is tried again (doubles each time)
     pub give_up_backoff_minutes: f64,
+    /// Electricity prices: fixed windows and/or a price feed (see `prices`). Unset: no prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<crate::prices::TariffConfig>,
 }
 
 impl Default for Config {
@@ -235,6 +238,7 @@ impl Default for Config {
             history_retention_days: 30,
             overheat_cooloff_minutes: 30.0,
             give_up_backoff_minutes: 10.0,
+            tariff: None,
         }
     }
 }

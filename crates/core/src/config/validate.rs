@@ -155,6 +155,7 @@ impl Config {
                 ),
             );
         }
+        out.extend(self.tariff.iter().flat_map(|t| t.problems()));
         out
     }
 }
