@@ -42,6 +42,19 @@ pub(crate) async fn text(
     req: reqwest::RequestBuilder,
     timeout: Duration,
 ) -> Result<String, PriceError> {
+    let (status, body) = send(feed, req, timeout).await?;
+    if !(200..300).contains(&status) {
+        return Err(status_error(feed, status, &body));
+    }
+    Ok(body)
+}
+
+/// Send `req` and return the status and body of any answer.
+pub(crate) async fn send(
+    feed: &str,
+    req: reqwest::RequestBuilder,
+    timeout: Duration,
+) -> Result<(u16, String), PriceError> {
     let err = |e: reqwest::Error| {
         if e.is_timeout() {
             PriceError::Timeout {
@@ -56,23 +69,26 @@ pub(crate) async fn text(
         }
     };
     let resp = req.send().await.map_err(err)?;
-    let status = resp.status();
+    let status = resp.status().as_u16();
     let body = resp.text().await.map_err(err)?;
-    if !status.is_success() {
-        let mut body: String = body.trim().chars().take(300).collect();
-        if body.is_empty() {
-            body = status
-                .canonical_reason()
-                .unwrap_or("no reason given")
-                .into();
-        }
-        return Err(PriceError::Status {
-            feed: feed.to_string(),
-            status: status.as_u16(),
-            body,
-        });
+    Ok((status, body))
+}
+
+/// An error for an answer that is not 2xx, with the start of its body.
+pub(crate) fn status_error(feed: &str, status: u16, body: &str) -> PriceError {
+    let mut body: String = body.trim().chars().take(300).collect();
+    if body.is_empty() {
+        body = reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("no reason given")
+            .into();
     }
-    Ok(body)
+    PriceError::Status {
+        feed: feed.to_string(),
+        status,
+        body,
+    }
 }
 
 /// An error and its causes on one line.

@@ -39,13 +39,12 @@ pub(crate) async fn fetch(ask: &Ask<'_>) -> Result<Fetched, PriceError> {
         ("periodEnd", stamp(ask.to)),
         ("securityToken", token),
     ]);
-    // ENTSO-E answers "no data" with an Acknowledgement document, sometimes with HTTP 400.
-    let text = match http::text(&ask.feed, req, ask.timeout).await {
-        Err(PriceError::Status { body, .. }) if body.contains("Acknowledgement_MarketDocument") => {
-            body
-        }
-        other => other?,
-    };
+    // ENTSO-E answers "no data" and a bad token with an Acknowledgement document, often with
+    // HTTP 400 or 401: read it for its reason.
+    let (status, text) = http::send(&ask.feed, req, ask.timeout).await?;
+    if !(200..300).contains(&status) && !text.contains("Acknowledgement_MarketDocument") {
+        return Err(http::status_error(&ask.feed, status, &text));
+    }
     parse(&ask.feed, &text)
 }
 
@@ -200,7 +199,7 @@ fn on_text(path: &[String], text: &str, series: &mut [Series], ack: &mut Option<
     }
     let Some(s) = series.last_mut() else { return };
     match (parent, last) {
-        ("classificationSequence_AttributeInstanceComponent", "position") => {
+        ("TimeSeries", "classificationSequence_AttributeInstanceComponent.position") => {
             s.rank = text.parse().ok()
         }
         ("TimeSeries", "currency_Unit.name") => s.currency = Some(text.to_string()),
