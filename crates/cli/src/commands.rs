@@ -88,6 +88,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.plan {
         return plan(&config, args.at.as_deref());
     }
+    if args.prices {
+        return runtime.block_on(crate::prices::run(&config, &path));
+    }
     if args.status {
         return runtime.block_on(status(&target));
     }

@@ -4,6 +4,7 @@
 mod commands;
 mod daemon;
 mod logfile;
+mod prices;
 mod table;
 
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ use clap::{ArgGroup, Parser};
         next to the config file.",
     group(ArgGroup::new("action").args([
         "add_miner", "list_miners", "disable_miner", "enable_miner", "status", "apply",
-        "emergency_stop", "resume", "plan",
+        "emergency_stop", "resume", "plan", "prices",
     ]))
 )]
 pub struct Args {
@@ -71,6 +72,10 @@ pub struct Args {
     /// With --plan: the local time, YYYY-MM-DDTHH:MM.
     #[arg(long, value_name = "YYYY-MM-DDTHH:MM", requires = "plan")]
     pub at: Option<String>,
+    /// Print the electricity prices known now (local today and tomorrow; fetched once, else
+    /// from the cache and the fixed tariff), one line per slot, and where they come from.
+    #[arg(long)]
+    pub prices: bool,
     /// Where the history database goes (default: the config file's folder).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

@@ -100,6 +100,29 @@ impl PriceFeed {
         Ok(feed)
     }
 
+    /// The feed for a loaded config at `config_path`: its `tariff`, its zone, the cache beside
+    /// it (`FILE.prices.json`) and its `history_retention_days`.
+    pub fn for_config(
+        cfg: &crate::config::Config,
+        config_path: &std::path::Path,
+        clock: Arc<dyn Clock>,
+        options: FeedOptions,
+    ) -> Result<PriceFeed, PriceError> {
+        PriceFeed::new(
+            cfg.tariff.clone(),
+            crate::schedule::zone(cfg),
+            Some(super::cache::cache_path(config_path)),
+            cfg.history_retention_days,
+            clock,
+            options,
+        )
+    }
+
+    /// Whether a feed (not only fixed windows) is configured.
+    pub fn has_source(&self) -> bool {
+        self.tariff.as_ref().is_some_and(|t| t.source.is_some())
+    }
+
     /// A receiver of the latest view.
     pub fn subscribe(&self) -> watch::Receiver<Arc<Prices>> {
         self.tx.subscribe()
