@@ -779,3 +779,35 @@ fn a_config_with_a_tariff_loads_and_bad_keys_name_their_line() {
         .expect("json")
         .contains("tariff"));
 }
+
+#[tokio::test]
+async fn a_test_fetch_gives_final_slots_and_another_sources_cache_is_not_used() {
+    let server = Server::start().await;
+    server.serve("/v1/marketdata", fixture("awattar.json"));
+    let mut s = source(SourceKind::Awattar, server.url("/v1/marketdata"));
+    s.tax = Some(0.2);
+    let t = tariff("EUR", s, vec![]);
+    let now = local(BERLIN, "2026-11-25 12:00");
+    let series = bitaxe_core::prices::fetch_series(&t, BERLIN, now, Duration::from_secs(3))
+        .await
+        .expect("test fetch");
+    assert_eq!(series.source, "awattar de");
+    assert_eq!(series.slots().len(), 48);
+    assert!((series.slots()[12].price + 0.0124 * 1.2).abs() < 1e-12);
+
+    // A cache written for aWATTar is not read as Energy-Charts prices.
+    let dir = tempfile::tempdir().expect("dir");
+    let cache = cache_path(&dir.path().join("c.json"));
+    let clock = Arc::new(FakeClock::new(now));
+    let mut f = feed(t, BERLIN, clock.clone(), Some(&cache));
+    f.refresh().await.expect("refresh");
+    assert!(cache.exists());
+    let other = tariff(
+        "EUR",
+        source(SourceKind::EnergyCharts, server.url("/none")),
+        vec![],
+    );
+    let f = feed(other, BERLIN, clock, Some(&cache));
+    assert!(f.current().feed().is_none());
+    assert_eq!(f.current().status().now, Coverage::None);
+}

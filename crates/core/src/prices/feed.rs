@@ -81,15 +81,16 @@ impl PriceFeed {
             options,
             tx,
         };
-        let label = feed
+        let wanted = feed
             .tariff
             .as_ref()
-            .and_then(|t| t.source.as_ref())
-            .map(|s| s.label());
-        if let (Some(path), Some(label)) = (&feed.cache, label) {
+            .and_then(|t| Some((t.source.as_ref()?.label(), t.currency.clone())));
+        if let (Some(path), Some((label, currency))) = (&feed.cache, wanted) {
             match load_cache(path) {
-                // A cache from another source is not this tariff's prices.
-                CacheLoad::Loaded(s) if s.source == label => feed.series = Some(s),
+                // A cache from another source or in another currency is not this tariff's.
+                CacheLoad::Loaded(s) if s.source == label && s.currency == currency => {
+                    feed.series = Some(s)
+                }
                 CacheLoad::MovedAside { why, .. } => {
                     feed.last_error = Some(format!("the price cache was unreadable ({why})"))
                 }
@@ -163,35 +164,11 @@ impl PriceFeed {
         let Some(tariff) = &self.tariff else {
             return Ok(());
         };
-        let Some(source) = &tariff.source else {
+        if tariff.source.is_none() {
             return Ok(());
-        };
+        }
         let now = self.clock.now();
-        let got = fetch(
-            &self.client,
-            source,
-            self.tz,
-            now,
-            &tariff.currency,
-            self.options.timeout,
-        )
-        .await?;
-        let feed = source.label();
-        if !got.currency.is_empty() && got.currency != tariff.currency {
-            return Err(PriceError::Currency {
-                feed,
-                found: got.currency,
-                expected: tariff.currency.clone(),
-            });
-        }
-        let slots = build_slots(got.points, |p| source.final_price(p), source.slot_minutes);
-        if slots.is_empty() {
-            return Err(PriceError::NoData {
-                feed,
-                message: "the answer holds no prices for today or tomorrow".into(),
-            });
-        }
-        let fresh = PriceSeries::new(feed, tariff.currency.clone(), now, slots);
+        let fresh = series_from(&self.client, tariff, self.tz, now, self.options.timeout).await?;
         let mut series = match self.series.take() {
             Some(mut known) if known.source == fresh.source => {
                 known.merge(fresh);
@@ -237,4 +214,44 @@ impl PriceFeed {
             }
         }
     }
+}
+
+/// Fetch `tariff`'s source once (today and tomorrow, local days in `tz`) and return its final
+/// slots, without cache or merge: the "test fetch" of a tariff editor.
+pub async fn fetch_series(
+    tariff: &TariffConfig,
+    tz: Tz,
+    now: chrono::DateTime<chrono::Utc>,
+    timeout: Duration,
+) -> Result<PriceSeries, PriceError> {
+    series_from(&client(timeout)?, tariff, tz, now, timeout).await
+}
+
+async fn series_from(
+    client: &reqwest::Client,
+    tariff: &TariffConfig,
+    tz: Tz,
+    now: chrono::DateTime<chrono::Utc>,
+    timeout: Duration,
+) -> Result<PriceSeries, PriceError> {
+    let Some(source) = &tariff.source else {
+        return Err(PriceError::Setup("the tariff has no price source".into()));
+    };
+    let got = fetch(client, source, tz, now, &tariff.currency, timeout).await?;
+    let feed = source.label();
+    if !got.currency.is_empty() && got.currency != tariff.currency {
+        return Err(PriceError::Currency {
+            feed,
+            found: got.currency,
+            expected: tariff.currency.clone(),
+        });
+    }
+    let slots = build_slots(got.points, |p| source.final_price(p), source.slot_minutes);
+    if slots.is_empty() {
+        return Err(PriceError::NoData {
+            feed,
+            message: "the answer holds no prices for today or tomorrow".into(),
+        });
+    }
+    Ok(PriceSeries::new(feed, tariff.currency.clone(), now, slots))
 }

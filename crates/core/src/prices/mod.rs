@@ -27,7 +27,7 @@ pub use config::{
     WindowConfig,
 };
 pub use error::PriceError;
-pub use feed::{FeedOptions, PriceFeed};
+pub use feed::{fetch_series, FeedOptions, PriceFeed};
 pub use fixed::FixedTariff;
 pub use http::{client, USER_AGENT};
 pub use series::{build_slots, detect_step, Point, PriceSeries, Slot};
