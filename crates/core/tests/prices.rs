@@ -811,3 +811,28 @@ async fn a_test_fetch_gives_final_slots_and_another_sources_cache_is_not_used() 
     assert!(f.current().feed().is_none());
     assert_eq!(f.current().status().now, Coverage::None);
 }
+
+#[test]
+fn a_tariff_saved_into_a_commented_seed_file_loads_back() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("multi_scheduler_config.json");
+    std::fs::write(
+        &path,
+        "{\n  // my miners\n  \"miners\": [],\n  \"max_temp\": 66\n}\n",
+    )
+    .expect("seed");
+    let mut cfg = Config::load(&path).expect("seed loads");
+    let mut s = SourceConfig::new(SourceKind::Entsoe);
+    s.token = Some(Secret::new("tok"));
+    s.zone = Some("10Y1001A1001A82H".into());
+    cfg.tariff = Some(tariff("EUR", s, vec![window((22, 0), (6, 0), 0.2)]));
+    cfg.save(&path).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains("// my miners"), "{text}");
+    assert_eq!(Config::load(&path).expect("reload"), cfg);
+    cfg.tariff = None;
+    cfg.save(&path).expect("save without");
+    assert!(!std::fs::read_to_string(&path)
+        .expect("read")
+        .contains("tariff"));
+}
