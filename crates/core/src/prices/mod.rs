@@ -15,6 +15,7 @@ mod feed;
 mod fixed;
 mod http;
 mod series;
+mod source;
 mod view;
 
 pub use adapters::{
@@ -22,13 +23,11 @@ pub use adapters::{
     parse_tibber, parse_url_csv, parse_url_json, Fetched,
 };
 pub use cache::{cache_path, load_cache, save_cache, CacheLoad};
-pub use config::{
-    Day, PriceUnit, Secret, SourceConfig, SourceKind, TariffConfig, TimeFormat, UrlFormat,
-    WindowConfig,
-};
+pub use config::{Day, TariffConfig, WindowConfig};
 pub use error::PriceError;
 pub use feed::{fetch_series, FeedOptions, PriceFeed};
 pub use fixed::FixedTariff;
 pub use http::{client, USER_AGENT};
 pub use series::{build_slots, detect_step, Point, PriceSeries, Slot};
+pub use source::{PriceUnit, Secret, SourceConfig, SourceKind, TimeFormat, UrlFormat};
 pub use view::{Coverage, PriceStatus, Prices};

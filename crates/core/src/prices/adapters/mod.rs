@@ -14,10 +14,10 @@ use std::time::Duration;
 use chrono::{DateTime, Duration as Span, NaiveTime, Utc};
 use chrono_tz::Tz;
 
-use super::config::{SourceConfig, SourceKind};
 use super::error::PriceError;
 use super::fixed::local_instant;
 use super::series::Point;
+use super::source::{SourceConfig, SourceKind};
 
 pub use awattar::parse as parse_awattar;
 pub use energy_charts::parse as parse_energy_charts;

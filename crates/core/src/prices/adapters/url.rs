@@ -9,10 +9,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{from_rfc3339, from_unix, json, Ask, Fetched};
-use crate::prices::config::{PriceUnit, SourceConfig, TimeFormat, UrlFormat};
 use crate::prices::error::PriceError;
 use crate::prices::http;
 use crate::prices::series::Point;
+use crate::prices::source::{PriceUnit, SourceConfig, TimeFormat, UrlFormat};
 
 pub(crate) async fn fetch(ask: &Ask<'_>) -> Result<Fetched, PriceError> {
     let url = ask
