@@ -836,3 +836,52 @@ fn a_tariff_saved_into_a_commented_seed_file_loads_back() {
         .expect("read")
         .contains("tariff"));
 }
+
+#[tokio::test]
+async fn price_rules_read_the_merged_view_feed_then_fixed_tariff() {
+    let server = Server::start().await;
+    server.serve("/price", fixture("energy-charts-today-only.json"));
+    let text = serde_json::json!({
+        "timezone": "Europe/Berlin",
+        "miners": [{"name": "a", "ip": "127.0.0.1:1"}],
+        "price_rules": [
+            {"profile": "performance", "max_price": 0.10},
+            {"profile": "quiet", "max_price": 0.25},
+            {"profile": "off"}
+        ],
+        "tariff": {
+            "currency": "EUR",
+            "fixed": [{"from": "00:00", "to": "00:00", "price_per_kwh": 0.30}],
+            "source": {"type": "energy-charts", "url": server.url("/price"), "charges": 0.05}
+        }
+    })
+    .to_string();
+    let cfg = Config::parse(&text, Path::new("c.json")).expect("config");
+    let now = local(BERLIN, "2026-11-25 11:00");
+    let clock = Arc::new(FakeClock::new(now));
+    let mut f = PriceFeed::for_config(&cfg, Path::new("/nonexistent/c.json"), clock, quick())
+        .expect("feed");
+    f.refresh().await.expect("refresh");
+    let view = f.current();
+    let lookup: &dyn bitaxe_core::schedule::PriceLookup = &*view;
+    let miner = &cfg.miners[0];
+    let at = |s: &str| {
+        bitaxe_core::schedule::resolve(&cfg, BERLIN, local(BERLIN, s), miner, Some(lookup))
+    };
+    // 11:00: -3.5 EUR/MWh + 5 ct = 4.65 ct -> performance.
+    let r = at("2026-11-25 11:00");
+    assert_eq!(r.profile.name(), "performance", "{}", r.reason);
+    assert_eq!(r.reason.to_string(), "price 4.7 ct at most 10");
+    // 16:00: 80 + 60 sin(64/8) = 139.36 EUR/MWh + 5 ct = 18.9 ct -> quiet.
+    assert_eq!(at("2026-11-25 16:00").profile.name(), "quiet");
+    // Tomorrow is not published: the fixed 30 ct answers -> off.
+    let r = at("2026-11-26 09:00");
+    assert_eq!(r.profile.name(), "off");
+    assert_eq!(r.reason.to_string(), "price 30 ct above 25");
+    let slots = lookup.slots_between(
+        local(BERLIN, "2026-11-25 23:00"),
+        local(BERLIN, "2026-11-26 02:00"),
+    );
+    assert_eq!(slots.len(), 5, "{slots:?}");
+    assert_eq!(slots[4].price, 0.30);
+}

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::source::{source_problems, SourceConfig};
 use crate::config::{ClockTime, Problem, Seg};
+use crate::schedule::Day;
 
 /// The whole `tariff` key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,33 +47,6 @@ pub struct WindowConfig {
     pub price_per_kwh: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub days: Option<Vec<Day>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Day {
-    Mon,
-    Tue,
-    Wed,
-    Thu,
-    Fri,
-    Sat,
-    Sun,
-}
-
-impl Day {
-    pub fn of(w: chrono::Weekday) -> Day {
-        use chrono::Weekday::*;
-        match w {
-            Mon => Day::Mon,
-            Tue => Day::Tue,
-            Wed => Day::Wed,
-            Thu => Day::Thu,
-            Fri => Day::Fri,
-            Sat => Day::Sat,
-            Sun => Day::Sun,
-        }
-    }
 }
 
 fn key(k: &str) -> Seg {
@@ -153,7 +127,10 @@ mod tests {
             "source": {"type": "entsoe", "token": "abc", "zone": "10Y1001A1001A82H", "tax": 0.19}
         });
         let t = parse(v.clone()).expect("valid in this test");
-        assert_eq!(t.fixed[0].days, Some(vec![Day::Mon, Day::Sat]));
+        assert_eq!(
+            t.fixed[0].days,
+            Some(vec![Day(chrono::Weekday::Mon), Day(chrono::Weekday::Sat)])
+        );
         assert_eq!(serde_json::to_value(&t).expect("valid in this test"), v);
     }
 

@@ -10,8 +10,9 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::config::{Day, WindowConfig};
+use super::config::WindowConfig;
 use super::series::Slot;
+use crate::schedule::Day;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FixedTariff {
@@ -44,7 +45,7 @@ impl FixedTariff {
         let mut date = first;
         while date <= last {
             for (i, w) in self.windows.iter().enumerate() {
-                let day = Day::of(date.weekday());
+                let day = Day(date.weekday());
                 if w.days.as_ref().is_some_and(|d| !d.contains(&day)) {
                     continue;
                 }
@@ -185,13 +186,14 @@ mod tests {
 
     #[test]
     fn windows_cross_midnight_and_honour_days() {
+        use chrono::Weekday::*;
         let t = FixedTariff::new(
             vec![
                 w(
                     (7, 0),
                     (22, 0),
                     0.30,
-                    Some(vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri]),
+                    Some([Mon, Tue, Wed, Thu, Fri].map(Day).to_vec()),
                 ),
                 w((22, 0), (7, 0), 0.20, None),
                 w((0, 0), (0, 0), 0.25, None),
@@ -253,7 +255,7 @@ mod tests {
         let on = |d: NaiveDate| {
             w.days
                 .as_ref()
-                .is_none_or(|ds| ds.contains(&Day::of(d.weekday())))
+                .is_none_or(|ds| ds.contains(&Day(d.weekday())))
         };
         let (f, e) = (w.from.0, w.to.0);
         if f < e {
@@ -298,7 +300,8 @@ mod tests {
                 })
                 .collect();
             // A weekday-only window listed first shadows part of the day on its days.
-            let all = [Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun];
+            use chrono::Weekday::*;
+            let all = [Mon, Tue, Wed, Thu, Fri, Sat, Sun].map(Day);
             if !extra_days.is_empty() {
                 let days = extra_days.iter().map(|&d| all[d]).collect();
                 windows.insert(0, w((9, 15), (17, 45), 9.0, Some(days)));

@@ -23,7 +23,7 @@ pub use adapters::{
     parse_tibber, parse_url_csv, parse_url_json, Fetched,
 };
 pub use cache::{cache_path, load_cache, save_cache, CacheLoad};
-pub use config::{Day, TariffConfig, WindowConfig};
+pub use config::{TariffConfig, WindowConfig};
 pub use error::PriceError;
 pub use feed::{fetch_series, FeedOptions, PriceFeed};
 pub use fixed::FixedTariff;

@@ -9,6 +9,7 @@ use super::adapters::local_days;
 use super::config::TariffConfig;
 use super::fixed::FixedTariff;
 use super::series::{PriceSeries, Slot};
+use crate::schedule::{PriceLookup, PriceSlot};
 
 /// Where a price comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -221,5 +222,29 @@ impl Prices {
             .as_ref()
             .map(|f| f.slots_between(from, to))
             .unwrap_or_default()
+    }
+}
+
+impl From<Slot> for PriceSlot {
+    fn from(s: Slot) -> PriceSlot {
+        PriceSlot {
+            start: s.start,
+            end: s.end,
+            price: s.price,
+        }
+    }
+}
+
+/// The resolver reads the merged view: feed slots where known, the fixed tariff elsewhere.
+impl PriceLookup for Prices {
+    fn slot_at(&self, t: DateTime<Utc>) -> Option<PriceSlot> {
+        Prices::slot_at(self, t).map(PriceSlot::from)
+    }
+
+    fn slots_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<PriceSlot> {
+        Prices::slots_between(self, from, to)
+            .into_iter()
+            .map(PriceSlot::from)
+            .collect()
     }
 }
