@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod cost;
 mod daemon;
 mod logfile;
 mod table;
@@ -22,7 +23,7 @@ use clap::{ArgGroup, Parser};
         next to the config file.",
     group(ArgGroup::new("action").args([
         "add_miner", "list_miners", "disable_miner", "enable_miner", "status", "apply",
-        "emergency_stop", "resume", "plan",
+        "emergency_stop", "resume", "plan", "cost",
     ]))
 )]
 pub struct Args {
@@ -71,6 +72,16 @@ pub struct Args {
     /// With --plan: the local time, YYYY-MM-DDTHH:MM.
     #[arg(long, value_name = "YYYY-MM-DDTHH:MM", requires = "plan")]
     pub at: Option<String>,
+    /// Print the measured energy and its cost per miner and a TOTAL: line, from the history
+    /// (default: this month up to today; local dates, inclusive).
+    #[arg(long)]
+    pub cost: bool,
+    /// With --cost: the first local day, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "cost")]
+    pub from: Option<String>,
+    /// With --cost: the last local day (inclusive), YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "cost")]
+    pub to: Option<String>,
     /// Where the history database goes (default: the config file's folder).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

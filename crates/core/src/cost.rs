@@ -18,6 +18,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::history::{EnergyRow, History, HistoryError};
 
+mod fixed_price;
+
+pub use fixed_price::{price_source, FixedPrice, PriceSource};
+
 /// Hashes in one TH-day.
 const HASHES_PER_TH_DAY: f64 = 1e12 * 86_400.0;
 const J_PER_KWH: f64 = 3.6e6;
