@@ -143,6 +143,15 @@ impl Recorder {
 
     fn save_stats(&mut self) {
         let now = self.clock.now();
+        let plan = self.plan.borrow().clone();
+        if let Err(e) = self
+            .stats
+            .measure_today(&self.history, &plan.config, plan.tz, now)
+        {
+            let _ = self.bus.send(Event::Warning {
+                message: format!("today's energy not measured: {e}"),
+            });
+        }
         match self.stats.save(&self.stats_path, now) {
             Ok(()) => {
                 let _ = self.bus.send(Event::StatsSaved {
