@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::history::{EnergyRow, History, HistoryError};
+use crate::history::{EnergyRef, EnergyRow, History, HistoryError, SLOT_S};
 
 mod fixed_price;
 
@@ -77,7 +77,7 @@ pub fn report(
     price: &dyn Fn(DateTime<Utc>) -> Option<f64>,
     tz: Tz,
 ) -> Result<CostReport, HistoryError> {
-    let mut acc = Accumulator::new(price, tz);
+    let mut acc = Accumulator::new(price, tz, from, to);
     history.for_each_energy(from, to, |row| acc.add(&row))?;
     Ok(acc.finish(from, to, tz))
 }
@@ -90,9 +90,9 @@ pub fn report_rows(
     price: &dyn Fn(DateTime<Utc>) -> Option<f64>,
     tz: Tz,
 ) -> CostReport {
-    let mut acc = Accumulator::new(price, tz);
+    let mut acc = Accumulator::new(price, tz, from, to);
     for row in rows {
-        acc.add(row);
+        acc.add(&row.as_ref());
     }
     acc.finish(from, to, tz)
 }
@@ -122,7 +122,7 @@ struct Sums {
 }
 
 impl Sums {
-    fn add(&mut self, row: &EnergyRow, price: Option<f64>) {
+    fn add(&mut self, row: &EnergyRef<'_>, price: Option<f64>) {
         self.joules += row.joules;
         self.seconds += row.seconds;
         self.hashes += row.hashes;
@@ -159,7 +159,7 @@ struct Group {
 }
 
 impl Group {
-    fn add(&mut self, row: &EnergyRow, price: Option<f64>) {
+    fn add(&mut self, row: &EnergyRef<'_>, price: Option<f64>) {
         self.sums.add(row, price);
         self.priced |= price.is_some();
     }
@@ -191,7 +191,7 @@ struct Builder {
 }
 
 impl Builder {
-    fn add(&mut self, row: &EnergyRow, slot: &SlotInfo) {
+    fn add(&mut self, row: &EnergyRef<'_>, slot: &SlotInfo) {
         self.total.add(row, slot.price);
         match self.days.last_mut() {
             Some((d, g)) if *d == slot.day => g.add(row, slot.price),
@@ -215,7 +215,7 @@ impl Builder {
             None => {
                 let mut g = Group::default();
                 g.add(row, slot.price);
-                self.profiles.push((row.profile.clone(), g));
+                self.profiles.push((row.profile.to_string(), g));
             }
         }
     }
@@ -254,18 +254,28 @@ struct SlotInfo {
 struct Accumulator<'a> {
     price: &'a dyn Fn(DateTime<Utc>) -> Option<f64>,
     tz: Tz,
-    current: Option<SlotInfo>,
+    /// Price and local day per slot of the range, filled as slots come.
+    first_slot: i64,
+    slots: Vec<Option<SlotInfo>>,
     fleet: Builder,
     index: HashMap<String, usize>,
     miners: Vec<(String, Builder)>,
 }
 
 impl<'a> Accumulator<'a> {
-    fn new(price: &'a dyn Fn(DateTime<Utc>) -> Option<f64>, tz: Tz) -> Accumulator<'a> {
+    fn new(
+        price: &'a dyn Fn(DateTime<Utc>) -> Option<f64>,
+        tz: Tz,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Accumulator<'a> {
+        let first_slot = from.timestamp().div_euclid(SLOT_S) * SLOT_S;
+        let n = (to.timestamp() - first_slot).div_euclid(SLOT_S) + 1;
         Accumulator {
             price,
             tz,
-            current: None,
+            first_slot,
+            slots: vec![None; usize::try_from(n.clamp(0, 1 << 17)).unwrap_or(0)],
             fleet: Builder::default(),
             index: HashMap::new(),
             miners: Vec::new(),
@@ -273,8 +283,11 @@ impl<'a> Accumulator<'a> {
     }
 
     fn slot(&mut self, slot: i64) -> SlotInfo {
-        if let Some(info) = self.current.filter(|c| c.slot == slot) {
-            return info;
+        let i = usize::try_from((slot - self.first_slot).div_euclid(SLOT_S)).ok();
+        if let Some(info) = i.and_then(|i| self.slots.get(i)).copied().flatten() {
+            if info.slot == slot {
+                return info;
+            }
         }
         let at = DateTime::from_timestamp(slot, 0).unwrap_or_default();
         let info = SlotInfo {
@@ -282,18 +295,22 @@ impl<'a> Accumulator<'a> {
             price: (self.price)(at).filter(|p| p.is_finite()),
             day: at.with_timezone(&self.tz).date_naive(),
         };
-        self.current = Some(info);
+        if let Some(cell) = i.and_then(|i| self.slots.get_mut(i)) {
+            *cell = Some(info);
+        }
         info
     }
 
-    fn add(&mut self, row: &EnergyRow) {
+    fn add(&mut self, row: &EnergyRef<'_>) {
         let info = self.slot(row.slot);
         self.fleet.add(row, &info);
-        let i = match self.index.get(row.miner.as_str()) {
+        let i = match self.index.get(row.miner) {
             Some(i) => *i,
             None => {
-                self.miners.push((row.miner.clone(), Builder::default()));
-                self.index.insert(row.miner.clone(), self.miners.len() - 1);
+                self.miners
+                    .push((row.miner.to_string(), Builder::default()));
+                self.index
+                    .insert(row.miner.to_string(), self.miners.len() - 1);
                 self.miners.len() - 1
             }
         };

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::Sample;
 
-pub use energy::{EnergyRow, DEFAULT_MAX_GAP, SLOT_S};
+pub use energy::{EnergyRef, EnergyRow, DEFAULT_MAX_GAP, SLOT_S};
 
 pub const HISTORY_FILE: &str = "bitaxe_history.sqlite";
 /// How long a statement waits for another connection (the chart reader, a second process) to let
@@ -138,11 +138,11 @@ impl History {
                 miner TEXT NOT NULL, hour INTEGER NOT NULL, profile TEXT NOT NULL, n INTEGER NOT NULL,
                 PRIMARY KEY (miner, hour, profile)) WITHOUT ROWID;
              -- Added for cost: measured energy per 15-minute UTC slot and profile name.
+             -- Keyed by slot first: reports read a time range in slot order without a sort.
              CREATE TABLE IF NOT EXISTS energy (
-                miner TEXT NOT NULL, slot INTEGER NOT NULL, profile TEXT NOT NULL,
+                slot INTEGER NOT NULL, miner TEXT NOT NULL, profile TEXT NOT NULL,
                 joules REAL NOT NULL, seconds REAL NOT NULL, hashes REAL NOT NULL,
-                PRIMARY KEY (miner, slot, profile)) WITHOUT ROWID;
-             CREATE INDEX IF NOT EXISTS energy_slot ON energy(slot);",
+                PRIMARY KEY (slot, miner, profile)) WITHOUT ROWID;",
         )?;
         Ok(History {
             db,
@@ -377,27 +377,36 @@ impl History {
         to: DateTime<Utc>,
     ) -> Result<Vec<EnergyRow>, HistoryError> {
         let mut out = Vec::new();
-        self.for_each_energy(from, to, |row| out.push(row))?;
+        self.for_each_energy(from, to, |row| out.push(row.to_owned()))?;
         Ok(out)
     }
 
-    /// Like [`History::energy`], without collecting the rows.
+    /// Like [`History::energy`], lending each row instead of collecting them.
     pub fn for_each_energy(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        mut each: impl FnMut(EnergyRow),
+        mut each: impl FnMut(EnergyRef<'_>),
     ) -> Result<(), HistoryError> {
         let mut stmt = self.db.prepare_cached(
-            "SELECT miner, slot, profile, joules, seconds, hashes FROM energy
+            "SELECT slot, miner, profile, joules, seconds, hashes FROM energy
              WHERE slot >= ?1 AND slot < ?2 ORDER BY slot, miner, profile",
         )?;
         let mut rows = stmt.query(params![from.timestamp(), to.timestamp()])?;
         while let Some(r) = rows.next()? {
-            each(EnergyRow {
-                miner: r.get(0)?,
-                slot: r.get(1)?,
-                profile: r.get(2)?,
+            let text = |i: usize| -> rusqlite::Result<&str> {
+                r.get_ref(i)?.as_str().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })
+            };
+            each(EnergyRef {
+                slot: r.get(0)?,
+                miner: text(1)?,
+                profile: text(2)?,
                 joules: r.get(3)?,
                 seconds: r.get(4)?,
                 hashes: r.get(5)?,

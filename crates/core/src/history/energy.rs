@@ -42,6 +42,43 @@ pub struct EnergyRow {
     pub hashes: f64,
 }
 
+/// An [`EnergyRow`] lent by [`super::History::for_each_energy`] (no copies of the names).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EnergyRef<'a> {
+    pub miner: &'a str,
+    pub slot: i64,
+    pub profile: &'a str,
+    pub joules: f64,
+    pub seconds: f64,
+    pub hashes: f64,
+}
+
+impl EnergyRef<'_> {
+    pub fn to_owned(&self) -> EnergyRow {
+        EnergyRow {
+            miner: self.miner.to_string(),
+            slot: self.slot,
+            profile: self.profile.to_string(),
+            joules: self.joules,
+            seconds: self.seconds,
+            hashes: self.hashes,
+        }
+    }
+}
+
+impl EnergyRow {
+    pub fn as_ref(&self) -> EnergyRef<'_> {
+        EnergyRef {
+            miner: &self.miner,
+            slot: self.slot,
+            profile: &self.profile,
+            joules: self.joules,
+            seconds: self.seconds,
+            hashes: self.hashes,
+        }
+    }
+}
+
 /// The last sample seen of one miner.
 #[derive(Debug, Clone, Copy)]
 struct Last {
@@ -103,7 +140,7 @@ impl Integrator {
         let mut stmt = tx.prepare_cached(
             "INSERT INTO energy (miner, slot, profile, joules, seconds, hashes)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (miner, slot, profile) DO UPDATE SET
+             ON CONFLICT (slot, miner, profile) DO UPDATE SET
                 joules = joules + excluded.joules, seconds = seconds + excluded.seconds,
                 hashes = hashes + excluded.hashes",
         )?;
