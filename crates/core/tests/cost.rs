@@ -427,3 +427,68 @@ fn days_and_months_are_local_across_a_dst_change_in_berlin() {
     let oct_next = local_day_start(berlin, NaiveDate::from_ymd_opt(2026, 10, 26).expect("d"));
     assert_eq!((oct_next - oct).num_seconds() / SLOT_S, 100);
 }
+
+// ---- the engine records energy ----
+
+mod support;
+
+#[tokio::test]
+async fn the_engine_records_energy_with_a_gap_cap_of_three_poll_periods() {
+    use bitaxe_core::events::Event;
+    use bitaxe_sim::Personality;
+    use support::{sims, Harness, NIGHT};
+
+    // Polls every 0.2 s: the cap is 0.6 s of the engine's (fake) clock.
+    let mut h = Harness::start(sims(1, Personality::V2_14).await, NIGHT, |_| {}).await;
+    let mut seen: Vec<(DateTime<Utc>, f64)> = Vec::new();
+    for i in 0..12 {
+        let e = h
+            .expect("a sample", 5, |e| matches!(e, Event::Sampled(_)))
+            .await;
+        if let Event::Sampled(s) = e {
+            seen.push((s.at, s.power));
+        }
+        // A silence of 10 s halfway (the app was closed), otherwise a poll period.
+        h.clock.advance(if i == 5 {
+            chrono::Duration::seconds(10)
+        } else {
+            chrono::Duration::milliseconds(200)
+        });
+    }
+    assert!(h.engine.shutdown(Duration::from_secs(5)).await);
+    while let Ok(e) = h.events.try_recv() {
+        if let Event::Sampled(s) = e {
+            seen.push((s.at, s.power));
+        }
+    }
+    let mut want = 0.0;
+    let mut skipped = 0;
+    for w in seen.windows(2) {
+        let dt = (w[1].0 - w[0].0).num_microseconds().expect("us") as f64 / 1e6;
+        if dt > 0.6 {
+            skipped += 1;
+        } else if dt > 0.0 {
+            want += (w[0].1 + w[1].1) / 2.0 * dt;
+        }
+    }
+    assert_eq!(skipped, 1, "the 10 s silence: {seen:?}");
+    assert!(want > 0.0);
+    let history = History::open(&h.path.with_file_name(HISTORY_FILE)).expect("history");
+    let rows = history.energy(at(-1e9), at(1e9)).expect("energy");
+    let got: f64 = rows.iter().map(|r| r.joules).sum();
+    assert!(
+        close(got, want),
+        "{got} J recorded, {want} J from the samples"
+    );
+    assert!(rows.iter().all(|r| r.profile == "night"), "{rows:?}");
+    // The statistics file carries today's energy.
+    let stats: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(h.path.with_file_name("multi_bitaxe_stats.json")).expect("stats"),
+    )
+    .expect("json");
+    let kwh = stats["miners"]["sim-1"]["today"]["energy_kwh"]
+        .as_f64()
+        .expect("kwh");
+    assert!(close(kwh, want / 3.6e6), "{stats}");
+    assert_eq!(stats["today"]["date"], "2026-06-01");
+}
