@@ -481,6 +481,13 @@ async fn the_engine_records_energy_with_a_gap_cap_of_three_poll_periods() {
         "{got} J recorded, {want} J from the samples"
     );
     assert!(rows.iter().all(|r| r.profile == "night"), "{rows:?}");
+    // The handle reports it too (no tariff: energy, no money).
+    let report = h.engine.cost(at(-1e9), at(1e9)).expect("cost");
+    assert!(close(
+        report.miners["sim-1"].profiles["night"].kwh,
+        got / 3.6e6
+    ));
+    assert_eq!(report.fleet.total.cost, None);
     // The statistics file carries today's energy.
     let stats: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(h.path.with_file_name("multi_bitaxe_stats.json")).expect("stats"),
