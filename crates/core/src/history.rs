@@ -268,49 +268,66 @@ impl History {
         // Whole hours: the hourly sums answer it (a 30-day chart for 50 miners reads 36 000 rows
         // instead of 700 000).
         if bucket % 3600 == 0 {
+            // In key order (no sort): each (miner, bucket)'s rows arrive together.
             let mut names = self.db.prepare_cached(
-                "SELECT miner, hour / ?3 * ?3 AS b, profile, SUM(n) FROM hourly_profile
+                "SELECT miner, hour / ?3 * ?3 AS b, profile, n FROM hourly_profile
                  WHERE hour >= ?1 / 3600 * 3600 AND hour < ?2 AND (?4 IS NULL OR miner = ?4)
-                 GROUP BY miner, b, profile",
+                 ORDER BY miner, hour",
             )?;
             let mut most = Majority::default();
-            for row in names.query_map(args, |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })? {
-                let (m, b, profile, n) = row?;
-                most.add(m, b, profile, n);
+            let mut rows = names.query(args)?;
+            while let Some(r) = rows.next()? {
+                let text = |i: usize| -> rusqlite::Result<&str> {
+                    r.get_ref(i)?.as_str().map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            i,
+                            rusqlite::types::Type::Text,
+                            Box::new(e),
+                        )
+                    })
+                };
+                most.add(text(0)?, r.get(1)?, text(2)?, r.get(3)?);
             }
+            most.close();
+            // Also in key order, summed here per bucket (a GROUP BY would sort every hour).
             let mut stmt = self.db.prepare_cached(
-                "SELECT miner, hour / ?3 * ?3 AS b, SUM(hashrate_sum) / SUM(n), SUM(power_sum) / SUM(n),
-                        CASE WHEN SUM(temp_n) > 0 THEN SUM(temp_sum) / SUM(temp_n) END, SUM(day_n) * 2 >= SUM(n)
+                "SELECT miner, hour / ?3 * ?3 AS b, hashrate_sum, power_sum, temp_sum, temp_n, n, day_n
                  FROM hourly WHERE hour >= ?1 / 3600 * 3600 AND hour < ?2 AND (?4 IS NULL OR miner = ?4)
-                 GROUP BY miner, b ORDER BY miner, b",
+                 ORDER BY miner, hour",
             )?;
-            let rows = stmt.query_map(args, |r| {
-                let miner: String = r.get(0)?;
+            let mut points: Vec<Point> = Vec::new();
+            // hashrate, power, temp sums; temp count, samples, day samples.
+            let mut sums = [0.0f64; 6];
+            let mut rows = stmt.query(args)?;
+            while let Some(r) = rows.next()? {
+                let miner = r.get_ref(0)?.as_str().unwrap_or_default();
                 let at: i64 = r.get(1)?;
-                let hashrate: f64 = r.get(2)?;
-                let power: f64 = r.get(3)?;
-                // Hours from before `hourly_profile` existed: day or night from `day_n`.
-                let profile = most.take(&miner, at).unwrap_or_else(|| {
-                    if r.get::<_, bool>(5).unwrap_or(false) {
-                        "day"
-                    } else {
-                        "night"
+                let same = points
+                    .last()
+                    .is_some_and(|p| p.at == at && p.miner == miner);
+                if !same {
+                    if let Some(p) = points.last_mut() {
+                        finish_hourly(p, &sums, &most);
                     }
-                    .to_string()
-                });
-                Ok(Point {
-                    miner,
-                    at,
-                    hashrate,
-                    power,
-                    temp: r.get(4)?,
-                    efficiency: axeos::efficiency(power, hashrate),
-                    profile,
-                })
-            })?;
-            return Ok(rows.collect::<Result<Vec<_>, _>>()?);
+                    points.push(Point {
+                        miner: miner.to_string(),
+                        at,
+                        hashrate: 0.0,
+                        power: 0.0,
+                        temp: None,
+                        efficiency: None,
+                        profile: String::new(),
+                    });
+                    sums = [0.0; 6];
+                }
+                for (i, s) in sums.iter_mut().enumerate() {
+                    *s += r.get::<_, f64>(i + 2)?;
+                }
+            }
+            if let Some(p) = points.last_mut() {
+                finish_hourly(p, &sums, &most);
+            }
+            return Ok(points);
         }
         let mut stmt = self.db.prepare_cached(
             "SELECT miner, ts / ?3 * ?3 AS b, profile, SUM(hashrate * n), SUM(power * n), SUM(n),
@@ -435,27 +452,69 @@ fn finish(p: &mut Point, sums: &[f64; 5]) {
     p.efficiency = axeos::efficiency(p.power, p.hashrate);
 }
 
-/// The profile with the most samples per (miner, bucket); ties go to the first name.
+/// Averages of an hourly bucket from its sums (hashrate, power, temp, temp count, samples, day
+/// samples); its profile from `most`, or for hours from before `hourly_profile` existed, day or
+/// night from `day_n`.
+fn finish_hourly(p: &mut Point, sums: &[f64; 6], most: &Majority) {
+    let n = sums[4].max(1.0);
+    p.hashrate = sums[0] / n;
+    p.power = sums[1] / n;
+    p.temp = (sums[3] > 0.0).then(|| sums[2] / sums[3]);
+    p.efficiency = axeos::efficiency(p.power, p.hashrate);
+    p.profile = most.take(&p.miner, p.at).unwrap_or_else(|| {
+        if sums[5] * 2.0 >= sums[4] {
+            "day"
+        } else {
+            "night"
+        }
+        .to_string()
+    });
+}
+
+/// The profile with the most samples per (miner, bucket), from rows that arrive grouped by
+/// (miner, bucket); ties go to the first name.
 #[derive(Default)]
-struct Majority(std::collections::HashMap<(String, i64), (String, i64)>);
+struct Majority {
+    /// Finished buckets in (miner, bucket) order, with the winning profile.
+    done: Vec<(String, i64, String)>,
+    /// The bucket being counted: miner, bucket, samples per profile.
+    open: Option<(String, i64, Vec<(String, i64)>)>,
+}
 
 impl Majority {
-    fn add(&mut self, miner: String, at: i64, profile: String, n: i64) {
-        match self.0.entry((miner, at)) {
-            std::collections::hash_map::Entry::Occupied(mut e) => {
-                let best = e.get_mut();
-                if n > best.1 || (n == best.1 && profile < best.0) {
-                    *best = (profile, n);
-                }
+    fn add(&mut self, miner: &str, at: i64, profile: &str, n: i64) {
+        if !matches!(&self.open, Some((m, b, _)) if m == miner && *b == at) {
+            self.close();
+            self.open = Some((miner.to_string(), at, Vec::new()));
+        }
+        if let Some((_, _, counts)) = &mut self.open {
+            match counts.iter_mut().find(|(p, _)| p == profile) {
+                Some((_, c)) => *c += n,
+                None => counts.push((profile.to_string(), n)),
             }
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert((profile, n));
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some((miner, at, counts)) = self.open.take() {
+            let best = counts.into_iter().reduce(|a, b| {
+                if b.1 > a.1 || (b.1 == a.1 && b.0 < a.0) {
+                    b
+                } else {
+                    a
+                }
+            });
+            if let Some((profile, _)) = best {
+                self.done.push((miner, at, profile));
             }
         }
     }
 
     fn take(&self, miner: &str, at: i64) -> Option<String> {
-        self.0.get(&(miner.to_string(), at)).map(|(p, _)| p.clone())
+        self.done
+            .binary_search_by(|(m, b, _)| (m.as_str(), *b).cmp(&(miner, at)))
+            .ok()
+            .map(|i| self.done[i].2.clone())
     }
 }
 

@@ -246,6 +246,39 @@ fn compaction_keeps_the_profile_name_of_a_roll_up() {
     assert!(close(joules(&energy(&h), "a", 0, "safe"), 20.0 * 120.0));
 }
 
+#[test]
+fn chart_bands_show_the_profile_that_ran_most_by_name() {
+    let mut h = History::in_memory().expect("db");
+    // Hour 0: 40 min safe, 20 min day. Hour 1: all night. Hour 2: 10 min night, 50 min safe.
+    let mut s = run("a", 0.0, 2370.0, 30.0, 20.0, "safe");
+    s.extend(run("a", 2400.0, 3570.0, 30.0, 20.0, "day"));
+    s.extend(run("a", 3600.0, 7170.0, 30.0, 20.0, "night"));
+    s.extend(run("a", 7200.0, 7770.0, 30.0, 20.0, "night"));
+    s.extend(run("a", 7800.0, 10770.0, 30.0, 20.0, "safe"));
+    s.extend(run("b", 0.0, 3570.0, 30.0, 10.0, "day"));
+    h.insert(&s).expect("insert");
+    let bands = |bucket: i64, miner: Option<&str>| -> Vec<String> {
+        h.range(miner, at(0.0), at(10800.0), bucket)
+            .expect("range")
+            .into_iter()
+            .map(|p| format!("{}@{}:{}", p.miner, (p.at - T0) / 60, p.profile))
+            .collect()
+    };
+    assert_eq!(
+        bands(3600, None),
+        ["a@0:safe", "a@60:night", "a@120:safe", "b@0:day"]
+    );
+    // Two-hour buckets count per name over both hours: safe 80, day 40, night 120 samples.
+    let two = bands(7200, Some("a"));
+    assert_eq!(two.len(), 2);
+    assert!(two[0].ends_with(":night"), "{two:?}");
+    // Raw samples in 30-minute buckets: the second half hour of hour 0 is 10 min safe, 20 day.
+    assert_eq!(
+        bands(1800, Some("a"))[..2],
+        ["a@0:safe".to_string(), "a@30:day".to_string()]
+    );
+}
+
 // ---- cost ----
 
 fn row(miner: &str, slot_from_t0: i64, p: &str, kwh: f64, th: f64) -> EnergyRow {
