@@ -471,14 +471,17 @@ fn finish_hourly(p: &mut Point, sums: &[f64; 6], most: &Majority) {
     });
 }
 
+/// Miner, bucket start, samples per profile name.
+type OpenBucket = (String, i64, Vec<(String, i64)>);
+
 /// The profile with the most samples per (miner, bucket), from rows that arrive grouped by
 /// (miner, bucket); ties go to the first name.
 #[derive(Default)]
 struct Majority {
     /// Finished buckets in (miner, bucket) order, with the winning profile.
     done: Vec<(String, i64, String)>,
-    /// The bucket being counted: miner, bucket, samples per profile.
-    open: Option<(String, i64, Vec<(String, i64)>)>,
+    /// The bucket being counted.
+    open: Option<OpenBucket>,
 }
 
 impl Majority {
