@@ -15,6 +15,7 @@ fn miner(name: &str, port: u16) -> MinerConfig {
         day_settings: None,
         night_settings: None,
         limits: None,
+        profiles: Default::default(),
     }
 }
 
@@ -50,7 +51,7 @@ fn cost_prints_a_line_per_miner_and_a_total_and_refuses_bad_dates() {
             .map(|i| Sample {
                 miner: name.into(),
                 at: start + Duration::seconds(30 * i),
-                profile: "day".parse().expect("profile"),
+                profile: bitaxe_core::schedule::Profile::day(),
                 hashrate: 1000.0,
                 power: watts,
                 temp: Some(50.0),

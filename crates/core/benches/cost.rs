@@ -20,7 +20,7 @@ const STEP_S: i64 = 300;
 const RUNS: usize = 30;
 
 fn profile(name: &str) -> Profile {
-    name.parse().expect("profile")
+    Profile::new(name)
 }
 
 fn main() {

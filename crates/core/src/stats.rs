@@ -249,7 +249,7 @@ mod tests {
     use crate::schedule::Profile;
 
     fn profile(name: &str) -> Profile {
-        name.parse().expect("profile")
+        Profile::new(name)
     }
 
     fn sample(profile: Profile, hashrate: f64, power: f64) -> Sample {
@@ -316,14 +316,14 @@ mod tests {
             "a seed-only fleet writes the seed's keys only"
         );
         assert!(only_seed.get("today").is_none());
-        s.record(&sample(profile("safe"), 400.0, 10.0), "http://127.0.0.1:1");
-        s.record(&sample(profile("safe"), 600.0, 12.0), "http://127.0.0.1:1");
+        s.record(&sample(profile("quiet"), 400.0, 10.0), "http://127.0.0.1:1");
+        s.record(&sample(profile("quiet"), 600.0, 12.0), "http://127.0.0.1:1");
         let raw = serde_json::to_value(&s).expect("json");
-        let safe = &raw["miners"]["a"]["profiles"]["safe"];
-        assert_eq!(safe["avg_hashrate"], 500.0);
-        assert_eq!(safe["avg_power"], 11.0);
-        assert_eq!(safe["samples"], 2);
-        assert_eq!(safe["avg_efficiency"], 22.0);
+        let quiet = &raw["miners"]["a"]["profiles"]["quiet"];
+        assert_eq!(quiet["avg_hashrate"], 500.0);
+        assert_eq!(quiet["avg_power"], 11.0);
+        assert_eq!(quiet["samples"], 2);
+        assert_eq!(quiet["avg_efficiency"], 22.0);
         assert_eq!(raw["miners"]["a"]["day_performance"]["samples"], 1);
         assert_eq!(raw["miners"]["a"]["night_performance"]["samples"], 0);
     }
@@ -355,7 +355,7 @@ mod tests {
     #[test]
     fn today_energy_and_cost_per_miner_profile_and_fleet() {
         let tz: Tz = "Europe/Berlin".parse().expect("tz");
-        // 2026-11-25 09:00 Berlin; an hour of `day` at 36 W and a quarter of `safe` at 20 W.
+        // 2026-11-25 09:00 Berlin; an hour of `day` at 36 W and a quarter of `quiet` at 20 W.
         let start: DateTime<Utc> = "2026-11-25T08:00:00Z".parse().expect("t");
         let mut samples: Vec<Sample> = (0..=120)
             .map(|i| {
@@ -368,7 +368,7 @@ mod tests {
         let later = start + chrono::Duration::hours(2);
         samples.extend((0..=30).map(|i| {
             at(
-                sample(profile("safe"), 500.0, 20.0),
+                sample(profile("quiet"), 500.0, 20.0),
                 later + chrono::Duration::seconds(30 * i),
             )
         }));
@@ -399,7 +399,7 @@ mod tests {
         assert_eq!(today.cost, None, "no tariff: no money");
         assert!((today.profiles["day"].energy_kwh - 0.036).abs() < 1e-9);
         let miner = &s.miners["a"];
-        assert!((miner.profiles["safe"].energy_kwh.expect("kwh") - 0.005).abs() < 1e-9);
+        assert!((miner.profiles["quiet"].energy_kwh.expect("kwh") - 0.005).abs() < 1e-9);
         // With a price (the report as the prices module will hand it over).
         let date = NaiveDate::from_ymd_opt(2026, 11, 25).expect("date");
         let report = cost::report(&h, cost::local_day_start(tz, date), now, &|_| Some(0.5), tz)
@@ -409,8 +409,8 @@ mod tests {
         let cost = raw["today"]["cost"].as_f64().expect("cost");
         assert!((cost - 0.041 * 0.5).abs() < 1e-9, "{cost}");
         assert_eq!(raw["today"]["currency"], "EUR");
-        let safe = &raw["miners"]["a"]["profiles"]["safe"];
-        assert!((safe["cost"].as_f64().expect("cost") - 0.0025).abs() < 1e-9);
+        let quiet = &raw["miners"]["a"]["profiles"]["quiet"];
+        assert!((quiet["cost"].as_f64().expect("cost") - 0.0025).abs() < 1e-9);
         assert!(raw["miners"]["a"]["today"]["profiles"]["day"]["cost"].is_number());
         assert!(raw["miners"]["a"]["day_performance"].get("cost").is_none());
     }

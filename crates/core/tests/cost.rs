@@ -14,7 +14,7 @@ use chrono_tz::Tz;
 const T0: i64 = 1_800_000_000 / 900 * 900;
 
 fn profile(name: &str) -> Profile {
-    name.parse().expect("profile")
+    Profile::new(name)
 }
 
 fn at(s: f64) -> DateTime<Utc> {
@@ -102,18 +102,21 @@ fn a_gap_longer_than_the_cap_is_not_integrated() {
 fn a_profile_switch_inside_a_slot_splits_the_energy_by_name() {
     let mut h = History::in_memory().expect("db");
     let mut s = run("a", 0.0, 300.0, 30.0, 20.0, "day");
-    s.extend(run("a", 330.0, 600.0, 30.0, 40.0, "night"));
+    s.extend(run("a", 330.0, 600.0, 30.0, 40.0, "performance"));
     h.insert(&s).expect("insert");
     let rows = energy(&h);
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert!(close(joules(&rows, "a", 0, "day"), 20.0 * 300.0));
-    // The interval that ends on the first night sample is night's: 300-330 at 20->40 W.
+    // The interval that ends on the first performance sample is its: 300-330 at 20->40 W.
     assert!(close(
-        joules(&rows, "a", 0, "night"),
+        joules(&rows, "a", 0, "performance"),
         30.0 * 30.0 + 40.0 * 270.0
     ));
-    let night = rows.iter().find(|r| r.profile == "night").expect("night");
-    assert!(close(night.seconds, 300.0));
+    let perf = rows
+        .iter()
+        .find(|r| r.profile == "performance")
+        .expect("performance");
+    assert!(close(perf.seconds, 300.0));
 }
 
 #[test]
@@ -214,18 +217,18 @@ fn an_old_database_opens_keeps_its_charts_and_starts_counting_energy() {
     let bands: Vec<&str> = hours.iter().map(|p| p.profile.as_str()).collect();
     assert_eq!(bands, ["day", "night"]);
     // New samples: energy from the newest old sample on, and named bands.
-    h.insert(&run("a", 0.0, 900.0, 30.0, 20.0, "safe"))
+    h.insert(&run("a", 0.0, 900.0, 30.0, 20.0, "quiet"))
         .expect("insert");
     let rows = energy(&h);
     assert!(
-        close(joules(&rows, "a", -1, "safe"), 20.0 * 30.0),
+        close(joules(&rows, "a", -1, "quiet"), 20.0 * 30.0),
         "{rows:?}"
     );
-    assert!(close(joules(&rows, "a", 0, "safe"), 20.0 * 900.0));
+    assert!(close(joules(&rows, "a", 0, "quiet"), 20.0 * 900.0));
     let hour = h.range(Some("a"), at(0.0), at(3600.0), 3600).expect("hour");
-    assert_eq!(hour[0].profile, "safe");
+    assert_eq!(hour[0].profile, "quiet");
     let raw = h.range(Some("a"), at(0.0), at(900.0), 300).expect("raw");
-    assert!(raw.iter().all(|p| p.profile == "safe"), "{raw:?}");
+    assert!(raw.iter().all(|p| p.profile == "quiet"), "{raw:?}");
     assert!(close(raw[0].power, 20.0));
     drop(h);
     // And it opens again (the migration is idempotent).
@@ -236,25 +239,31 @@ fn an_old_database_opens_keeps_its_charts_and_starts_counting_energy() {
 #[test]
 fn compaction_keeps_the_profile_name_of_a_roll_up() {
     let mut h = History::in_memory().expect("db");
-    let mut s = run("a", 0.0, 120.0, 30.0, 20.0, "safe");
+    let mut s = run("a", 0.0, 120.0, 30.0, 20.0, "efficiency");
     s.extend(run("a", 150.0, 180.0, 30.0, 20.0, "night"));
     h.insert(&s).expect("insert");
     h.compact(at(5.0 * 86400.0), 30).expect("compact");
     let pts = h.range(Some("a"), at(0.0), at(300.0), 300).expect("range");
     assert_eq!(pts.len(), 1);
-    assert_eq!(pts[0].profile, "safe", "5 safe samples against 2 night");
-    assert!(close(joules(&energy(&h), "a", 0, "safe"), 20.0 * 120.0));
+    assert_eq!(
+        pts[0].profile, "efficiency",
+        "5 efficiency samples against 2 night"
+    );
+    assert!(close(
+        joules(&energy(&h), "a", 0, "efficiency"),
+        20.0 * 120.0
+    ));
 }
 
 #[test]
 fn chart_bands_show_the_profile_that_ran_most_by_name() {
     let mut h = History::in_memory().expect("db");
-    // Hour 0: 40 min safe, 20 min day. Hour 1: all night. Hour 2: 10 min night, 50 min safe.
-    let mut s = run("a", 0.0, 2370.0, 30.0, 20.0, "safe");
+    // Hour 0: 40 min quiet, 20 min day. Hour 1: all off. Hour 2: 10 min off, 50 min quiet.
+    let mut s = run("a", 0.0, 2370.0, 30.0, 20.0, "quiet");
     s.extend(run("a", 2400.0, 3570.0, 30.0, 20.0, "day"));
-    s.extend(run("a", 3600.0, 7170.0, 30.0, 20.0, "night"));
-    s.extend(run("a", 7200.0, 7770.0, 30.0, 20.0, "night"));
-    s.extend(run("a", 7800.0, 10770.0, 30.0, 20.0, "safe"));
+    s.extend(run("a", 3600.0, 7170.0, 30.0, 20.0, "off"));
+    s.extend(run("a", 7200.0, 7770.0, 30.0, 20.0, "off"));
+    s.extend(run("a", 7800.0, 10770.0, 30.0, 20.0, "quiet"));
     s.extend(run("b", 0.0, 3570.0, 30.0, 10.0, "day"));
     h.insert(&s).expect("insert");
     let bands = |bucket: i64, miner: Option<&str>| -> Vec<String> {
@@ -266,16 +275,16 @@ fn chart_bands_show_the_profile_that_ran_most_by_name() {
     };
     assert_eq!(
         bands(3600, None),
-        ["a@0:safe", "a@60:night", "a@120:safe", "b@0:day"]
+        ["a@0:quiet", "a@60:off", "a@120:quiet", "b@0:day"]
     );
-    // Two-hour buckets count per name over both hours: safe 80, day 40, night 120 samples.
+    // Two-hour buckets count per name over both hours: quiet 80, day 40, off 120 samples.
     let two = bands(7200, Some("a"));
     assert_eq!(two.len(), 2);
-    assert!(two[0].ends_with(":night"), "{two:?}");
-    // Raw samples in 30-minute buckets: the second half hour of hour 0 is 10 min safe, 20 day.
+    assert!(two[0].ends_with(":off"), "{two:?}");
+    // Raw samples in 30-minute buckets: the second half hour of hour 0 is 10 min quiet, 20 day.
     assert_eq!(
         bands(1800, Some("a"))[..2],
-        ["a@0:safe".to_string(), "a@30:day".to_string()]
+        ["a@0:quiet".to_string(), "a@30:day".to_string()]
     );
 }
 
