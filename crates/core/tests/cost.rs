@@ -288,6 +288,19 @@ fn chart_bands_show_the_profile_that_ran_most_by_name() {
     );
 }
 
+#[test]
+fn energy_outlives_the_samples_for_at_least_62_days() {
+    let mut h = History::in_memory().expect("db");
+    h.insert(&run("a", 0.0, 900.0, 30.0, 20.0, "day"))
+        .expect("insert");
+    h.compact(at(40.0 * 86400.0), 30).expect("compact");
+    assert_eq!(h.count().expect("count"), 0, "samples follow the retention");
+    let kept = h.energy(at(0.0), at(900.0)).expect("energy");
+    assert!(close(kept[0].joules, 18000.0), "{kept:?}");
+    h.compact(at(63.0 * 86400.0), 30).expect("compact");
+    assert!(h.energy(at(0.0), at(900.0)).expect("energy").is_empty());
+}
+
 // ---- cost ----
 
 fn row(miner: &str, slot_from_t0: i64, p: &str, kwh: f64, th: f64) -> EnergyRow {
@@ -344,6 +357,35 @@ fn cost_with_15_30_and_60_minute_prices() {
         assert_eq!(r.fleet.total.unpriced_kwh, 0.0);
         assert!(close(r.miners["a"].total.cost.expect("miner"), want));
     }
+}
+
+#[test]
+fn a_price_view_prices_each_quarter_hour_by_the_slot_containing_it() {
+    use bitaxe_core::cost::PriceSource;
+    use bitaxe_core::schedule::PriceSlot;
+    // Hourly day-ahead prices: 0.10 then -0.02 (a negative hour); the third hour is unknown.
+    let slots = vec![
+        PriceSlot {
+            start: at(0.0),
+            end: at(3600.0),
+            price: 0.10,
+        },
+        PriceSlot {
+            start: at(3600.0),
+            end: at(7200.0),
+            price: -0.02,
+        },
+    ];
+    let prices = PriceSource::from_lookup(std::sync::Arc::new(slots), Some("EUR".into()));
+    let rows: Vec<EnergyRow> = (0..12).map(|i| row("a", i, "quiet", 0.1, 360.0)).collect();
+    let r = cost::report_rows(&rows, at(0.0), at(3.0 * 3600.0), &*prices.price, Tz::UTC);
+    let t = &r.miners["a"].profiles["quiet"];
+    assert!(
+        close(t.cost.expect("cost"), 0.4 * 0.10 - 0.4 * 0.02),
+        "{t:?}"
+    );
+    assert!(close(t.unpriced_kwh, 0.4));
+    assert!(close(t.kwh, 1.2));
 }
 
 #[test]

@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use crate::config::Config;
+use crate::schedule::PriceLookup;
 
 /// Prices for cost reports: a function of time (currency per kWh) and the currency's name.
 pub struct PriceSource {
@@ -22,6 +23,19 @@ pub struct PriceSource {
 }
 
 impl PriceSource {
+    /// Prices from a price view (a feed, the merged view): the price of the slot containing
+    /// each instant.
+    pub fn from_lookup(
+        lookup: std::sync::Arc<dyn PriceLookup>,
+        currency: Option<String>,
+    ) -> PriceSource {
+        PriceSource {
+            currency,
+            price: Box::new(move |t| lookup.slot_at(t).map(|s| s.price)),
+            note: None,
+        }
+    }
+
     /// No prices: energy is reported, money is not.
     pub fn none() -> PriceSource {
         PriceSource {
