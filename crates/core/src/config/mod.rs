@@ -187,6 +187,9 @@ pub struct Config {
     pub overheat_cooloff_minutes: f64,
     /// minutes before a target the miner would not take is tried again (doubles each time)
     pub give_up_backoff_minutes: f64,
+    /// The fleet's power cap and how changes are staggered (none: no cap).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power_budget: Option<crate::budget::PowerBudget>,
 }
 
 impl Default for Config {
@@ -235,6 +238,7 @@ impl Default for Config {
             history_retention_days: 30,
             overheat_cooloff_minutes: 30.0,
             give_up_backoff_minutes: 10.0,
+            power_budget: None,
         }
     }
 }

@@ -36,6 +36,7 @@ pub const TOP_KEYS: &[&str] = &[
     "history_retention_days",
     "overheat_cooloff_minutes",
     "give_up_backoff_minutes",
+    "power_budget",
 ];
 pub const MINER_KEYS: &[&str] = &[
     "name",
@@ -169,6 +170,10 @@ mod tests {
                 min_frequency: Some(100.0),
                 max_frequency: Some(500.0),
             }),
+        });
+        c.power_budget = Some(crate::budget::PowerBudget {
+            watts: 300.0,
+            stagger_seconds: 120,
         });
         let v = serde_json::to_value(&c).expect("value");
         assert!(unknown_keys(&v).is_empty(), "{:?}", unknown_keys(&v));
