@@ -152,13 +152,13 @@ mod tests {
         );
         let absent = crate::config::Config::parse("{}", path).map(|c| c.power_budget);
         assert_eq!(absent.ok(), Some(None));
-        let err = crate::config::Config::parse(
-            "{\n  \"power_budget\": { \"watts\": -5 }\n}",
-            path,
-        )
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-        assert!(err.contains("power_budget") && err.contains("0 or more"), "{err}");
+        let err = crate::config::Config::parse("{\n  \"power_budget\": { \"watts\": -5 }\n}", path)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("power_budget") && err.contains("0 or more"),
+            "{err}"
+        );
     }
 }
