@@ -1,6 +1,9 @@
 //! The allocator: which rung of its profile ladder each miner may run under the budget. A pure
 //! function of the miners' views, the budget, the allocator's memory and `now`.
 //!
+//! Counting: a reachable miner counts with the larger of its measured draw and the expected watts
+//! of the rung in force (a change not yet made, or still ramping, counts at what it will draw).
+//!
 //! Rules, in order:
 //! 1. No miner runs above its plan, and a miner that cannot be reached keeps what it has: one
 //!    that stopped answering counts with its last draw, one declared offline counts nothing.
@@ -144,8 +147,11 @@ fn expected(m: &MinerView, r: usize) -> f64 {
     match m.reach {
         Reach::Gone => 0.0,
         Reach::Silent => m.draw.unwrap_or(rung),
+        // On the rung it runs: what it draws, but never less than the rung's expected watts (a
+        // miner still ramping up reads low, and a raise counted at its reading would let the
+        // next raise through before this one has landed).
         Reach::Online => match (m.running, m.draw) {
-            (Some(now), Some(d)) if now == r => d,
+            (Some(now), Some(d)) if now == r => d.max(rung),
             _ => rung,
         },
     }

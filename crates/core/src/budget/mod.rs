@@ -15,8 +15,8 @@
 //!   lowering miners first and raising after, each raise checked against the room.
 //!
 //! Counting: a miner that answered its last poll counts with its measured `power` when it runs
-//! the rung in force (the expected watts of the rung otherwise: a change not yet made counts at
-//! what it will draw); a miner that stopped answering keeps its last draw until it is declared
+//! the rung in force, never less than that rung's expected watts (a change not yet made, or one
+//! still ramping, counts at what it will draw); a miner that stopped answering keeps its last draw until it is declared
 //! offline (`offline_after` failed polls), then counts nothing. "Coverage" is how many miners
 //! that count were reporting.
 

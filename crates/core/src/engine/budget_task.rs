@@ -150,8 +150,9 @@ impl BudgetTask {
                 continue;
             }
             let planned = plan.target(miner, at).0.profile.name().to_string();
-            self.record(status);
-            views.push(self.view(&cfg, miner, status, &planned));
+            let view = self.view(&cfg, miner, status, &planned);
+            self.record(status, &view);
+            views.push(view);
         }
         let allocation = allocate(budget.watts, &views, &mut self.mem, &tuning, now);
         let mut urgent = Vec::new();
@@ -237,29 +238,31 @@ impl BudgetTask {
         self.curves.remove(miner);
     }
 
-    /// A steady reading on the profile a miner was released to feeds its power curve.
-    fn record(&mut self, status: &MinerStatus) {
-        let (Some(info), Some(target)) = (&status.info, &status.target) else {
+    /// A steady reading on a profile (its settings reached, not paused, not moving) feeds the
+    /// miner's power curve for that profile.
+    fn record(&mut self, status: &MinerStatus, view: &MinerView) {
+        let (Some(info), Some(r)) = (&status.info, view.running) else {
             return;
         };
-        if status.state != MinerState::Online || info.mining_paused == Some(true) {
+        if status.state != MinerState::Online
+            || view.reach != Reach::Online
+            || info.mining_paused == Some(true)
+        {
             return;
         }
-        let reported = match (info.core_voltage, info.frequency) {
-            (Some(v), Some(f)) => Settings::new(v, f),
-            _ => return,
+        let ramping = match (info.actual_frequency, info.frequency) {
+            (Some(a), Some(f)) => (a - f).abs() > crate::reconcile::SAME_FREQUENCY_MHZ,
+            _ => false,
         };
-        let ramping = info
-            .actual_frequency
-            .is_some_and(|a| (a - reported.frequency).abs() > 2.0);
-        if !same(reported, target.settings) || ramping {
+        if ramping {
             return;
         }
         if let (Some(w), Some(h)) = (info.power, info.hash_rate) {
-            self.curves
-                .entry(status.name.clone())
-                .or_default()
-                .record(target.profile.name(), w, h);
+            self.curves.entry(status.name.clone()).or_default().record(
+                &view.ladder[r].profile,
+                w,
+                h,
+            );
         }
     }
 

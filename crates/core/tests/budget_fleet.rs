@@ -1,0 +1,206 @@
+//! The power budget and the stagger on simulated fleets (real loopback HTTP, sims at 20x): the
+//! summed sim power, sampled from the sims themselves during the run, stays under the cap.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bitaxe_core::budget::PowerBudget;
+use bitaxe_core::events::Event;
+use bitaxe_sim::{Personality, SimMiner};
+use support::*;
+use tokio::time::Instant;
+
+/// Samples the fleet's summed sim power every 20 ms until dropped.
+struct PowerProbe {
+    samples: Arc<Mutex<Vec<(Instant, f64)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PowerProbe {
+    fn start(miners: &[SimMiner]) -> PowerProbe {
+        let miners = miners.to_vec();
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let out = samples.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let sum: f64 = miners.iter().map(SimMiner::power).sum();
+                if let Ok(mut s) = out.lock() {
+                    s.push((Instant::now(), sum));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        PowerProbe { samples, task }
+    }
+
+    fn samples(&self) -> Vec<(Instant, f64)> {
+        self.samples.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The longest stretch the sum stayed above `cap`.
+    fn longest_over(&self, cap: f64) -> Duration {
+        let mut longest = Duration::ZERO;
+        let mut since: Option<Instant> = None;
+        for (at, w) in self.samples() {
+            match (w > cap, since) {
+                (true, None) => since = Some(at),
+                (true, Some(s)) => longest = longest.max(at - s),
+                (false, _) => since = None,
+            }
+        }
+        longest
+    }
+
+    fn max(&self) -> f64 {
+        self.samples().iter().map(|(_, w)| *w).fold(0.0, f64::max)
+    }
+}
+
+impl Drop for PowerProbe {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn budget(watts: f64, stagger_seconds: u32) -> Option<PowerBudget> {
+    Some(PowerBudget {
+        watts,
+        stagger_seconds,
+    })
+}
+
+/// Wait until `pred` holds for the fleet status, or fail after `secs`.
+async fn until(h: &Harness, what: &str, secs: u64, pred: impl Fn(&Harness) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !pred(h) {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {:#?}",
+            h.engine.status().budget
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn sum_power(h: &Harness) -> f64 {
+    h.miners.iter().map(SimMiner::power).sum()
+}
+
+/// Day (1100 mV / 425 MHz) draws about 15 W on a sim, night (1200 / 550) about 21 W. Four
+/// miners fit 70 W on day (61 W) but not on night (83 W): when the plan turns to night, the
+/// budget lets only what fits go up, and the sum of what the sims draw never stays above the cap
+/// for longer than one poll. Then the cap is lowered at run time and the fleet follows.
+#[tokio::test]
+async fn the_fleet_stays_under_the_cap_when_the_plan_asks_for_more() {
+    let mut h = Harness::start(sims(4, Personality::V2_14).await, DAY, |c| {
+        c.power_budget = budget(70.0, 0);
+    })
+    .await;
+    h.expect_done(&["sim-1", "sim-2", "sim-3", "sim-4"]).await;
+    until(&h, "day everywhere", 10, |h| {
+        (0..4).all(|i| h.miner_settings(i) == bitaxe_core::safety::Settings::new(1100, 425.0))
+    })
+    .await;
+    let probe = PowerProbe::start(&h.miners);
+    h.clock.set(utc(NIGHT));
+    let limited = h
+        .expect("a miner limited by the budget", 10, |e| {
+            matches!(e, Event::BudgetLimited { .. })
+        })
+        .await;
+    if let Event::BudgetLimited {
+        from, to, reason, ..
+    } = &limited
+    {
+        assert_eq!((from.as_str(), to.as_str()), ("night", "day"));
+        assert!(reason.contains("no room"), "{reason}");
+    }
+    // Settle: whoever fits went to night.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let on_night = (0..4)
+        .filter(|&i| h.miner_settings(i).frequency == 550.0)
+        .count();
+    assert_eq!(on_night, 1, "one fits: 3 × 15.2 + 20.7 = 66 W <= 70 W");
+    let status = h.engine.status();
+    let use_ = status.budget.clone().expect("budget use in the status");
+    assert_eq!(use_.cap, 70.0);
+    assert!(use_.used <= 70.0 && use_.met, "{use_:?}");
+    assert_eq!((use_.counted, use_.reporting), (4, 4));
+    assert_eq!(
+        use_.limited.len(),
+        3,
+        "{use_:?} {:?}",
+        (0..4).map(|i| h.miner_settings(i)).collect::<Vec<_>>()
+    );
+    assert!(
+        probe.longest_over(70.0) <= Duration::from_millis(200),
+        "over the cap for {:?} (max {:.1} W)",
+        probe.longest_over(70.0),
+        probe.max()
+    );
+    // The circuit gets smaller: 40 W. The least efficient step down (to off: paused).
+    let mut cfg = (*h.engine.config()).clone();
+    cfg.power_budget = budget(40.0, 0);
+    h.engine.save_config(cfg).expect("save");
+    until(&h, "under 40 W", 10, |h| sum_power(h) <= 40.0).await;
+    let at_40 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after: Vec<f64> = probe
+        .samples()
+        .into_iter()
+        .filter(|(t, _)| *t > at_40)
+        .map(|(_, w)| w)
+        .collect();
+    assert!(
+        after.iter().all(|w| *w <= 40.0),
+        "stays under: max {:.1}",
+        after.iter().copied().fold(0.0, f64::max)
+    );
+    assert!(h.miners.iter().any(SimMiner::paused), "off = paused");
+    drop(probe);
+}
+
+/// Four raises spread over a 2 s window: the transitions start apart, never together.
+#[tokio::test]
+async fn plan_changes_are_staggered_over_the_window() {
+    let mut h = Harness::start(sims(4, Personality::V2_14).await, DAY, |c| {
+        c.power_budget = budget(500.0, 2);
+    })
+    .await;
+    h.expect_done(&["sim-1", "sim-2", "sim-3", "sim-4"]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    h.clock.set(utc(NIGHT));
+    let mut starts = Vec::new();
+    while starts.len() < 4 {
+        let e = h
+            .expect("night transitions", 10, |e| {
+                matches!(e, Event::TransitionStarted { reason, .. } if reason.contains("night"))
+            })
+            .await;
+        if let Event::TransitionStarted { miner, .. } = e {
+            if !starts.iter().any(|(m, _)| *m == miner) {
+                starts.push((miner, Instant::now()));
+            }
+        }
+    }
+    let first = starts[0].1;
+    let offsets: Vec<f64> = starts
+        .iter()
+        .map(|(_, t)| (*t - first).as_secs_f64())
+        .collect();
+    // Releases at 0, 0.5, 1.0 and 1.5 s (the poll that picks each up adds up to 0.2 s).
+    for pair in offsets.windows(2) {
+        assert!(pair[1] - pair[0] >= 0.3, "too close: {offsets:?}");
+    }
+    assert!(
+        offsets[3] >= 1.2 && offsets[3] <= 2.5,
+        "spread over the window: {offsets:?}"
+    );
+    until(&h, "night everywhere", 10, |h| {
+        (0..4).all(|i| h.miner_settings(i).frequency == 550.0)
+    })
+    .await;
+}
