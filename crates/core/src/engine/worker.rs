@@ -283,7 +283,7 @@ impl Worker {
         let caps = self.caps_rx.borrow_and_update().clone();
         self.last_cap = self.my_cap();
         let (eff, source) = off::effective(&plan, &miner, now, &caps, self.off.cannot_pause);
-        let target = eff.target.clone();
+        let target = eff.target;
         self.why = eff.why.clone();
         if self.failures >= plan.config.offline_after {
             self.emit(Event::Warning {
