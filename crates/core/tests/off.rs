@@ -78,8 +78,8 @@ async fn off_pauses_v2_14_again_after_a_reboot_and_resumes_on_leaving() {
     h.expect("resumed", 10, |e| matches!(e, Event::MiningResumed { .. }))
         .await;
     h.expect_done(&["sim-1", "sim-2"]).await;
-    for i in 0..2 {
-        assert!(!sims[i].paused());
+    for (i, m) in sims.iter().enumerate() {
+        assert!(!m.paused());
         assert_eq!(h.miner_settings(i), Settings::new(1100, 425.0));
     }
     assert!(sims.iter().all(|m| m.power() > 10.0));
