@@ -339,6 +339,7 @@ fn grant(miner: &str, profile: &str, watts: f64, jth: f64) -> Grant {
         capped: false,
         watts,
         jth,
+        counts: true,
     }
 }
 
@@ -433,4 +434,23 @@ fn a_raise_without_room_waits() {
     assert!(out.is_empty());
     assert!(s.busy());
     assert_eq!(s.released("a"), Some("quiet"));
+}
+
+#[test]
+fn a_miner_declared_offline_leaves_room_for_a_staggered_raise() {
+    let t0 = Instant::now();
+    let mut s = Stagger::new(Duration::ZERO);
+    s.seed("gone", "performance", 25.0);
+    s.seed("a", "quiet", 12.0);
+    let gone = Grant {
+        counts: false,
+        ..grant("gone", "performance", 25.0, 1.0)
+    };
+    let out = s.step(&[gone, grant("a", "performance", 25.0, 1.0)], &[], 30.0, t0);
+    assert_eq!(
+        out.len(),
+        1,
+        "25 W of a miner declared offline do not count"
+    );
+    assert_eq!(s.released("a"), Some("performance"));
 }

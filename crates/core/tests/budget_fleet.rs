@@ -204,3 +204,67 @@ async fn plan_changes_are_staggered_over_the_window() {
     })
     .await;
 }
+
+/// A miner that stops answering keeps counting with its last draw until it is declared offline
+/// (`offline_after` failed polls); then it counts nothing and its room goes to the others.
+#[tokio::test]
+async fn an_unanswering_miner_counts_until_declared_offline() {
+    let mut h = Harness::start(sims(3, Personality::V2_14).await, NIGHT, |c| {
+        // Night for all three is 62 W; 52 W allows one night and two days (51 W).
+        c.power_budget = budget(52.0, 0);
+    })
+    .await;
+    h.expect("a limit", 10, |e| matches!(e, Event::BudgetLimited { .. }))
+        .await;
+    let on_night = |h: &Harness| {
+        (0..3)
+            .filter(|&i| h.miner_settings(i).frequency == 550.0)
+            .count()
+    };
+    until(&h, "one on night, two on day", 10, |h| {
+        on_night(h) == 1
+            && (0..3).all(|i| {
+                let s = h.miners[i].state();
+                s.actual_frequency == s.nvs.frequency
+            })
+    })
+    .await;
+    // The miner on night goes dark.
+    let dark = (0..3)
+        .find(|&i| h.miner_settings(i).frequency == 550.0)
+        .expect("one on night");
+    h.miners[dark].set_faults(bitaxe_sim::Faults {
+        offline: true,
+        ..Default::default()
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Some(b) = h.engine.status().budget {
+            let pair = (b.reporting, b.counted);
+            if seen.last() != Some(&pair) {
+                seen.push(pair);
+            }
+            if pair == (2, 2) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        seen.contains(&(2, 3)),
+        "silent but still counted first: {seen:?}"
+    );
+    assert_eq!(seen.last(), Some(&(2, 2)), "then not counted: {seen:?}");
+    // Its 21 W freed: the limited one may go to night now (after the hold).
+    h.expect("restored", 10, |e| {
+        matches!(e, Event::BudgetRestored { .. })
+    })
+    .await;
+    until(&h, "the others on night", 10, |h| {
+        (0..3)
+            .filter(|&i| i != dark)
+            .all(|i| h.miner_settings(i).frequency == 550.0)
+    })
+    .await;
+}

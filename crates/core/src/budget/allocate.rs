@@ -106,6 +106,8 @@ pub struct Grant {
     pub watts: f64,
     /// J/TH on the granted rung.
     pub jth: f64,
+    /// Whether its draw counts (not declared offline).
+    pub counts: bool,
 }
 
 /// A change of a miner's limit, for the event log.
@@ -331,6 +333,7 @@ pub fn allocate(
             capped,
             watts: m.ladder[level[i]].watts,
             jth: m.ladder[level[i]].jth,
+            counts: m.reach != Reach::Gone,
         });
     }
     Allocation {

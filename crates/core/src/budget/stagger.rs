@@ -125,7 +125,12 @@ impl Stagger {
             if now < due {
                 break;
             }
-            let used: f64 = self.released.values().map(|(_, w)| *w).sum();
+            // What the released fleet draws: miners declared offline count nothing.
+            let used: f64 = grants
+                .iter()
+                .filter(|g| g.counts)
+                .map(|g| watts_of(self, &g.miner))
+                .sum();
             let delta = g.watts - watts_of(self, &g.miner);
             if delta > 0.0 && used + delta > budget_w + 1e-9 {
                 // No room yet; the lowers released before it will make some.
