@@ -117,8 +117,15 @@ async fn the_fleet_stays_under_the_cap_when_the_plan_asks_for_more() {
         assert_eq!((from.as_str(), to.as_str()), ("night", "day"));
         assert!(reason.contains("no room"), "{reason}");
     }
-    // Settle: whoever fits went to night.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Settle: whoever fits went to night, and it stays that way for a while (no flapping).
+    until(&h, "one on night", 10, |h| {
+        (0..4).any(|i| {
+            let s = h.miners[i].state();
+            s.nvs.frequency == 550.0 && s.actual_frequency == 550.0
+        })
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
 
     let on_night = (0..4)
         .filter(|&i| h.miner_settings(i).frequency == 550.0)
@@ -128,6 +135,11 @@ async fn the_fleet_stays_under_the_cap_when_the_plan_asks_for_more() {
     let use_ = status.budget.clone().expect("budget use in the status");
     assert_eq!(use_.cap, 70.0);
     assert!(use_.used <= 70.0 && use_.met, "{use_:?}");
+    assert!(
+        (use_.measured - sum_power(&h)).abs() < 3.0,
+        "{use_:?} vs {}",
+        sum_power(&h)
+    );
     assert_eq!((use_.counted, use_.reporting), (4, 4));
     assert_eq!(
         use_.limited.len(),
@@ -147,7 +159,7 @@ async fn the_fleet_stays_under_the_cap_when_the_plan_asks_for_more() {
     h.engine.save_config(cfg).expect("save");
     until(&h, "under 40 W", 10, |h| sum_power(h) <= 40.0).await;
     let at_40 = Instant::now();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let after: Vec<f64> = probe
         .samples()
         .into_iter()

@@ -14,6 +14,10 @@
 //!   limits forced by an overshoot at once, every other change spread over `stagger_seconds`,
 //!   lowering miners first and raising after, each raise checked against the room.
 //!
+//! Groups: the allocator works on any set of miners with one cap, so a per-group budget
+//! (`groups.<name>.power_budget`, same shape) is one more call per group; only the fleet-wide
+//! key exists for now.
+//!
 //! Counting: a miner that answered its last poll counts with its measured `power` when it runs
 //! the rung in force, never less than that rung's expected watts (a change not yet made, or one
 //! still ramping, counts at what it will draw); a miner that stopped answering keeps its last draw until it is declared
@@ -89,6 +93,10 @@ pub struct BudgetUse {
     /// What the fleet draws by the budget's count (measured, expected for changes not yet
     /// made), W.
     pub used: f64,
+    /// The summed `power` of the miners that answered their last poll, W (AxeOS reports an
+    /// estimate on a Gamma: expect 5–20 % against a wall meter).
+    #[serde(default)]
+    pub measured: f64,
     /// Miners whose draw counts.
     pub counted: usize,
     /// Of those, how many answered their last poll ("coverage").

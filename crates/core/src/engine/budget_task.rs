@@ -221,6 +221,12 @@ impl BudgetTask {
         self.shared.set_budget_use(Some(BudgetUse {
             cap: budget.watts,
             used: allocation.expected,
+            measured: views
+                .iter()
+                .filter(|v| v.reach == Reach::Online)
+                .filter_map(|v| v.draw)
+                .sum::<f64>()
+                + 0.0,
             counted: allocation.counted,
             reporting: allocation.reporting,
             limited: self.limited.keys().cloned().collect(),
