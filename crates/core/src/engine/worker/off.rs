@@ -147,8 +147,9 @@ impl Worker {
                     OffStep::Done("cannot pause: moving to the lowest safe settings".into())
                 }
                 Err(e) => {
+                    // Tried again next poll; said once per kind of failure.
                     let message = format!("[{}] could not pause: {e}", self.name);
-                    self.emit(Event::Warning { message });
+                    self.say_once(message.clone(), Event::Warning { message });
                     OffStep::Done(format!("could not pause: {e}"))
                 }
             };
@@ -170,7 +171,7 @@ impl Worker {
                 }
                 Err(e) => {
                     let message = format!("[{}] could not resume: {e}", self.name);
-                    self.emit(Event::Warning { message });
+                    self.say_once(message.clone(), Event::Warning { message });
                     OffStep::Done(format!("could not resume: {e}"))
                 }
             };
