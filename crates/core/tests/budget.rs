@@ -454,3 +454,53 @@ fn a_miner_declared_offline_leaves_room_for_a_staggered_raise() {
     );
     assert_eq!(s.released("a"), Some("performance"));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// From a fleet within budget to grants within budget: in between the released fleet never
+    /// goes over, no two releases share a tick unless the window is 0, and all is out in time.
+    #[test]
+    fn the_stagger_never_overshoots_and_finishes_within_the_window(
+        moves in prop::collection::vec((5.0f64..30.0, 5.0f64..30.0, 0.8f64..1.4), 1..10),
+        window_s in 0u64..20,
+        slack in 0.0f64..20.0,
+    ) {
+        let start: f64 = moves.iter().map(|m| m.0).sum();
+        let end: f64 = moves.iter().map(|m| m.1).sum();
+        let budget = start.max(end) + slack;
+        let t0 = Instant::now();
+        let mut s = Stagger::new(Duration::from_secs(window_s));
+        let grants: Vec<Grant> = moves
+            .iter()
+            .enumerate()
+            .map(|(i, (from, to, jth))| {
+                s.seed(&format!("m{i}"), &format!("p{from}"), *from);
+                grant(&format!("m{i}"), &format!("q{to}"), *to, *jth)
+            })
+            .collect();
+        let watts = |s: &Stagger| -> f64 {
+            moves
+                .iter()
+                .enumerate()
+                .map(|(i, (from, to, _))| {
+                    if s.released(&format!("m{i}")) == Some(format!("q{to}").as_str()) { *to } else { *from }
+                })
+                .sum()
+        };
+        let mut released_at = Vec::new();
+        for tick in 0..=(window_s * 10 + 10) {
+            let out = s.step(&grants, &[], budget, t0 + Duration::from_millis(tick * 100));
+            if window_s > 0 {
+                prop_assert!(out.len() <= 1, "two at once: {out:?}");
+            }
+            for _ in &out {
+                released_at.push(tick);
+            }
+            prop_assert!(watts(&s) <= budget + 1e-9, "over {} at tick {}", watts(&s), tick);
+        }
+        prop_assert_eq!(released_at.len(), moves.len());
+        prop_assert!(released_at.iter().all(|t| *t <= window_s * 10 + 1), "{released_at:?}");
+        prop_assert!(!s.busy());
+    }
+}

@@ -138,7 +138,9 @@ impl Stagger {
             }
             out.push(self.release(g));
             left -= 1;
-            due = now + batch.spacing;
+            // On the batch's own clock, so late ticks do not push the end past the window (a
+            // late tick still releases only one).
+            due += batch.spacing;
             if !batch.spacing.is_zero() {
                 break;
             }
