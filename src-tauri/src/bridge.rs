@@ -261,7 +261,7 @@ mod tests {
         let s = bitaxe_core::events::Sample {
             miner: "a".into(),
             at: now,
-            profile: bitaxe_core::schedule::Profile::Day,
+            profile: bitaxe_core::schedule::Profile::day(),
             hashrate: 1.0,
             power: 1.0,
             temp: None,
@@ -302,7 +302,7 @@ mod tests {
             },
             Event::CeilingLowered {
                 miner: "attic".into(),
-                profile: bitaxe_core::schedule::Profile::Day,
+                profile: bitaxe_core::schedule::Profile::day(),
                 steps: 1,
             },
             Event::IdentityChanged {
@@ -418,7 +418,7 @@ mod tests {
             Event::FirmwareOverheat { miner: miner() },
             Event::CeilingLowered {
                 miner: miner(),
-                profile: bitaxe_core::schedule::Profile::Night,
+                profile: bitaxe_core::schedule::Profile::night(),
                 steps: 1,
             },
             Event::FanRestored {

@@ -18,8 +18,9 @@ use crate::background;
 use crate::demo;
 use crate::error::CmdError;
 use crate::export;
-use crate::models::{ChartOut, LoggedEvent, Overview, PlanRow, Prefs};
+use crate::models::{ChartOut, LoggedEvent, Overview, Prefs};
 use crate::state::AppState;
+use bitaxe_core::ops::PlanRow;
 
 type Res<T> = Result<T, CmdError>;
 
@@ -215,15 +216,7 @@ pub fn plan(state: State<'_, AppState>, at: String, config: Option<Config>) -> R
         .earliest()
         .ok_or_else(|| CmdError::new("bad_time", "that local time does not exist (DST)"))?
         .with_timezone(&Utc);
-    Ok(config
-        .miners
-        .iter()
-        .map(|m| PlanRow {
-            miner: m.name.clone(),
-            enabled: m.enabled,
-            target: schedule::target(&config, tz, when, m),
-        })
-        .collect())
+    Ok(ops::plan_at(&config, when, None))
 }
 
 fn range_hours(range: &str) -> Res<i64> {

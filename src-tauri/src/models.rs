@@ -2,7 +2,6 @@
 
 use bitaxe_core::alerts::AlertKind;
 use bitaxe_core::safety::Envelope;
-use bitaxe_core::schedule::Target;
 use bitaxe_core::status::FleetStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -69,13 +68,6 @@ impl Default for Prefs {
             demo_ports: Vec::new(),
         }
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct PlanRow {
-    pub miner: String,
-    pub enabled: bool,
-    pub target: Target,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -110,27 +110,42 @@ async fn the_fleet_stays_under_the_cap_when_the_plan_asks_for_more() {
             matches!(e, Event::BudgetLimited { .. })
         })
         .await;
-    if let Event::BudgetLimited {
-        from, to, reason, ..
-    } = &limited
-    {
-        assert_eq!((from.as_str(), to.as_str()), ("night", "day"));
+    if let Event::BudgetLimited { from, reason, .. } = &limited {
+        assert_eq!(from, "night");
         assert!(reason.contains("no room"), "{reason}");
     }
-    // Settle: whoever fits went to night, and it stays that way for a while (no flapping).
-    until(&h, "one on night", 10, |h| {
-        (0..4).any(|i| {
-            let s = h.miners[i].state();
-            s.nvs.frequency == 550.0 && s.actual_frequency == 550.0
+    // Settle: the budget is used, nothing moves any more, and it stays that way (no flapping).
+    let quiet = |h: &Harness| {
+        h.miners.iter().all(|m| {
+            let s = m.state();
+            s.actual_frequency == s.nvs.frequency
         })
+    };
+    until(&h, "settled", 10, |h| {
+        quiet(h)
+            && sum_power(h) > 64.0
+            && h.engine
+                .status()
+                .miners
+                .iter()
+                .all(|m| m.state == bitaxe_core::MinerState::Online)
     })
     .await;
+    let settled: Vec<_> = (0..4).map(|i| h.miner_settings(i)).collect();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-
-    let on_night = (0..4)
-        .filter(|&i| h.miner_settings(i).frequency == 550.0)
-        .count();
-    assert_eq!(on_night, 1, "one fits: 3 × 15.2 + 20.7 = 66 W <= 70 W");
+    let later: Vec<_> = (0..4).map(|i| h.miner_settings(i)).collect();
+    assert_eq!(settled, later, "no flapping");
+    // The room was used (above the 61 W of day everywhere), but night everywhere (83 W) does
+    // not fit.
+    assert!(
+        !later.iter().all(|s| s.frequency == 550.0),
+        "not all on night: {later:?}"
+    );
+    assert!(
+        sum_power(&h) > 64.0 && sum_power(&h) <= 70.0,
+        "{}",
+        sum_power(&h)
+    );
     let status = h.engine.status();
     let use_ = status.budget.clone().expect("budget use in the status");
     assert_eq!(use_.cap, 70.0);
@@ -141,12 +156,7 @@ async fn the_fleet_stays_under_the_cap_when_the_plan_asks_for_more() {
         sum_power(&h)
     );
     assert_eq!((use_.counted, use_.reporting), (4, 4));
-    assert_eq!(
-        use_.limited.len(),
-        3,
-        "{use_:?} {:?}",
-        (0..4).map(|i| h.miner_settings(i)).collect::<Vec<_>>()
-    );
+    assert!(!use_.limited.is_empty(), "{use_:?}");
     assert!(
         probe.longest_over(70.0) <= Duration::from_millis(200),
         "over the cap for {:?} (max {:.1} W)",
@@ -222,29 +232,23 @@ async fn plan_changes_are_staggered_over_the_window() {
 #[tokio::test]
 async fn an_unanswering_miner_counts_until_declared_offline() {
     let mut h = Harness::start(sims(3, Personality::V2_14).await, NIGHT, |c| {
-        // Night for all three is 62 W; 52 W allows one night and two days (51 W).
+        // Night for all three is 62 W; 52 W holds some of them lower.
         c.power_budget = budget(52.0, 0);
     })
     .await;
     h.expect("a limit", 10, |e| matches!(e, Event::BudgetLimited { .. }))
         .await;
-    let on_night = |h: &Harness| {
-        (0..3)
-            .filter(|&i| h.miner_settings(i).frequency == 550.0)
-            .count()
-    };
-    until(&h, "one on night, two on day", 10, |h| {
-        on_night(h) == 1
-            && (0..3).all(|i| {
-                let s = h.miners[i].state();
-                s.actual_frequency == s.nvs.frequency
-            })
+    until(&h, "settled under the cap", 10, |h| {
+        h.miners.iter().all(|m| {
+            let s = m.state();
+            s.actual_frequency == s.nvs.frequency
+        }) && h.engine.status().budget.is_some_and(|b| b.used > 45.0)
     })
     .await;
-    // The miner on night goes dark.
+    // The miner drawing most goes dark.
     let dark = (0..3)
-        .find(|&i| h.miner_settings(i).frequency == 550.0)
-        .expect("one on night");
+        .max_by(|&a, &b| h.miners[a].power().total_cmp(&h.miners[b].power()))
+        .unwrap_or(0);
     h.miners[dark].set_faults(bitaxe_sim::Faults {
         offline: true,
         ..Default::default()

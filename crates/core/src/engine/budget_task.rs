@@ -24,6 +24,7 @@ use crate::budget::{
 use crate::config::{Config, MinerConfig};
 use crate::events::{Event, MinerState};
 use crate::plan::Plan;
+use crate::profiles;
 use crate::reconcile::same;
 use crate::safety::Settings;
 use crate::status::MinerStatus;
@@ -56,31 +57,20 @@ pub(crate) struct Candidate {
     pub off: bool,
 }
 
-/// The profiles the budget may choose from for `miner`, lowest first is not required.
+/// The profiles the budget may choose from for `miner` (every profile the config knows, with
+/// the miner's overrides; `off` pauses, or runs the lowest settings where it cannot pause).
 pub(crate) fn candidates(cfg: &Config, miner: &MinerConfig) -> Vec<Candidate> {
-    use crate::schedule::{settings_for, Profile};
-    let mut out: Vec<Candidate> = [Profile::Day, Profile::Night]
+    profiles::names(cfg)
         .into_iter()
-        .map(|p| Candidate {
-            profile: p.name().to_string(),
-            settings: settings_for(cfg, miner, p),
-            off: false,
+        .map(|p| {
+            let spec = profiles::spec_for(cfg, miner, &p);
+            Candidate {
+                profile: p.name().to_string(),
+                settings: spec.settings,
+                off: spec.off,
+            }
         })
-        .collect();
-    out.push(Candidate {
-        profile: OFF.to_string(),
-        settings: lowest(cfg),
-        off: true,
-    });
-    out
-}
-
-/// The name of the profile that pauses mining.
-pub(crate) const OFF: &str = "off";
-
-/// The lowest settings the config allows (the worker clamps them through the model's envelope).
-pub(crate) fn lowest(cfg: &Config) -> Settings {
-    Settings::new(cfg.min_voltage, cfg.min_frequency)
+        .collect()
 }
 
 pub(crate) struct BudgetTask {

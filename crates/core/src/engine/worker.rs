@@ -282,8 +282,12 @@ impl Worker {
         let now = self.shared.clock.now();
         let caps = self.caps_rx.borrow_and_update().clone();
         self.last_cap = self.my_cap();
-        let (eff, source) = off::effective(&plan, &miner, now, &caps, self.off.cannot_pause);
-        let target = eff.target;
+        let (mut eff, source) = off::effective(&plan, &miner, now, &caps);
+        let resolution = plan.resolve(&miner, now).0;
+        if !eff.by_budget && source == Source::Schedule {
+            eff.why = format!("{}: {}", resolution.reason, eff.target.profile);
+        }
+        let target = eff.target.clone();
         self.why = eff.why.clone();
         if self.failures >= plan.config.offline_after {
             self.emit(Event::Warning {
@@ -299,7 +303,7 @@ impl Worker {
         self.emit(Event::Sampled(Sample {
             miner: self.name.clone(),
             at: now,
-            profile: target.profile,
+            profile: target.profile.clone(),
             hashrate: info.hash_rate.unwrap_or(0.0),
             power: info.power.unwrap_or(0.0),
             temp: info.temp,
@@ -311,9 +315,17 @@ impl Worker {
         let seen = info.clone();
         let cfg = plan.config.clone();
         let env = self.writable(&cfg, &miner, &info);
+        let mut why = resolution.describe(plan.tz);
+        if eff.by_budget {
+            why = format!(
+                "{}: power budget (the plan: {why})",
+                crate::profiles::label(&target.profile)
+            );
+        }
         self.shared.update_status(&self.name, |s| {
             s.info = Some(info);
-            s.target = Some(target);
+            s.target = Some(target.clone());
+            s.plan_why = Some(why);
             s.last_error = None;
             s.updated = Some(now);
         });

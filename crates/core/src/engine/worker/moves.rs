@@ -232,7 +232,7 @@ fn superseded(
     let Some(m) = next.config.miner(miner).filter(|m| m.enabled) else {
         return Some("the miner was removed or disabled".into());
     };
-    let (eff, _) = super::off::effective(next, m, now, caps, cannot_pause);
+    let (eff, _) = super::off::effective(next, m, now, caps);
     if eff.off && !cannot_pause {
         return Some("the miner is to be paused".into());
     }

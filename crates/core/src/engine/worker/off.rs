@@ -9,8 +9,8 @@
 //! reached them. A pause the user asked for (a per-miner pause command) is left alone.
 
 use super::*;
-use crate::engine::budget_task::{candidates, lowest, Caps};
-use crate::schedule::Target;
+use crate::engine::budget_task::Caps;
+use crate::schedule::{Profile, Target};
 
 /// What a worker remembers about pausing its miner.
 #[derive(Debug, Default)]
@@ -33,55 +33,63 @@ pub(crate) struct Effective {
     pub off: bool,
     /// Hold where it is: the budget has released nothing to it yet.
     pub hold: Option<String>,
-    /// Why, in words ("schedule: off", "power budget: quiet").
+    /// The power budget chose the profile (not the plan).
+    pub by_budget: bool,
+    /// Why, in words ("plan: off", "power budget: quiet").
     pub why: String,
 }
 
 /// What `miner` should run now: the plan's target, unless the budget released another profile
-/// (an emergency wins over the budget).
+/// (an emergency wins over the budget). On firmware that cannot pause, Off is the lowest safe
+/// settings (the `off` profile's settings: `min_voltage` / `min_frequency`, which the envelope
+/// clamps to the model's minimum).
 pub(crate) fn effective(
     plan: &Plan,
     miner: &crate::config::MinerConfig,
     now: chrono::DateTime<chrono::Utc>,
     caps: &Caps,
-    cannot_pause: bool,
 ) -> (Effective, Source) {
-    let cfg = &plan.config;
     let (target, source) = plan.target(miner, now);
-    let plain = |target: Target, why: String| Effective {
-        target,
-        off: false,
-        hold: None,
-        why,
+    let plain = |target: Target| {
+        let why = format!("{}: {}", source_words(source), target.profile);
+        Effective {
+            off: target.off,
+            target,
+            hold: None,
+            by_budget: false,
+            why,
+        }
     };
-    let why = format!("{}: {}", source.name(), target.profile);
     if source == Source::Emergency {
-        return (plain(target, why), source);
+        return (plain(target), source);
     }
-    let mut eff = match caps.for_miner(&miner.name) {
-        None => plain(target, why),
+    let eff = match caps.for_miner(&miner.name) {
+        None => plain(target),
         Some(None) => Effective {
             hold: Some("waiting for the power budget to release it".into()),
-            ..plain(target, why)
+            ..plain(target)
         },
-        Some(Some(p)) if p == target.profile.name() => plain(target, why),
-        Some(Some(p)) => match candidates(cfg, miner).into_iter().find(|c| c.profile == p) {
-            Some(c) => Effective {
-                target: Target {
-                    profile: target.profile,
-                    settings: c.settings,
-                },
-                off: c.off,
+        Some(Some(p)) if p == target.profile.name() => plain(target),
+        Some(Some(p)) => {
+            let target = Target::of(&plan.config, miner, Profile::new(p));
+            Effective {
+                off: target.off,
+                target,
                 hold: None,
+                by_budget: true,
                 why: format!("power budget: {p}"),
-            },
-            None => plain(target, why),
-        },
+            }
+        }
     };
-    if eff.off && cannot_pause {
-        eff.target.settings = lowest(cfg);
-    }
     (eff, source)
+}
+
+fn source_words(source: Source) -> &'static str {
+    match source {
+        Source::Schedule => "plan",
+        Source::Manual => "applied by hand",
+        Source::Emergency => "emergency stop",
+    }
 }
 
 /// What the Off logic did this cycle.
