@@ -161,54 +161,6 @@ impl Worker {
         self.shared.mailboxes.close(&self.name);
     }
 
-    async fn handle(&mut self, request: Request) {
-        let client = self.client.clone();
-        let io = |r: Result<(), axeos::Error>| r.map_err(|e| e.to_string());
-        let result = match request.command {
-            MinerCommand::Restart => self.cancellable(async { io(client.restart().await) }).await,
-            MinerCommand::Pause => {
-                let r = self.cancellable(async { io(client.pause().await) }).await;
-                self.off.paused_by_user |= r.is_ok();
-                r
-            }
-            MinerCommand::Resume => {
-                let r = self.cancellable(async { io(client.resume().await) }).await;
-                if r.is_ok() {
-                    self.off.paused_by_user = false;
-                }
-                r
-            }
-            MinerCommand::Retry => {
-                self.effort.clear();
-                self.publish_status();
-                Ok(())
-            }
-            MinerCommand::ClearCeiling => {
-                self.mem.clear_ceilings();
-                Ok(())
-            }
-        };
-        let _ = request.reply.send(result);
-    }
-
-    async fn cancellable(
-        &self,
-        fut: impl std::future::Future<Output = Result<(), String>>,
-    ) -> Result<(), String> {
-        tokio::select! {
-            _ = self.cancel.cancelled() => Err("shutting down".into()),
-            r = fut => r,
-        }
-    }
-
-    /// This miner's entry in the budget's caps now.
-    fn my_cap(&self) -> Option<Option<String>> {
-        self.caps_rx
-            .borrow()
-            .for_miner(&self.name)
-            .map(|o| o.map(str::to_string))
-    }
-
     fn mover(&self, pacing: Pacing) -> Mover<'_> {
         Mover {
             client: &self.client,

@@ -101,6 +101,14 @@ pub(super) enum OffStep {
 }
 
 impl Worker {
+    /// This miner's entry in the budget's caps now.
+    pub(super) fn my_cap(&self) -> Option<Option<String>> {
+        self.caps_rx
+            .borrow()
+            .for_miner(&self.name)
+            .map(|o| o.map(str::to_string))
+    }
+
     /// Pause for Off, pause again after a reboot, resume on leaving Off, and wait for a resumed
     /// miner to reach its stored settings.
     pub(super) async fn off_step(
