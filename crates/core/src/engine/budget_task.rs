@@ -354,7 +354,9 @@ impl BudgetTask {
         };
         let reach = match status.state {
             MinerState::Offline | MinerState::Unknown | MinerState::Disabled => Reach::Gone,
-            _ if status.last_error.is_some() => Reach::Silent,
+            // Failing polls, or not written to (another device answers at its address): its
+            // draw counts, but it cannot be changed.
+            _ if status.last_error.is_some() || status.identity_pending => Reach::Silent,
             _ => Reach::Online,
         };
         MinerView {
