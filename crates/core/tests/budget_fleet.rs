@@ -284,3 +284,24 @@ async fn an_unanswering_miner_counts_until_declared_offline() {
     })
     .await;
 }
+
+/// Taking the budget out of the config lets every miner follow its plan again.
+#[tokio::test]
+async fn removing_the_budget_gives_the_plan_back() {
+    let mut h = Harness::start(sims(2, Personality::V2_14).await, NIGHT, |c| {
+        c.power_budget = budget(30.0, 0);
+    })
+    .await;
+    h.expect("a limit", 10, |e| matches!(e, Event::BudgetLimited { .. }))
+        .await;
+    until(&h, "under 30 W", 10, |h| sum_power(h) <= 30.0).await;
+    let mut cfg = (*h.engine.config()).clone();
+    cfg.power_budget = None;
+    h.engine.save_config(cfg).expect("save");
+    until(&h, "night on both", 10, |h| {
+        (0..2).all(|i| h.miner_settings(i) == bitaxe_core::safety::Settings::new(1200, 550.0))
+            && h.miners.iter().all(|m| !m.paused())
+    })
+    .await;
+    assert_eq!(h.engine.status().budget, None);
+}
