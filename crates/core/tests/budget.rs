@@ -504,3 +504,21 @@ proptest! {
         prop_assert!(!s.busy());
     }
 }
+
+/// 1000 miners, every one over budget by its plan: the allocator's worst case (a step down per
+/// rung per miner) stays well under a poll period. Prints the time.
+#[test]
+fn a_thousand_miners_are_allocated_quickly() {
+    let miners: Vec<MinerView> = (0..1000)
+        .map(|i| miner(&format!("m{i:04}"), 3, 1.0 + (i % 37) as f64 * 0.01))
+        .collect();
+    let started = std::time::Instant::now();
+    let a = run(1000.0 * 5.0 + 500.0, &miners);
+    let took = started.elapsed();
+    eprintln!(
+        "allocate: 1000 miners, 4 rungs, {} steps down: {took:?}",
+        a.changes.len()
+    );
+    assert!(a.met);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+}

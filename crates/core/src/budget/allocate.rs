@@ -16,7 +16,8 @@
 //!    after it, and waits [`Tuning::min_hold`] after its last limit. So a fleet near its cap does
 //!    not flap.
 
-use std::collections::HashMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
 use std::time::{Duration, Instant};
 
 /// One candidate profile for one miner, and what it would draw there.
@@ -196,88 +197,90 @@ pub fn allocate(
     let mut used = total(&level);
     let mut reasons: Vec<Option<String>> = vec![None; n];
 
-    // 2. Over budget: the least efficient reachable miner steps down first.
+    // Ties are broken by name (the first in name order goes first), so runs are repeatable.
+    let mut by_name: Vec<usize> = (0..n).collect();
+    by_name.sort_by(|&a, &b| miners[a].name.cmp(&miners[b].name));
+    let mut rank = vec![0usize; n];
+    for (r, &i) in by_name.iter().enumerate() {
+        rank[i] = r;
+    }
+
+    // 2. Over budget: the least efficient reachable miner steps down first (a max-heap on
+    //    J/TH, then draw; entries made stale by a step are skipped).
     let mut met = true;
+    let down_key = |i: usize, l: usize| {
+        (
+            Total(miners[i].ladder[l].jth),
+            Total(expected(miners[i], l)),
+            Reverse(rank[i]),
+            i,
+            l,
+        )
+    };
+    let mut heap: BinaryHeap<_> = (0..n)
+        .filter(|&i| miners[i].reach == Reach::Online && level[i] > 0)
+        .map(|i| down_key(i, level[i]))
+        .collect();
     while used > budget_w + 1e-9 {
-        let worst = (0..n)
-            .filter(|&i| miners[i].reach == Reach::Online && level[i] > 0)
-            .max_by(|&a, &b| {
-                let (ra, rb) = (&miners[a].ladder[level[a]], &miners[b].ladder[level[b]]);
-                let (wa, wb) = (expected(miners[a], level[a]), expected(miners[b], level[b]));
-                ra.jth
-                    .total_cmp(&rb.jth)
-                    .then(wa.total_cmp(&wb))
-                    .then(miners[b].name.cmp(&miners[a].name))
-            });
-        let Some(i) = worst else {
+        let Some((_, _, _, i, l)) = heap.pop() else {
             met = false;
             break;
         };
+        if l != level[i] {
+            continue;
+        }
         if reasons[i].is_none() {
             reasons[i] = Some(format!(
                 "the fleet would draw {used:.0} W, over the {budget_w:.0} W budget, and {} is \
                  the least efficient at {:.1} J/TH",
-                miners[i].name, miners[i].ladder[level[i]].jth
+                miners[i].name, miners[i].ladder[l].jth
             ));
         }
-        used -= expected(miners[i], level[i]) - expected(miners[i], level[i] - 1);
-        level[i] -= 1;
+        used -= expected(miners[i], l) - expected(miners[i], l - 1);
+        level[i] = l - 1;
         limited_now[i] = true;
+        if l > 1 {
+            heap.push(down_key(i, l - 1));
+        }
     }
 
-    // 3. Room: raise the most efficient candidate first, each raise checked against the room.
+    // 3. Room: raise the most efficient candidate first (a min-heap on the J/TH of the rung it
+    //    would get), each raise checked against the room. Room only shrinks within one call, so
+    //    a candidate that does not fit is dropped.
     if met {
-        let mut blocked = vec![false; n];
-        loop {
-            let mut candidates: Vec<usize> = (0..n)
-                .filter(|&i| {
-                    miners[i].reach == Reach::Online
-                        && level[i] < planned[i]
-                        && !limited_now[i]
-                        && !blocked[i]
-                })
-                .collect();
-            candidates.sort_by(|&a, &b| {
-                let (ra, rb) = (
-                    &miners[a].ladder[level[a] + 1],
-                    &miners[b].ladder[level[b] + 1],
-                );
-                ra.jth
-                    .total_cmp(&rb.jth)
-                    .then(miners[a].name.cmp(&miners[b].name))
-            });
-            let mut raised = false;
-            for i in candidates {
-                let delta = expected(miners[i], level[i] + 1) - expected(miners[i], level[i]);
-                let restoring = prev[i].as_ref().is_some_and(|(_, h)| h.capped);
-                let room = budget_w - used;
-                let fits = if restoring {
-                    let held_long_enough = prev[i]
-                        .as_ref()
-                        .and_then(|(_, h)| h.limited_at)
-                        .is_none_or(|at| now.saturating_duration_since(at) >= tuning.min_hold);
-                    held_long_enough && used + delta <= budget_w * (1.0 - tuning.headroom) + 1e-9
-                } else {
-                    used + delta <= budget_w + 1e-9
-                };
-                if fits {
-                    used += delta;
-                    level[i] += 1;
-                    raised = true;
-                    break;
+        let up_key =
+            |i: usize, l: usize| Reverse((Total(miners[i].ladder[l + 1].jth), rank[i], i, l));
+        let mut heap: BinaryHeap<_> = (0..n)
+            .filter(|&i| {
+                miners[i].reach == Reach::Online && level[i] < planned[i] && !limited_now[i]
+            })
+            .map(|i| up_key(i, level[i]))
+            .collect();
+        while let Some(Reverse((_, _, i, l))) = heap.pop() {
+            let delta = expected(miners[i], l + 1) - expected(miners[i], l);
+            let restoring = prev[i].as_ref().is_some_and(|(_, h)| h.capped);
+            let fits = if restoring {
+                let held_long_enough = prev[i]
+                    .as_ref()
+                    .and_then(|(_, h)| h.limited_at)
+                    .is_none_or(|at| now.saturating_duration_since(at) >= tuning.min_hold);
+                held_long_enough && used + delta <= budget_w * (1.0 - tuning.headroom) + 1e-9
+            } else {
+                used + delta <= budget_w + 1e-9
+            };
+            if fits {
+                used += delta;
+                level[i] = l + 1;
+                if level[i] < planned[i] {
+                    heap.push(up_key(i, level[i]));
                 }
-                blocked[i] = true;
-                if !restoring && reasons[i].is_none() {
-                    reasons[i] = Some(format!(
-                        "no room to raise it to {}: that needs {delta:.0} W more and {:.0} W of \
-                         the {budget_w:.0} W budget is left",
-                        miners[i].ladder[level[i] + 1].profile,
-                        room.max(0.0)
-                    ));
-                }
-            }
-            if !raised {
-                break;
+            } else if !restoring && reasons[i].is_none() {
+                reasons[i] = Some(format!(
+                    "no room to raise it to {}: that needs {delta:.0} W more and {:.0} W of \
+                     the {budget_w:.0} W budget is left",
+                    miners[i].ladder[l + 1].profile,
+                    (budget_w - used).max(0.0)
+                ));
             }
         }
     }
@@ -349,4 +352,28 @@ pub fn allocate(
 /// Where a profile sits on a miner's ladder.
 fn rung_of(m: &MinerView, profile: &str) -> Option<usize> {
     m.ladder.iter().position(|r| r.profile == profile)
+}
+
+/// An `f64` ordered by `total_cmp`, for the heaps.
+#[derive(Debug, Clone, Copy)]
+struct Total(f64);
+
+impl PartialEq for Total {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.total_cmp(&other.0) == Ordering::Equal
+    }
+}
+
+impl Eq for Total {}
+
+impl PartialOrd for Total {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Total {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }
