@@ -91,6 +91,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             plan_view::at(&config, args.at.as_deref(), None)
         };
     }
+    if args.prices {
+        return runtime.block_on(crate::prices::run(&config, &path));
+    }
+    if args.cost {
+        let data_dir = args
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| bitaxe_core::EngineOptions::new(&path).data_dir);
+        return crate::cost::run(&config, &data_dir, args.from.as_deref(), args.to.as_deref());
+    }
     if args.status {
         return runtime.block_on(status(&target));
     }

@@ -40,6 +40,7 @@ pub const TOP_KEYS: &[&str] = &[
     "plan",
     "groups",
     "price_rules",
+    "tariff",
     "power_budget",
 ];
 pub const MINER_KEYS: &[&str] = &[
@@ -192,6 +193,11 @@ mod tests {
             max_price: None,
             cheapest_hours: None,
             groups: None,
+        });
+        c.tariff = Some(crate::prices::TariffConfig {
+            currency: "EUR".into(),
+            fixed: Vec::new(),
+            source: None,
         });
         c.power_budget = Some(crate::budget::PowerBudget {
             watts: 300.0,
