@@ -522,3 +522,40 @@ fn a_thousand_miners_are_allocated_quickly() {
     assert!(a.met);
     assert!(took < Duration::from_secs(1), "{took:?}");
 }
+
+#[test]
+fn a_change_joining_a_batch_shares_what_is_left_of_the_window() {
+    let t0 = Instant::now();
+    let at = |s: u64| t0 + Duration::from_secs(s);
+    let mut s = Stagger::new(Duration::from_secs(60));
+    for m in ["a", "b", "c"] {
+        s.seed(m, "quiet", 12.0);
+    }
+    let two = [grant("a", "day", 18.0, 1.0), grant("b", "day", 18.0, 1.0)];
+    let three = [
+        grant("a", "day", 18.0, 1.0),
+        grant("b", "day", 18.0, 1.0),
+        grant("c", "day", 18.0, 1.0),
+    ];
+    let mut times = Vec::new();
+    for t in 0..=70 {
+        let grants: &[Grant] = if t < 10 { &two } else { &three };
+        for r in s.step(grants, &[], 1000.0, at(t)) {
+            times.push((t, r.miner));
+        }
+    }
+    // a at once, b after 30 s (two in 60 s); c joined at 10 s and shares the last 30 s with b.
+    let when: Vec<u64> = times.iter().map(|(t, _)| *t).collect();
+    assert_eq!(when, [0, 30, 45], "{times:?}");
+    // A single change later is not held for a whole window.
+    let mut s = Stagger::new(Duration::from_secs(60));
+    s.seed("a", "quiet", 12.0);
+    assert_eq!(
+        s.step(&[grant("a", "day", 18.0, 1.0)], &[], 100.0, at(0))
+            .len(),
+        1
+    );
+    s.seed("b", "quiet", 12.0);
+    let later = [grant("a", "day", 18.0, 1.0), grant("b", "day", 18.0, 1.0)];
+    assert_eq!(s.step(&later, &[], 100.0, at(1)).len(), 1);
+}

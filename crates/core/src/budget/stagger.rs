@@ -4,7 +4,8 @@
 //! Rules: a limit forced by an overshoot (`urgent`) is released at once. Every other change joins
 //! a batch that is spread over the window: with `n` changes waiting when the batch starts, one is
 //! released every `window / n` (the first at once), so the last goes out before the window ends;
-//! changes that arrive during a batch join it at the same pace. Lowering miners go first, then
+//! changes that arrive during a batch share what is left of its window, and any still waiting
+//! when it closes start a new one. Lowering miners go first, then
 //! raises, most efficient first, and a raise goes out only if the released fleet has room for it
 //! (it waits otherwise). So between two releases the fleet never draws more than at the start or
 //! the end of the batch. A window of 0 releases everything at once, in the same order.
@@ -27,7 +28,8 @@ pub struct Release {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Batch {
-    spacing: Duration,
+    /// The window closes here: what is left is spread over the time to it.
+    ends_at: Instant,
     next_at: Instant,
 }
 
@@ -100,10 +102,18 @@ impl Stagger {
             self.batch = None;
             return out;
         }
-        let batch = *self.batch.get_or_insert(Batch {
-            spacing: self.window / u32::try_from(waiting.len()).unwrap_or(u32::MAX),
+        let window = self.window;
+        let mut batch = *self.batch.get_or_insert(Batch {
+            ends_at: now + window,
             next_at: now,
         });
+        if now >= batch.ends_at && !window.is_zero() {
+            // Stragglers (raises that waited for room, late joiners): a new window.
+            batch = Batch {
+                ends_at: now + window,
+                next_at: now,
+            };
+        }
         if now < batch.next_at {
             return out;
         }
@@ -138,15 +148,18 @@ impl Stagger {
             }
             out.push(self.release(g));
             left -= 1;
-            // On the batch's own clock, so late ticks do not push the end past the window (a
-            // late tick still releases only one).
-            due += batch.spacing;
-            if !batch.spacing.is_zero() {
-                break;
+            if window.is_zero() {
+                continue;
             }
+            // The rest evenly over what is left of the window, on the batch's own clock (a late
+            // tick does not push the end out, and still releases only one).
+            let gap = batch.ends_at.saturating_duration_since(due)
+                / u32::try_from(left + 1).unwrap_or(u32::MAX);
+            due += gap;
+            break;
         }
         self.batch = (left > 0).then_some(Batch {
-            spacing: batch.spacing,
+            ends_at: batch.ends_at,
             next_at: due,
         });
         out
