@@ -214,3 +214,43 @@ fn a_plan_naming_a_missing_profile_or_miner_names_the_line_and_the_key() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_reads_the_fixed_tariff_for_price_rules_and_the_week_shows_them() {
+    let miners = sims(1).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let v = json!({
+        "miners": [{"name": "sim-1", "ip": miners[0].url()}],
+        "timezone": "Europe/Berlin",
+        "tariff": {"currency": "EUR", "fixed": [
+            {"from": "00:00", "to": "06:00", "price_per_kwh": 0.08},
+            {"from": "06:00", "to": "00:00", "price_per_kwh": 0.30}
+        ]},
+        "price_rules": [{"profile": "performance", "max_price": 0.10}, {"profile": "quiet"}]
+    });
+    std::fs::write(
+        dir.path().join("multi_scheduler_config.json"),
+        v.to_string(),
+    )
+    .expect("write");
+    let (out, err) = text(&run(dir.path(), &["--plan", "--at", "2026-12-21T03:00"]));
+    assert!(
+        out.contains("performance") && out.contains("(price 8 ct at most 10)"),
+        "{out}{err}"
+    );
+    let (out, _) = text(&run(dir.path(), &["--plan", "--at", "2026-12-21T12:00"]));
+    assert!(
+        out.contains("quiet") && out.contains("(price 30 ct above 10)"),
+        "{out}"
+    );
+    let (out, _) = text(&run(
+        dir.path(),
+        &["--plan", "--week", "--at", "2026-12-21T12:00"],
+    ));
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("sim-1"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("row");
+    assert_eq!(row, "PPPPPPQQQQQQQQQQQQQQQQQQ", "{out}");
+}
