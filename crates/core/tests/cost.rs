@@ -583,3 +583,21 @@ async fn the_engine_records_energy_with_a_gap_cap_of_three_poll_periods() {
     assert!(close(kwh, want / 3.6e6), "{stats}");
     assert_eq!(stats["today"]["date"], "2026-06-01");
 }
+
+#[test]
+fn a_day_whose_midnight_is_skipped_starts_at_its_first_instant() {
+    // Sao Paulo went from 00:00 to 01:00 on 2018-11-04.
+    let tz: Tz = "America/Sao_Paulo".parse().expect("tz");
+    let start = local_day_start(tz, NaiveDate::from_ymd_opt(2018, 11, 4).expect("d"));
+    let local = start.with_timezone(&tz);
+    assert_eq!(
+        local.format("%Y-%m-%d %H:%M").to_string(),
+        "2018-11-04 01:00"
+    );
+    assert_eq!(
+        start,
+        Utc.with_ymd_and_hms(2018, 11, 4, 3, 0, 0)
+            .single()
+            .expect("utc")
+    );
+}
