@@ -6,6 +6,7 @@ mod cost;
 mod daemon;
 mod logfile;
 mod plan_view;
+mod prices;
 mod table;
 
 use std::path::PathBuf;
@@ -24,7 +25,7 @@ use clap::{ArgGroup, Parser};
         next to the config file.",
     group(ArgGroup::new("action").args([
         "add_miner", "list_miners", "disable_miner", "enable_miner", "status", "apply",
-        "emergency_stop", "resume", "plan", "cost",
+        "emergency_stop", "resume", "plan", "prices", "cost",
     ]))
 )]
 pub struct Args {
@@ -76,6 +77,10 @@ pub struct Args {
     /// With --plan: the week ahead, a row per miner and a letter per hour.
     #[arg(long, requires = "plan")]
     pub week: bool,
+    /// Print the electricity prices known now (local today and tomorrow; fetched once, else
+    /// from the cache and the fixed tariff), one line per slot, and where they come from.
+    #[arg(long)]
+    pub prices: bool,
     /// Print the measured energy and its cost per miner and a TOTAL: line, from the history
     /// (default: this month up to today; local dates, inclusive).
     #[arg(long)]
