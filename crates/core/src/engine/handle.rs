@@ -166,6 +166,17 @@ impl EngineHandle {
                 .collect(),
         );
         tracker.spawn(supervisor.run());
+        tracker.spawn(
+            super::prices::PriceTask {
+                plan_tx: plan_tx.clone(),
+                config_path: opts.config_path.clone(),
+                clock: opts.clock.clone(),
+                refresh: opts.price_refresh,
+                cancel: cancel.clone(),
+                tracker: tracker.clone(),
+            }
+            .run(),
+        );
         Ok(EngineHandle {
             inner: Arc::new(Inner {
                 plan_tx,
