@@ -103,7 +103,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .data_dir
             .clone()
             .unwrap_or_else(|| bitaxe_core::EngineOptions::new(&path).data_dir);
-        return crate::cost::run(&config, &data_dir, args.from.as_deref(), args.to.as_deref());
+        return crate::cost::run(
+            &config,
+            &path,
+            &data_dir,
+            args.from.as_deref(),
+            args.to.as_deref(),
+        );
     }
     if args.status {
         return runtime.block_on(status(&target));
