@@ -86,9 +86,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     if args.plan {
         let prices = plan_view::known_prices(&config, &path);
-        let prices = prices
-            .as_deref()
-            .map(|p| p as &dyn bitaxe_core::schedule::PriceLookup);
+        let prices = prices.as_deref();
         return if args.week {
             plan_view::week(&config, args.at.as_deref(), prices)
         } else {
