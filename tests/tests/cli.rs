@@ -340,6 +340,15 @@ async fn the_daemon_schedules_logs_keeps_stats_and_stops_cleanly() {
         .expect("log")
         .contains("Scheduler stopped"));
     assert!(dir.path().join("bitaxe_history.sqlite").exists());
+    // The energy the daemon measured shows in --status (no tariff: no money).
+    let (out, _) = text(&run(dir.path(), &["--status"]));
+    let today = out.lines().last().unwrap_or_default();
+    let wh: f64 = today
+        .strip_prefix("Today: ")
+        .and_then(|t| t.strip_suffix(" Wh"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0);
+    assert!(wh > 0.0, "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -110,7 +110,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
     }
     if args.status {
-        return runtime.block_on(status(&target));
+        let data_dir = args
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| bitaxe_core::EngineOptions::new(&path).data_dir);
+        let today = crate::cost::today_line(&config, &path, &data_dir);
+        return runtime.block_on(status(&target, today));
     }
     if let Some(profile) = args.apply {
         return runtime.block_on(apply(&standalone, profile, args.miner.as_deref()));
@@ -208,7 +213,7 @@ fn failures(results: &[MinerResult]) -> Vec<String> {
         .collect()
 }
 
-async fn status(target: &Target) -> Result<ExitCode> {
+async fn status(target: &Target, today: Option<String>) -> Result<ExitCode> {
     let status = ops::status(target).await?;
     for line in table::render(&status.miners) {
         println!("{line}");
@@ -228,6 +233,9 @@ async fn status(target: &Target) -> Result<ExitCode> {
         println!("Paused: {why}");
     } else if status.paused {
         println!("Paused: schedule changes are held (clear with --resume).");
+    }
+    if let Some(line) = today {
+        println!("{line}");
     }
     Ok(ExitCode::SUCCESS)
 }

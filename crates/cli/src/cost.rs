@@ -22,29 +22,7 @@ pub fn run(
     let tz = schedule::zone(config);
     let today = Utc::now().with_timezone(&tz).date_naive();
     let (first, last) = range(from, to, today)?;
-    // The prices known without fetching: the feed's cache, then the fixed tariff.
-    let (view, note) = cost::price_view(config, config_path);
-    let prices = cost::price_source(config, view);
-    for note in note.iter().chain(&prices.note) {
-        eprintln!("Note: {note}");
-    }
-    let path = data_dir.join(HISTORY_FILE);
-    let history = if path.is_file() {
-        History::open(&path).map_err(|e| anyhow!("{}: {e}", path.display()))?
-    } else {
-        eprintln!("Note: no history at {} yet", path.display());
-        History::in_memory()?
-    };
-    let end = last
-        .checked_add_days(Days::new(1))
-        .ok_or_else(|| anyhow!("--to {last}: too far in the future"))?;
-    let report = cost::report(
-        &history,
-        local_day_start(tz, first),
-        local_day_start(tz, end),
-        &*prices.price,
-        tz,
-    )?;
+    let (report, prices) = measured(config, config_path, data_dir, first, last, true)?;
     let names: Vec<&str> = config.miners.iter().map(|m| m.name.as_str()).collect();
     println!(
         "Energy and cost from {first} to {last} ({}){}",
@@ -59,6 +37,67 @@ pub fn run(
         println!("{line}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Energy and cost of the local days `first..=last` from the history in `data_dir`, priced by
+/// what is known without fetching (the feed's cache, then the fixed tariff). `notes`: say on
+/// stderr what is missing.
+pub fn measured(
+    config: &Config,
+    config_path: &Path,
+    data_dir: &Path,
+    first: NaiveDate,
+    last: NaiveDate,
+    notes: bool,
+) -> Result<(CostReport, PriceSource)> {
+    let tz = schedule::zone(config);
+    let (view, note) = cost::price_view(config, config_path);
+    let prices = cost::price_source(config, view);
+    let path = data_dir.join(HISTORY_FILE);
+    if notes {
+        for note in note.iter().chain(&prices.note) {
+            eprintln!("Note: {note}");
+        }
+        if !path.is_file() {
+            eprintln!("Note: no history at {} yet", path.display());
+        }
+    }
+    let history = if path.is_file() {
+        History::open(&path).map_err(|e| anyhow!("{}: {e}", path.display()))?
+    } else {
+        History::in_memory()?
+    };
+    let end = last
+        .checked_add_days(Days::new(1))
+        .ok_or_else(|| anyhow!("--to {last}: too far in the future"))?;
+    let report = cost::report(
+        &history,
+        local_day_start(tz, first),
+        local_day_start(tz, end),
+        &*prices.price,
+        tz,
+    )?;
+    Ok((report, prices))
+}
+
+/// `--status`'s last line: today's measured energy and cost for the fleet, when there is any.
+pub fn today_line(config: &Config, config_path: &Path, data_dir: &Path) -> Option<String> {
+    let tz = schedule::zone(config);
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let (report, prices) = measured(config, config_path, data_dir, today, today, false).ok()?;
+    let t = &report.fleet.total;
+    (t.kwh > 0.0).then(|| {
+        let money = match (t.cost, prices.currency.as_deref()) {
+            (Some(c), Some(cur)) => format!(", {c:.2} {cur}"),
+            _ => String::new(),
+        };
+        let energy = if t.kwh < 1.0 {
+            format!("{:.3} Wh", t.kwh * 1000.0)
+        } else {
+            format!("{:.3} kWh", t.kwh)
+        };
+        format!("Today: {energy}{money}")
+    })
 }
 
 /// The inclusive local date range from the flags; `today` fills what is left out.
