@@ -132,6 +132,25 @@ fn main() {
         c.miners.len(),
         median(runs).as_secs_f64() * 1000.0
     );
+    let mut runs = Vec::new();
+    for _ in 0..15 {
+        let t = Instant::now();
+        for g in [
+            None,
+            Some("group-0"),
+            Some("group-1"),
+            Some("group-2"),
+            Some("group-3"),
+        ] {
+            let segs = schedule::timeline(&c, tz, g, from, from + Duration::days(7), Some(&prices));
+            std::hint::black_box(segs);
+        }
+        runs.push(t.elapsed());
+    }
+    println!(
+        "plan: the five timelines alone (one per group and the global plan): median {:.1} ms",
+        median(runs).as_secs_f64() * 1000.0
+    );
     let t = Instant::now();
     let mut n = 0;
     for h in 0..7 * 24 {
