@@ -1,5 +1,6 @@
 // The app shell: top bar, navigation, live updates by event, and the view router.
-import { api, errorText, onConfirmSafe, onEngineEvent, type EngineEvent, type Overview } from "./ipc";
+import { api, errorText, onConfirmSafe, onEngineEvent, type Overview } from "./ipc";
+import { Store, type Scope } from "./store";
 import { capital, confirmDialog, duration, h, hashrate, localHm, num, toast } from "./ui";
 import { renderFleet } from "./views/fleet";
 import { renderMiners } from "./views/miners";
@@ -9,10 +10,13 @@ import { renderEvents } from "./views/events";
 import { renderSettings } from "./views/settings";
 
 export interface Ctx {
-  overview: Overview | null;
+  /** The app's one store (overview, config draft, events). */
+  store: Store;
+  /** The shown view's subscriptions: dropped when the user leaves the view. */
+  scope: Scope;
+  /** The store's latest overview. */
+  readonly overview: Overview | null;
   refresh: () => Promise<void>;
-  /** Called with every engine event while the view is shown. */
-  onEvent: ((e: EngineEvent) => void) | null;
   /** The part of the address after the view name (`#miners/scan` -> `scan`). */
   sub: string;
 }
@@ -22,13 +26,17 @@ const views: Record<string, (root: HTMLElement, ctx: Ctx) => void | Promise<void
   history: renderHistory, events: renderEvents, settings: renderSettings,
 };
 
-const ctx: Ctx = { overview: null, refresh, onEvent: null, sub: "" };
+const store = new Store({
+  overview: api.overview, getConfig: api.getConfig, saveConfig: api.saveConfig, listen: onEngineEvent,
+});
+const ctx: Ctx = { store, scope: store.scope(), get overview() { return store.overview; }, refresh, sub: "" };
 let currentView = "";
+// The top bar follows every new overview, as the views' totals do: one source for both.
+store.watchOverview(renderTopbar);
 
 async function refresh(): Promise<void> {
   try {
-    ctx.overview = await api.overview();
-    renderTopbar(ctx.overview);
+    await store.refresh();
   } catch (e) {
     toast(`Could not read the fleet status: ${errorText(e)}`, "error");
   }
@@ -81,7 +89,8 @@ async function show(address: string): Promise<void> {
   const name = views[view] ? view : "fleet";
   ctx.sub = sub ?? "";
   currentView = name;
-  ctx.onEvent = null;
+  ctx.scope.drop();
+  ctx.scope = store.scope();
   document.querySelectorAll<HTMLAnchorElement>(".sidebar a").forEach((a) => {
     a.classList.toggle("active", a.dataset.view === name);
     if (a.dataset.view === name) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
@@ -105,10 +114,8 @@ function scheduleRefresh(): void {
 async function main(): Promise<void> {
   await refresh();
   window.addEventListener("hashchange", () => void show(location.hash.slice(1)));
-  await onEngineEvent((e) => {
-    if (e.kind !== "transition_step") scheduleRefresh();
-    ctx.onEvent?.(e);
-  });
+  store.subscribe((e) => { if (e.kind !== "transition_step") scheduleRefresh(); });
+  await store.start();
   const confirmSafe = async () => {
     if (!(await api.takePendingSafe())) return;
     const safe = ctx.overview;

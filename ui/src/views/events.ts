@@ -22,5 +22,5 @@ export async function renderEvents(root: HTMLElement, ctx: Ctx): Promise<void> {
   filter.addEventListener("change", fill);
   root.replaceChildren(h("h1", {}, "Events"), h("div", { class: "toolbar" }, filter), list);
   await fill();
-  ctx.onEvent = (e) => { if (e.kind !== "sampled" && e.kind !== "transition_step") window.setTimeout(fill, 50); };
+  ctx.scope.onEvent((e) => { if (e.kind !== "sampled" && e.kind !== "transition_step") window.setTimeout(fill, 50); });
 }

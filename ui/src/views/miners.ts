@@ -140,6 +140,7 @@ function listSection(config: Config, ctx: Ctx, root: HTMLElement, readOnly: bool
       try {
         await api.updateMiner(m.name, { name: nameI.value.trim(), ip: ipI.value.trim(), enabled: en.checked, day_settings: ov(dv, df), night_settings: ov(nv, nf) });
         toast(`Saved ${nameI.value.trim()}`);
+        await ctx.store.configChanged();
         await ctx.refresh();
       } catch (e) { msg.textContent = errorText(e); }
     });

@@ -2,6 +2,7 @@
 import { api, errorText, type Config, type PeriodSettings } from "../ipc";
 import type { Ctx } from "../main";
 import { capital, confirmDialog, h, toast } from "../ui";
+import { draftChanged, draftNote } from "./draft-note";
 
 const PRESETS: [string, [number, number], [number, number]][] = [
   ["Quiet home", [1100, 400], [1200, 500]],
@@ -26,8 +27,8 @@ function timeline(day: PeriodSettings): HTMLElement {
 }
 
 export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void> {
-  const config = await api.getConfig();
-  const draft: Config = JSON.parse(JSON.stringify(config));
+  // The store's draft: edits made here and not saved are still here after visiting another view.
+  const draft: Config = await ctx.store.draft();
   const lim = ctx.overview?.limits;
   const msg = h("p", { class: "hint error", id: "schedule-message", role: "alert" });
   const tl = h("div", {}, timeline(draft.global_day_settings));
@@ -43,6 +44,7 @@ export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void>
     if (!p) p = (await api.validateConfig(draft)) ?? "";
     msg.textContent = p;
     save.disabled = p !== "" || ctx.overview?.read_only != null;
+    draftChanged();
     return p === "";
   };
   const period = (which: "day" | "night") => {
@@ -91,7 +93,7 @@ export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void>
   }));
   save.addEventListener("click", async () => {
     if (!(await validate())) return;
-    try { await api.saveConfig(draft); toast("Schedule saved"); await ctx.refresh(); } catch (e) { msg.textContent = errorText(e); }
+    try { await ctx.store.save(); toast("Schedule saved"); await ctx.refresh(); } catch (e) { msg.textContent = errorText(e); }
   });
   const at = h("input", { id: "preview-at", type: "datetime-local" }) as HTMLInputElement;
   const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
@@ -105,7 +107,7 @@ export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void>
     } catch (e) { preview.replaceChildren(h("tr", {}, h("td", {}, errorText(e)))); }
   };
   at.addEventListener("change", showPreview);
-  root.replaceChildren(h("h1", {}, "Schedule"), tl, h("h2", {}, "Presets"), presets, h("div", { class: "periods" }, period("day"), period("night")),
+  root.replaceChildren(h("h1", {}, "Schedule"), draftNote(ctx.store, () => void renderSchedule(root, ctx)), tl, h("h2", {}, "Presets"), presets, h("div", { class: "periods" }, period("day"), period("night")),
     msg, h("div", { class: "buttons" }, save),
     h("section", { class: "panel" }, h("h2", {}, "Preview"), h("label", { class: "field inline" }, h("span", {}, "At"), at), preview),
     h("p", { class: "hint" }, "Per-miner overrides are on the Miners page."));
