@@ -11,6 +11,8 @@ pub mod export;
 pub mod models;
 pub mod state;
 pub mod tray;
+#[cfg(test)]
+mod typescript;
 
 use std::path::PathBuf;
 use std::time::Duration;

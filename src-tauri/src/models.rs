@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// Everything the top bar and the fleet table need, in one call.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Overview {
     pub status: FleetStatus,
     /// Why the app only shows status (another scheduler drives these miners).
@@ -22,6 +23,7 @@ pub struct Overview {
 
 /// One line of the events view.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LoggedEvent {
     pub at: DateTime<Utc>,
     pub miner: Option<String>,
@@ -31,6 +33,7 @@ pub struct LoggedEvent {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(default)]
 pub struct QuietHours {
     pub enabled: bool,
@@ -50,6 +53,7 @@ impl Default for QuietHours {
 
 /// UI preferences (tauri-plugin-store); the miners' configuration lives in the config file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Prefs {
     /// Alert kinds that raise a desktop notification.
@@ -72,6 +76,7 @@ impl Default for Prefs {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct PlanRow {
     pub miner: String,
     pub enabled: bool,
@@ -79,6 +84,7 @@ pub struct PlanRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChartOut {
     pub svg: String,
     pub points: usize,

@@ -12,10 +12,8 @@ export interface Backend {
   listen(handler: (e: EngineEvent) => void): Promise<() => void>;
 }
 
-/** The event of one kind, with its own fields when the UI types them. */
-export type EventOf<K extends EventKind> = Extract<EngineEvent, { kind: K }> extends never
-  ? EngineEvent & { kind: K }
-  : Extract<EngineEvent, { kind: K }>;
+/** The event of one kind, with its own fields. */
+export type EventOf<K extends EventKind> = Extract<EngineEvent, { kind: K }>;
 
 type Listener = (e: EngineEvent) => void;
 

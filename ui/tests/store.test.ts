@@ -9,11 +9,15 @@ import { totalsLine } from "../src/views/fleet-status";
 function overview(online: number, power: number): Overview {
   const totals: Totals = { online, total: 3, hashrate: 1500, power, efficiency: 15.5 };
   return {
-    status: { miners: [], totals, profile: "day", source: "schedule", next_change: null, paused: false, emergency: false },
+    status: { miners: [], totals, profile: "day", source: "schedule", next_change: null, paused: false, emergency: false, pause_reason: null },
     read_only: null, config_path: "/tmp/c.json", demo: false, colours: [],
     limits: { min_voltage: 1000, max_voltage: 1300, min_frequency: 100, max_frequency: 800 },
   };
 }
+
+const sampled = (miner: string, hashrate: number): EngineEvent => ({
+  kind: "sampled", miner, hashrate, at: "2026-11-25T18:00:00Z", profile: "day", power: 15, temp: 50, vr_temp: 50, voltage: 1150, frequency: 500,
+});
 
 function fake(): { backend: Backend; emit: (e: EngineEvent) => void; file: { config: Config }; overviews: Overview[]; saves: number } {
   const handlers: ((e: EngineEvent) => void)[] = [];
@@ -38,21 +42,21 @@ test("a view's scope gets only its kinds and stops getting events once dropped",
   const store = new Store(f.backend);
   await store.start();
   const scope = store.scope();
-  const sampled: number[] = [];
+  const got: number[] = [];
   let any = 0;
-  scope.on("sampled", (e) => sampled.push(Number(e.hashrate)));
+  scope.on("sampled", (e) => got.push(e.hashrate));
   scope.onEvent(() => any++);
   scope.onOverview(() => any++);
   assert.equal(store.subscriptions, 3);
-  f.emit({ kind: "sampled", miner: "a", hashrate: 512 });
-  f.emit({ kind: "drift", miner: "a" });
-  assert.deepEqual(sampled, [512]);
+  f.emit(sampled("a", 512));
+  f.emit({ kind: "restored", miner: "a" });
+  assert.deepEqual(got, [512]);
   assert.equal(any, 2);
   scope.drop();
   assert.equal(store.subscriptions, 0);
-  f.emit({ kind: "sampled", miner: "a", hashrate: 600 });
+  f.emit(sampled("a", 600));
   await store.refresh();
-  assert.deepEqual(sampled, [512]);
+  assert.deepEqual(got, [512]);
   assert.equal(any, 2);
   // Added after the drop: undone at once.
   let undone = false;

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 /// `GET /api/system/info`, normalised across firmware generations.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Info {
     /// W (on a Gamma: regulator estimate plus a fixed 5 W).
     pub power: Option<f64>,
@@ -59,6 +60,7 @@ pub struct Info {
     pub rotation: Option<u32>,
     /// The reply as the miner sent it, for display.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub raw: Value,
 }
 

@@ -17,6 +17,7 @@ use crate::safety::Settings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Profile {
     Day,
     Night,
@@ -54,6 +55,7 @@ impl std::str::FromStr for Profile {
 
 /// What one miner should run, and under which profile.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Target {
     pub profile: Profile,
     pub settings: Settings,

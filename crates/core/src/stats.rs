@@ -15,6 +15,7 @@ pub const STATS_FILE: &str = "multi_bitaxe_stats.json";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Performance {
     /// GH/s
     pub avg_hashrate: f64,
@@ -38,6 +39,7 @@ impl Performance {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MinerStats {
     pub ip: String,
     pub online: bool,
@@ -47,6 +49,7 @@ pub struct MinerStats {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Stats {
     pub timestamp: Option<DateTime<Utc>>,
     pub miners: BTreeMap<String, MinerStats>,

@@ -32,7 +32,7 @@ export function notesFrom(events: LoggedEvent[], into: Notes = emptyNotes()): No
 }
 
 export function noteLive(n: Notes, e: EngineEvent, now: number): void {
-  note(n, e.kind, typeof e.miner === "string" ? e.miner : null, now);
+  note(n, e.kind, "miner" in e ? e.miner : null, now);
 }
 
 /** The user acted (the command succeeded): the button goes until a newer event asks again. */

@@ -52,7 +52,7 @@ export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> 
   const csv = h("button", { id: "export-csv" }, "Export CSV");
   csv.addEventListener("click", () => save("csv"));
   const stats = await api.stats().catch(() => null);
-  const statRows = Object.entries(stats?.miners ?? {}).map(([name, s]) => h("tr", {},
+  const statRows = Object.entries(stats?.miners ?? {}).flatMap(([name, s]) => !s ? [] : h("tr", {},
     h("td", {}, name),
     ...[s.day_performance, s.night_performance].flatMap((p) => [
       h("td", { class: "right num" }, p.samples ? `${p.avg_hashrate.toFixed(1)} GH/s` : "--"),

@@ -1,0 +1,80 @@
+//! The UI's TypeScript types (`ui/src/generated/`) are generated from the Rust types with ts-rs
+//! (core's `ts` feature, turned on for this crate's tests). This test fails when the committed
+//! files differ from what the Rust types say; to rewrite them:
+//! `BITAXE_UPDATE_TS=1 cargo test -p bitaxe-desktop --lib typescript`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use ts_rs::TS;
+
+use crate::error::CmdError;
+use crate::models::{ChartOut, LoggedEvent, Overview, PlanRow, Prefs};
+
+fn generated_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/generated")
+}
+
+/// Every type the UI reads or sends, with the types they use.
+fn export_all(dir: &Path) {
+    fn one<T: TS + 'static>(dir: &Path) {
+        T::export_all_to(dir).unwrap_or_else(|e| panic!("exporting {}: {e}", T::name()));
+    }
+    one::<Overview>(dir);
+    one::<LoggedEvent>(dir);
+    one::<Prefs>(dir);
+    one::<PlanRow>(dir);
+    one::<ChartOut>(dir);
+    one::<CmdError>(dir);
+    one::<bitaxe_core::config::Config>(dir);
+    one::<bitaxe_core::discovery::Found>(dir);
+    one::<bitaxe_core::stats::Stats>(dir);
+    one::<bitaxe_core::events::Event>(dir);
+    one::<bitaxe_core::events::Level>(dir);
+    one::<bitaxe_core::chart::Metric>(dir);
+    one::<bitaxe_core::alerts::AlertKind>(dir);
+}
+
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "ts") {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            out.insert(name, std::fs::read_to_string(&path).unwrap_or_default());
+        }
+    }
+    out
+}
+
+#[test]
+fn typescript_types_in_the_ui_are_current() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    export_all(tmp.path());
+    let fresh = files(tmp.path());
+    assert!(fresh.contains_key("Overview.ts") && fresh.contains_key("Config.ts"));
+    let dir = generated_dir();
+    let committed = files(&dir);
+    if fresh == committed {
+        return;
+    }
+    if std::env::var_os("BITAXE_UPDATE_TS").is_some() {
+        std::fs::create_dir_all(&dir).expect("generated dir");
+        for name in committed.keys().filter(|n| !fresh.contains_key(*n)) {
+            std::fs::remove_file(dir.join(name)).expect("remove a stale file");
+        }
+        for (name, text) in &fresh {
+            std::fs::write(dir.join(name), text).expect("write a generated file");
+        }
+        return;
+    }
+    let stale: std::collections::BTreeSet<&String> = fresh
+        .keys()
+        .chain(committed.keys())
+        .filter(|n| fresh.get(*n) != committed.get(*n))
+        .collect();
+    panic!(
+        "ui/src/generated is stale ({stale:?}); run \
+         `BITAXE_UPDATE_TS=1 cargo test -p bitaxe-desktop --lib typescript` and commit the result"
+    );
+}
