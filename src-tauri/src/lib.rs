@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod models;
+pub mod sentences;
 pub mod state;
 pub mod tray;
 #[cfg(test)]

@@ -259,7 +259,7 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
     shot(&s, "history").await;
     s.click("a[data-view='events']").await.expect("events nav");
     s.wait_text("#events-list", Duration::from_secs(10), |t| {
-        t.contains("now at 1220mV @ 560MHz")
+        t.contains("office now runs 1220mV @ 560MHz") && !t.contains("->")
     })
     .await
     .expect("events");

@@ -103,3 +103,16 @@ test("the engine's status fields alone bring Confirm device and Clear ceiling", 
   assert.deepEqual(attention(miner({ ceilings: [["night", 1]] }), n), ["clear_ceiling"]);
   assert.deepEqual(attention(miner({ ceilings: [] }), n), []);
 });
+
+test("the miners list says what a miner's own settings change, and the drawer the limit it broke", async () => {
+  const { overrideSummary, rangeProblem } = await import("../src/views/miner-text");
+  const base = { name: "a", ip: "http://127.0.0.1:1", enabled: true, day_settings: null, night_settings: null };
+  assert.equal(overrideSummary(base), "Fleet settings");
+  assert.equal(overrideSummary({ ...base, night_settings: { voltage: 1250, frequency: null } }), "Own settings: night 1250 mV");
+  assert.equal(overrideSummary({ ...base, day_settings: { voltage: 1100, frequency: 450 }, night_settings: { voltage: null, frequency: null } }),
+    "Own settings: day 1100 mV @ 450 MHz");
+  assert.equal(rangeProblem("Night voltage", "", 1000, 1300, "mV"), "");
+  assert.equal(rangeProblem("Night voltage", "1250", 1000, 1300, "mV"), "");
+  assert.equal(rangeProblem("Night voltage", "1400", 1000, 1300, "mV"), "Night voltage must be 1000–1300 mV (the safety limits).");
+  assert.equal(rangeProblem("Day frequency", "abc", 100, 800, "MHz"), "Day frequency: enter a number.");
+});
