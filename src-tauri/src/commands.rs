@@ -254,12 +254,18 @@ pub async fn chart(
 ) -> Res<ChartOut> {
     let started = std::time::Instant::now();
     let engine = state.engine()?.clone();
+    let config = config_of(&state)?;
     let hours = range_hours(&range)?;
     background::blocking(move || {
         let to = engine.now();
         let from = to - Duration::hours(hours);
         let points =
             engine.history(miner.as_deref(), from, to, chart::bucket_for(from, to, 240))?;
+        // The bands come from the schedule over the whole range, data or not.
+        let tz = engine.zone();
+        let bands = chart::bands_from(from, to, |t| {
+            Some(schedule::profile_at(&config, tz, t).to_string())
+        });
         let req = ChartRequest {
             metric,
             from,
@@ -269,10 +275,18 @@ pub async fn chart(
             height,
             dark,
         };
-        let svg = chart::render_svg(&req, &points, engine.zone())
+        let svg = chart::render_svg_with_bands(&req, &points, tz, &bands)
             .map_err(|m| CmdError::new("chart", m))?;
+        let mut legend: Vec<(String, String)> = Vec::new();
+        for b in &bands {
+            if !legend.iter().any(|(p, _)| *p == b.profile) {
+                let colour = chart::colour_hex(chart::band_colour(&b.profile, dark));
+                legend.push((b.profile.clone(), colour));
+            }
+        }
         Ok(ChartOut {
             svg,
+            legend,
             points: points.len(),
             render_ms: started.elapsed().as_secs_f64() * 1000.0,
         })

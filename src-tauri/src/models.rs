@@ -87,6 +87,8 @@ pub struct PlanRow {
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChartOut {
     pub svg: String,
+    /// The profiles whose bands the chart shows, with their band colour (for the legend).
+    pub legend: Vec<(String, String)>,
     pub points: usize,
     pub render_ms: f64,
 }

@@ -1,7 +1,7 @@
 // History: charts drawn in Rust (plotters, SVG), ranges, fleet or per miner, day/night stats, exports.
 import { api, errorText, type Metric } from "../ipc";
 import type { Ctx } from "../main";
-import { h, toast } from "../ui";
+import { capital, h, toast } from "../ui";
 
 const METRICS: [Metric, string][] = [["hashrate", "Hashrate"], ["power", "Power"], ["temperature", "Temperature"], ["efficiency", "Efficiency"]];
 
@@ -12,6 +12,7 @@ export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> 
   let total = false;
   const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
   const charts = h("div", { class: "charts", id: "charts" });
+  const legend = h("p", { class: "hint legend", id: "band-legend" });
   const seg = (items: [string, string][], current: () => string, set: (v: string) => void, label: string) => {
     const g = h("div", { class: "segmented", role: "group", "aria-label": label });
     for (const [v, t] of items) {
@@ -32,6 +33,10 @@ export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> 
     for (const [metric, title] of METRICS) {
       try {
         const c = await api.chart(metric, range, miner, total, dark, width, 240);
+        if (metric === "hashrate") {
+          legend.replaceChildren(...(c.legend.length ? ["Bands: the profile that ran. "] : []),
+            ...c.legend.map(([p, colour]) => h("span", { class: "swatch-item" }, h("span", { class: "swatch", style: `background:${colour}` }), capital(p))));
+        }
         const box = h("figure", { class: "chart", "data-metric": metric });
         box.innerHTML = c.svg;
         box.prepend(h("figcaption", {}, title, h("span", { class: "muted" }, ` · ${c.points} points · drawn in ${c.render_ms.toFixed(0)} ms`)));
@@ -63,7 +68,7 @@ export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> 
     : h("p", { class: "muted" }, "Day and night averages appear after the first statistics save.");
   root.replaceChildren(h("h1", {}, "History"),
     h("div", { class: "toolbar" }, seg([["1h", "1 h"], ["24h", "24 h"], ["7d", "7 d"], ["30d", "30 d"]], () => range, (v) => { range = v; void api.setPrefs({ ...prefs, chart_range: v }); }, "Range"), who, csv),
-    h("p", { class: "hint" }, "Warm bands: day profile. Cool bands: night profile."),
+    legend,
     charts, h("h2", {}, "Day vs night"), statTable);
   await draw();
 }
