@@ -53,6 +53,13 @@ fn typescript_types_in_the_ui_are_current() {
     export_all(tmp.path());
     let fresh = files(tmp.path());
     assert!(fresh.contains_key("Overview.ts") && fresh.contains_key("Config.ts"));
+    // JSON carries 64-bit integers as numbers: a u64 field needs `ts(type = "number")`.
+    for (name, text) in &fresh {
+        assert!(
+            !text.contains("bigint"),
+            "{name} says bigint: JSON sends a number"
+        );
+    }
     let dir = generated_dir();
     let committed = files(&dir);
     if fresh == committed {

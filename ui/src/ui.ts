@@ -168,6 +168,7 @@ export function drawer(title: string, content: HTMLElement, opener?: HTMLElement
   const shade = h("div", { class: "drawer-shade" }, panel);
   const onKey = (e: KeyboardEvent) => { if (e.key === "Escape") { e.stopPropagation(); close(); } };
   function close(): void {
+    if (!shade.isConnected) return;
     shade.remove();
     document.removeEventListener("keydown", onKey, true);
     opener?.focus();

@@ -37,10 +37,13 @@ pub struct Info {
     pub fan_rpm: Option<f64>,
     pub auto_fan: Option<bool>,
     pub manual_fan_percent: Option<f64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub shares_accepted: Option<u64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub shares_rejected: Option<u64>,
     pub best_diff: Option<f64>,
     pub best_session_diff: Option<f64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub uptime_seconds: Option<u64>,
     pub overheat_mode: Option<bool>,
     pub mining_paused: Option<bool>,

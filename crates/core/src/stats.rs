@@ -23,6 +23,7 @@ pub struct Performance {
     pub avg_power: f64,
     /// J/TH (from the averages)
     pub avg_efficiency: Option<f64>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub samples: u64,
 }
 

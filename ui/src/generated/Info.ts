@@ -47,7 +47,7 @@ actual_frequency: number | null,
 /**
  * Fan duty, %.
  */
-fan_percent: number | null, fan_rpm: number | null, auto_fan: boolean | null, manual_fan_percent: number | null, shares_accepted: bigint | null, shares_rejected: bigint | null, best_diff: number | null, best_session_diff: number | null, uptime_seconds: bigint | null, overheat_mode: boolean | null, mining_paused: boolean | null, version: string | null, asic_model: string | null, 
+fan_percent: number | null, fan_rpm: number | null, auto_fan: boolean | null, manual_fan_percent: number | null, shares_accepted: number | null, shares_rejected: number | null, best_diff: number | null, best_session_diff: number | null, uptime_seconds: number | null, overheat_mode: boolean | null, mining_paused: boolean | null, version: string | null, asic_model: string | null, 
 /**
  * `deviceModel` (e.g. `"Gamma"`), when the firmware or fork puts it in `/info`.
  */

@@ -12,4 +12,4 @@ avg_power: number,
 /**
  * J/TH (from the averages)
  */
-avg_efficiency: number | null, samples: bigint, };
+avg_efficiency: number | null, samples: number, };

@@ -61,7 +61,7 @@ function drawFleet(root: HTMLElement, ctx: Ctx): Shown {
   ];
   let shown: Shown;
   for (const [label, key, right] of cols) {
-    const th = h("th", { class: right ? "right" : "", scope: "col" });
+    const th = h("th", { class: `${right ? "right" : ""}${label === "Settings" ? " col-settings" : ""}`, scope: "col" });
     if (key) {
       const b = h("button", { class: "sort" }, label + (sortKey === key ? (sortUp ? " ▲" : " ▼") : ""));
       b.addEventListener("click", () => { sortUp = sortKey === key ? !sortUp : true; sortKey = key; Object.assign(shown, drawFleet(root, ctx)); });
@@ -130,7 +130,7 @@ function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
     h("td", { class: "right" }, up ? num(i?.temp, 1, "°C") : num(null, 0, "")),
     h("td", { class: "right" }, up ? num(i?.power, 1, "W") : num(null, 0, "")),
     h("td", { class: "right" }, up ? num(eff, 2, "J/TH") : num(null, 0, "")),
-    h("td", { class: "right num settings" }, up ? settingsText(i?.core_voltage, i?.frequency) : "--"),
+    h("td", { class: "right num settings col-settings" }, up ? settingsText(i?.core_voltage, i?.frequency) : "--"),
     h("td", {}, profile),
     h("td", {}, h("div", { class: "row-actions" }, menu(`Actions for ${m.name}`, items))));
   return tr;

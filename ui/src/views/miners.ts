@@ -121,7 +121,7 @@ function listSection(config: Config, ctx: Ctx, root: HTMLElement, readOnly: bool
     const edit = h("button", { class: "small", "data-edit": m.name, disabled: readOnly, title: readOnly ? "Read-only" : `Edit ${m.name}` }, "Edit…");
     edit.addEventListener("click", () => editMiner(config, m, ctx, root, edit));
     return h("tr", { "data-miner": m.name },
-      h("td", {}, h("span", { class: "dot", style: `background:${colours.get(m.name) ?? "#888"}` }), m.name),
+      h("td", { class: "nowrap" }, h("span", { class: "dot", style: `background:${colours.get(m.name) ?? "#888"}` }), m.name),
       h("td", { class: "num" }, m.ip),
       h("td", {}, m.enabled ? "Scheduled" : h("span", { class: "muted" }, "Disabled")),
       h("td", {}, h("span", { class: "muted" }, overrideSummary(m))),
@@ -189,6 +189,8 @@ function editMiner(config: Config, m: MinerConfig, ctx: Ctx, root: HTMLElement, 
     msg,
     h("div", { class: "actions" }, remove, h("div", { class: "buttons" }, save)));
   const d = drawer(`Edit ${m.name}`, body, opener);
+  // Leaving the view closes it.
+  ctx.scope.add(d.close);
   save.addEventListener("click", async () => {
     if (!(await check())) return;
     try {
