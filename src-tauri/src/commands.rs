@@ -18,7 +18,7 @@ use crate::background;
 use crate::demo;
 use crate::error::CmdError;
 use crate::export;
-use crate::models::{ChartOut, LoggedEvent, Overview, PlanRow, Prefs};
+use crate::models::{ChartOut, DraftProblem, LoggedEvent, Overview, PlanRow, Prefs};
 use crate::state::AppState;
 
 type Res<T> = Result<T, CmdError>;
@@ -73,6 +73,14 @@ pub fn validate_config(config: Config) -> Option<String> {
             p.message
         )
     })
+}
+
+/// Check a config draft as typed, by the engine's own rules: every problem with its key path
+/// (`global_night_settings.voltage`, `miners[2].ip`), so a form can put it beside the field.
+/// Empty: the draft would load and save as it is.
+#[tauri::command]
+pub fn check_config(config: serde_json::Value) -> Vec<DraftProblem> {
+    crate::draft::check(&config)
 }
 
 #[tauri::command]

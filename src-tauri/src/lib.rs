@@ -6,6 +6,7 @@ pub mod background;
 pub mod bridge;
 pub mod commands;
 pub mod demo;
+pub mod draft;
 pub mod error;
 pub mod export;
 pub mod models;
@@ -150,6 +151,7 @@ pub fn run() {
             commands::get_config,
             commands::save_config,
             commands::validate_config,
+            commands::check_config,
             commands::probe_miner,
             commands::scan,
             commands::default_scan_range,

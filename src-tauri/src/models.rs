@@ -92,3 +92,14 @@ pub struct ChartOut {
     pub points: usize,
     pub render_ms: f64,
 }
+
+/// One problem in a config draft: what a form shows beside the field at `path`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct DraftProblem {
+    /// `config_invalid` (a rule or a type the engine refuses) or `config_syntax`.
+    pub code: String,
+    pub message: String,
+    /// The key path, e.g. `global_night_settings.voltage` or `miners[2].ip`; empty for the whole.
+    pub path: String,
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
 use crate::error::CmdError;
-use crate::models::{ChartOut, LoggedEvent, Overview, PlanRow, Prefs};
+use crate::models::{ChartOut, DraftProblem, LoggedEvent, Overview, PlanRow, Prefs};
 
 fn generated_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/generated")
@@ -26,6 +26,7 @@ fn export_all(dir: &Path) {
     one::<PlanRow>(dir);
     one::<ChartOut>(dir);
     one::<CmdError>(dir);
+    one::<DraftProblem>(dir);
     one::<bitaxe_core::config::Config>(dir);
     one::<bitaxe_core::discovery::Found>(dir);
     one::<bitaxe_core::stats::Stats>(dir);

@@ -65,7 +65,7 @@ function chartSvg(w: number, h: number): string {
 export async function invoke<T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
   const answers: Record<string, () => unknown> = {
     overview, get_config: () => JSON.parse(JSON.stringify(config)), save_config: () => { config = args.config as Config; },
-    validate_config: () => null, events: () => events, get_prefs: () => prefs, set_prefs: () => null, get_autostart: () => false,
+    validate_config: () => null, check_config: () => [], events: () => events, get_prefs: () => prefs, set_prefs: () => null, get_autostart: () => false,
     sparklines: () => miners.map((m, i) => [m.name, Array.from({ length: 60 }, (_, k) => (m.info?.hash_rate ?? 0) * (1 + Math.sin(k / (4 + i)) * 0.03))]),
     default_scan_range: () => "192.168.1.0/24", take_pending_safe: () => false,
     chart: () => ({ svg: chartSvg(Number(args.width), Number(args.height)), points: 240, render_ms: 4, legend: [["day", "#FFF1DC"], ["night", "#E3ECFA"]] }),

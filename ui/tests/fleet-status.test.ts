@@ -116,3 +116,16 @@ test("the miners list says what a miner's own settings change, and the drawer th
   assert.equal(rangeProblem("Night voltage", "1400", 1000, 1300, "mV"), "Night voltage must be 1000–1300 mV (the safety limits).");
   assert.equal(rangeProblem("Day frequency", "abc", 100, 800, "MHz"), "Day frequency: enter a number.");
 });
+
+test("a draft's problems find the fields they are about", async () => {
+  const { under, sentence } = await import("../src/views/problems");
+  const ps = [
+    { code: "config_invalid", path: "plan.weekly[0].to", message: "ends before it starts" },
+    { code: "config_invalid", path: "planet", message: "unknown key" },
+    { code: "config_invalid", path: "", message: "whole" },
+  ];
+  assert.deepEqual(under(ps, "plan").map((p) => p.path), ["plan.weekly[0].to"]);
+  assert.deepEqual(under(ps, "plan.weekly[0]").map((p) => p.path), ["plan.weekly[0].to"]);
+  assert.equal(sentence(ps[0]), "plan.weekly[0].to: ends before it starts");
+  assert.equal(sentence(ps[2]), "whole");
+});

@@ -17,6 +17,7 @@ import type { Stats } from "../generated/Stats";
 import type { Prefs } from "../generated/Prefs";
 import type { Metric } from "../generated/Metric";
 import type { CmdError } from "../generated/CmdError";
+import type { DraftProblem } from "../generated/DraftProblem";
 
 export type { AlertKind } from "../generated/AlertKind";
 export type { Envelope } from "../generated/Envelope";
@@ -31,7 +32,7 @@ export type { Settings } from "../generated/Settings";
 export type { Target } from "../generated/Target";
 export type { Totals } from "../generated/Totals";
 export type {
-  ChartOut, CmdError, Config, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
+  ChartOut, CmdError, Config, DraftProblem, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
 };
 
 /** An engine event as the bridge sends it (bitaxe_core::events::Event, tagged by `kind`). */
@@ -49,6 +50,8 @@ export const api = {
   getConfig: () => invoke<Config>("get_config"),
   saveConfig: (config: Config) => invoke<void>("save_config", { config }),
   validateConfig: (config: Config) => invoke<string | null>("validate_config", { config }),
+  /** Every problem in a draft, by the engine's rules, with the key path of the field. */
+  checkConfig: (config: Config) => invoke<DraftProblem[]>("check_config", { config }),
   probe: (address: string) => invoke<Found>("probe_miner", { address }),
   scan: (range: string, port: number) => invoke<Found[]>("scan", { range, port }),
   defaultScanRange: () => invoke<string | null>("default_scan_range"),

@@ -3,6 +3,7 @@ import { api, errorText, type Config, type PeriodSettings } from "../ipc";
 import type { Ctx } from "../main";
 import { capital, confirmDialog, h, toast } from "../ui";
 import { draftChanged, draftNote } from "./draft-note";
+import { mark, sentence } from "./problems";
 
 const PRESETS: [string, [number, number], [number, number]][] = [
   ["Quiet home", [1100, 400], [1200, 500]],
@@ -41,7 +42,9 @@ export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void>
       if (lim && (v < lim.min_voltage || v > lim.max_voltage)) p = `${capital(which)} voltage ${v} mV is outside the limits ${lim.min_voltage}–${lim.max_voltage} mV.`;
       if (lim && (f < lim.min_frequency || f > lim.max_frequency)) p = `${capital(which)} frequency ${f} MHz is outside the limits ${lim.min_frequency}–${lim.max_frequency} MHz.`;
     }
-    if (!p) p = (await api.validateConfig(draft)) ?? "";
+    const problems = await api.checkConfig(draft).catch(() => []);
+    mark(root, problems);
+    if (!p && problems[0]) p = sentence(problems[0]);
     msg.textContent = p;
     save.disabled = p !== "" || ctx.overview?.read_only != null;
     draftChanged();
@@ -50,7 +53,7 @@ export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void>
   const period = (which: "day" | "night") => {
     const p = which === "day" ? draft.global_day_settings : draft.global_night_settings;
     const mk = (key: keyof PeriodSettings, type: string, extra: Record<string, string | number> = {}) => {
-      const i = h("input", { id: `${which}-${key.replace("_time", "")}`, type, value: String(p[key]), ...extra }) as HTMLInputElement;
+      const i = h("input", { id: `${which}-${key.replace("_time", "")}`, type, value: String(p[key]), "data-path": `global_${which}_settings.${key}`, ...extra }) as HTMLInputElement;
       inputs[`${which}-${key.replace("_time", "")}`] = i;
       i.addEventListener("input", () => {
         (p as unknown as Record<string, unknown>)[key] = type === "number" ? Number(i.value) : i.value;

@@ -3,6 +3,7 @@ import { api, errorText, type AlertKind, type Config } from "../ipc";
 import type { Ctx } from "../main";
 import { h, toast } from "../ui";
 import { draftChanged, draftNote } from "./draft-note";
+import { mark, sentence } from "./problems";
 
 const FIELDS: [keyof Config, string, string, number, number, number][] = [
   ["max_voltage", "Maximum voltage", "mV", 1000, 1300, 5],
@@ -37,10 +38,12 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
   const save = h("button", { class: "primary", id: "save-settings", disabled: ctx.overview?.read_only != null }, "Save settings");
   const grid = h("div", { class: "settings-grid" });
   for (const [key, label, unit, min, max, step] of FIELDS) {
-    const i = h("input", { type: "number", id: `set-${String(key)}`, value: String(draft[key]), min, max, step }) as HTMLInputElement;
+    const i = h("input", { type: "number", id: `set-${String(key)}`, value: String(draft[key]), min, max, step, "data-path": String(key) }) as HTMLInputElement;
     i.addEventListener("input", async () => {
-      (draft as Record<string, unknown>)[key as string] = Number(i.value);
-      const p = Number(i.value) < min || Number(i.value) > max ? `${label} must be between ${min} and ${max}${unit ? " " + unit : ""}.` : (await api.validateConfig(draft)) ?? "";
+      (draft as unknown as Record<string, unknown>)[key as string] = Number(i.value);
+      const problems = await api.checkConfig(draft).catch(() => []);
+      mark(grid, problems);
+      const p = Number(i.value) < min || Number(i.value) > max ? `${label} must be between ${min} and ${max}${unit ? " " + unit : ""}.` : problems[0] ? sentence(problems[0]) : "";
       msg.textContent = p;
       save.disabled = p !== "";
       draftChanged();
