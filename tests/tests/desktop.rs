@@ -272,6 +272,49 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
         .expect("settings");
     shot(&s, "settings").await;
 
+    // Edit the miner in its drawer: a value past the limits is refused as typed, with the
+    // limit; a good one is saved to the file.
+    s.click("a[data-view='miners']").await.expect("miners nav");
+    s.wait("button[data-edit='office']", Duration::from_secs(10))
+        .await
+        .expect("edit button");
+    s.click("button[data-edit='office']")
+        .await
+        .expect("open the drawer");
+    s.wait(".drawer #edit-day-voltage", Duration::from_secs(5))
+        .await
+        .expect("drawer");
+    s.fill("#edit-day-voltage", "1400").await.expect("too high");
+    let refusal = s
+        .wait_text("#edit-message", Duration::from_secs(5), |t| !t.is_empty())
+        .await
+        .expect("refused");
+    assert!(
+        refusal.contains("Day voltage must be") && refusal.contains("mV"),
+        "{refusal}"
+    );
+    s.fill("#edit-day-voltage", "1120").await.expect("good");
+    s.wait_text("#edit-message", Duration::from_secs(5), |t| t.is_empty())
+        .await
+        .expect("accepted");
+    shot(&s, "miner-drawer").await;
+    s.click("#edit-save").await.expect("save miner");
+    let saved = wait_until("the override saved", Duration::from_secs(10), || {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&config).ok()?).ok()?;
+        (v["miners"][0]["day_settings"]["voltage"] == 1120).then_some(v)
+    });
+    assert_eq!(saved["miners"][0]["name"], "office");
+    let mut open = true;
+    for _ in 0..30 {
+        open = s.find(".drawer").await.is_ok();
+        if !open {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!open, "the drawer closes after saving");
+
     // The miner goes offline: a desktop notification goes out on the session bus, once.
     miner.set_faults(Faults {
         offline: true,
