@@ -1,7 +1,7 @@
 // A stand-in for @tauri-apps/api/core in `vite build --mode mock`: canned answers for every
 // command, so the views can be looked at (and screenshot at several sizes and themes) in a
 // plain browser. Never part of the app build.
-import type { Config, LoggedEvent, MinerStatus, Overview, Prefs } from "../src/ipc";
+import type { Config, LoggedEvent, MinerStatus, Overview, Prefs, ProfileRow, WeekPreview } from "../src/ipc";
 
 const now = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -62,10 +62,41 @@ function chartSvg(w: number, h: number): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect x="40" y="10" width="${(w - 60) / 3}" height="${h - 40}" fill="#E3ECFA"/><polyline points="${pts}" fill="none" stroke="#F7931A" stroke-width="2"/></svg>`;
 }
 
+function profileRows(): ProfileRow[] {
+  const row = (name: string, kind: ProfileRow["kind"], voltage: number, frequency: number, extra: Partial<ProfileRow> = {}): ProfileRow =>
+    ({ name, kind, customised: false, voltage, frequency, fan: null, display_timeout: null, off: false, ...extra });
+  return [
+    row("day", "seed", config.global_day_settings.voltage, config.global_day_settings.frequency),
+    row("night", "seed", config.global_night_settings.voltage, config.global_night_settings.frequency),
+    row("quiet", "preset", 1050, 400, { fan: { mode: "manual", speed: 35 }, display_timeout: 0, customised: true }),
+    row("efficiency", "preset", 1100, 490), row("performance", "preset", 1200, 575),
+    row("off", "off", 1000, 100, { off: true }),
+  ];
+}
+
+function previewWeek(): WeekPreview {
+  const start = new Date(); start.setHours(0, 0, 0, 0);
+  const segs: WeekPreview["miners"][number]["segments"] = [];
+  for (let d = 0; d < 7; d++) {
+    const day = new Date(start.getTime() + d * 86400_000);
+    const at = (hh: number, mm: number) => new Date(day.getFullYear(), day.getMonth(), day.getDate(), hh, mm).toISOString();
+    segs.push({ start: at(0, 0), end: at(7, 30), profile: "night", why: "plan" });
+    segs.push({ start: at(7, 30), end: at(17, 0), profile: d >= 5 ? "performance" : "quiet", why: "plan" });
+    segs.push({ start: at(17, 0), end: at(21, 0), profile: "off", why: "price 31 ct above 25" });
+    segs.push({ start: at(21, 0), end: at(24, 0), profile: "night", why: "plan" });
+  }
+  const prices = Array.from({ length: 7 * 24 }, (_, i) => ({
+    start: new Date(start.getTime() + i * 3600_000).toISOString(), end: new Date(start.getTime() + (i + 1) * 3600_000).toISOString(),
+    price: 0.2 + 0.12 * Math.sin(((i % 24) - 6) / 24 * 2 * Math.PI),
+  }));
+  return { from: start.toISOString(), to: new Date(start.getTime() + 7 * 86400_000).toISOString(), timezone: "Europe/Berlin",
+    miners: miners.map((m) => ({ miner: m.name, group: null, segments: segs })), prices, currency: "EUR" };
+}
+
 export async function invoke<T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
   const answers: Record<string, () => unknown> = {
     overview, get_config: () => JSON.parse(JSON.stringify(config)), save_config: () => { config = args.config as Config; },
-    validate_config: () => null, check_config: () => [], events: () => events, get_prefs: () => prefs, set_prefs: () => null, get_autostart: () => false,
+    validate_config: () => null, check_config: () => [], profile_specs: profileRows, preview_week: previewWeek, events: () => events, get_prefs: () => prefs, set_prefs: () => null, get_autostart: () => false,
     sparklines: () => miners.map((m, i) => [m.name, Array.from({ length: 60 }, (_, k) => (m.info?.hash_rate ?? 0) * (1 + Math.sin(k / (4 + i)) * 0.03))]),
     default_scan_range: () => "192.168.1.0/24", take_pending_safe: () => false,
     chart: () => ({ svg: chartSvg(Number(args.width), Number(args.height)), points: 240, render_ms: 4, legend: [["day", "#FFF1DC"], ["night", "#E3ECFA"]] }),

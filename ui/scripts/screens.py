@@ -20,7 +20,7 @@ from functools import partial
 
 UI = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
-VIEWS = ["fleet", "miners", "miners-edit", "schedule", "history", "events", "settings"]
+VIEWS = ["fleet", "miners", "miners-edit", "profiles", "plan", "schedule", "history", "events", "settings"]
 
 
 def free_port():

@@ -66,6 +66,12 @@ function renderTopbar(o: Overview): void {
   const profile = h("div", { class: `profile ${s.emergency ? "emergency" : s.profile}`, id: "profile-now" },
     h("span", { class: "label" }, s.source === "schedule" ? "Profile" : `Profile (${s.source})`), h("span", {}, profileText));
   const actions = h("div", { class: "bar-actions" }, pause);
+  if (!s.emergency && s.source === "manual" && o.read_only === null) {
+    // A profile applied by hand holds until the plan's next change; this ends it now.
+    const back = h("button", { id: "back-to-plan", title: "End the profile applied by hand: the plan decides again" }, "Back to the plan");
+    back.addEventListener("click", async () => { await api.resume().catch((e) => toast(errorText(e), "error")); await refresh(); });
+    actions.prepend(back);
+  }
   if (s.emergency) {
     const resume = h("button", { class: "primary", id: "resume-btn" }, "Resume schedule");
     resume.addEventListener("click", async () => { await api.resume().catch((e) => toast(errorText(e), "error")); await refresh(); });

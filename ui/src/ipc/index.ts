@@ -45,6 +45,21 @@ export function errorText(e: unknown): string {
   return String(e);
 }
 
+/** Fan behaviour under a profile (bitaxe_core::profiles::FanSpec). */
+export type FanSpec = { mode: "auto"; target_temp: number } | { mode: "manual"; speed: number };
+/** One profile as the engine resolves it for a draft (src-tauri models::ProfileRow). */
+export interface ProfileRow {
+  name: string; kind: "seed" | "preset" | "own" | "off"; customised: boolean;
+  voltage: number; frequency: number; fan: FanSpec | null; display_timeout: number | null; off: boolean;
+}
+
+/** The resolver's days ahead for a draft (src-tauri models::WeekPreview). */
+export interface WeekPreview {
+  from: string; to: string; timezone: string;
+  miners: { miner: string; group: string | null; segments: { start: string; end: string; profile: string; why: string }[] }[];
+  prices: { start: string; end: string; price: number }[] | null; currency: string | null;
+}
+
 export const api = {
   overview: () => invoke<Overview>("overview"),
   getConfig: () => invoke<Config>("get_config"),
@@ -64,6 +79,10 @@ export const api = {
   resume: () => invoke<void>("resume"),
   restartMiner: (name: string) => invoke<void>("restart_miner", { name }),
   pauseMiner: (name: string, paused: boolean) => invoke<void>("pause_miner", { name, paused }),
+  /** Every profile the draft knows, resolved fleet-wide. */
+  profileSpecs: (config: Config) => invoke<ProfileRow[]>("profile_specs", { config }),
+  /** The next 7 days from today's local midnight, for a draft (nothing saved). */
+  previewWeek: (config: Config) => invoke<WeekPreview>("preview_week", { config }),
   plan: (at: string, config?: Config) => invoke<PlanRow[]>("plan", { at, config: config ?? null }),
   chart: (metric: Metric, range: string, miner: string | null, total: boolean, dark: boolean, width: number, height: number) =>
     invoke<ChartOut>("chart", { metric, range, miner, total, dark, width, height }),

@@ -13,6 +13,8 @@ export interface WeekGridOptions {
   readOnly?: boolean;
   /** What an empty cell means, for the legend ("the global plan", "the fleet plan"). */
   emptyMeans: string;
+  /** The profile an empty cell runs (the plan's default): empty cells show it faintly. */
+  emptyProfile?: string;
 }
 
 export function weekGrid(o: WeekGridOptions): HTMLElement {
@@ -24,7 +26,7 @@ export function weekGrid(o: WeekGridOptions): HTMLElement {
   const colour = (d: number, s: number) => {
     const p = cells[d][s];
     const el = cellEls[d][s];
-    el.style.background = p ? profileColour(p) : "";
+    el.style.background = p ? profileColour(p) : o.emptyProfile ? `color-mix(in srgb, ${profileColour(o.emptyProfile)} 22%, transparent)` : "";
     el.dataset.profile = p ?? "";
     el.setAttribute("aria-label", `${DAYS[d]} ${slotTime(s)}: ${p ?? o.emptyMeans}`);
   };
@@ -69,7 +71,7 @@ export function weekGrid(o: WeekGridOptions): HTMLElement {
       if (!p) return;
       e.preventDefault();
       anchor = p; hover = p;
-      grid.setPointerCapture?.(e.pointerId);
+      try { grid.setPointerCapture(e.pointerId); } catch { /* a pointer the browser does not track */ }
       preview();
     });
     grid.addEventListener("pointermove", (e) => {
