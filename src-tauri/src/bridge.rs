@@ -265,7 +265,7 @@ mod tests {
         let s = bitaxe_core::events::Sample {
             miner: "a".into(),
             at: now,
-            profile: bitaxe_core::schedule::Profile::Day,
+            profile: bitaxe_core::schedule::Profile::day(),
             hashrate: 1.0,
             power: 1.0,
             temp: None,
@@ -306,7 +306,7 @@ mod tests {
             },
             Event::CeilingLowered {
                 miner: "attic".into(),
-                profile: bitaxe_core::schedule::Profile::Day,
+                profile: bitaxe_core::schedule::Profile::day(),
                 steps: 1,
             },
             Event::IdentityChanged {

@@ -18,8 +18,11 @@ use crate::background;
 use crate::demo;
 use crate::error::CmdError;
 use crate::export;
-use crate::models::{ChartOut, DraftProblem, LoggedEvent, Overview, PlanRow, Prefs};
+use crate::models::{
+    ChartOut, DraftProblem, LoggedEvent, Overview, Prefs, ProfileRow, WeekPreview,
+};
 use crate::state::AppState;
+use bitaxe_core::ops::PlanRow;
 
 type Res<T> = Result<T, CmdError>;
 
@@ -81,6 +84,25 @@ pub fn validate_config(config: Config) -> Option<String> {
 #[tauri::command]
 pub fn check_config(config: serde_json::Value) -> Vec<DraftProblem> {
     crate::draft::check(&config)
+}
+
+/// Every profile a config draft knows, as the engine resolves it fleet-wide (presets clamped
+/// into the envelope), in the engine's order.
+#[tauri::command]
+pub fn profile_specs(config: Config) -> Vec<ProfileRow> {
+    crate::draft::profile_rows(&config)
+}
+
+/// The next 7 days for a config draft (nothing saved): from today's local midnight, each
+/// miner's profile segments with the resolver's reason in words.
+#[tauri::command]
+pub fn preview_week(state: State<'_, AppState>, config: Config) -> WeekPreview {
+    let now = state
+        .engine
+        .as_ref()
+        .map(|e| e.now())
+        .unwrap_or_else(Utc::now);
+    crate::draft::preview(&config, now)
 }
 
 #[tauri::command]
@@ -223,15 +245,7 @@ pub fn plan(state: State<'_, AppState>, at: String, config: Option<Config>) -> R
         .earliest()
         .ok_or_else(|| CmdError::new("bad_time", "that local time does not exist (DST)"))?
         .with_timezone(&Utc);
-    Ok(config
-        .miners
-        .iter()
-        .map(|m| PlanRow {
-            miner: m.name.clone(),
-            enabled: m.enabled,
-            target: schedule::target(&config, tz, when, m),
-        })
-        .collect())
+    Ok(ops::plan_at(&config, when, None))
 }
 
 fn range_hours(range: &str) -> Res<i64> {
@@ -269,11 +283,20 @@ pub async fn chart(
         let from = to - Duration::hours(hours);
         let points =
             engine.history(miner.as_deref(), from, to, chart::bucket_for(from, to, 240))?;
-        // The bands come from the schedule over the whole range, data or not.
+        // The bands come from the plan over the whole range, data or not: the miner's group's
+        // plan for one miner, the fleet's for the rest.
         let tz = engine.zone();
-        let bands = chart::bands_from(from, to, |t| {
-            Some(schedule::profile_at(&config, tz, t).to_string())
-        });
+        let group = miner
+            .as_deref()
+            .and_then(|m| schedule::group_of(&config, m));
+        let bands: Vec<chart::Band> = schedule::timeline(&config, tz, group, from, to, None)
+            .into_iter()
+            .map(|s| chart::Band {
+                from: s.start.timestamp(),
+                to: s.end.timestamp(),
+                profile: s.profile.name().to_string(),
+            })
+            .collect();
         let req = ChartRequest {
             metric,
             from,

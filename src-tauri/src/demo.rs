@@ -45,6 +45,7 @@ pub async fn start(ports: &[u16]) -> std::io::Result<Vec<SimMiner>> {
 pub fn with_demo(mut config: Config, miners: &[SimMiner]) -> Config {
     for m in miners {
         let entry = MinerConfig {
+            profiles: Default::default(),
             name: m.name().to_string(),
             ip: m.url(),
             enabled: true,

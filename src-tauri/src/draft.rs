@@ -1,11 +1,76 @@
-//! Checking a config draft the way the engine will load it: first as the file would parse
-//! (types, unknown keys, the first broken rule), then every rule [`Config::validate`] checks.
+//! What the editors ask about a config draft before it is saved: its problems, checked the way
+//! the engine will load it (first as the file would parse: types, unknown keys, the first
+//! broken rule; then every rule [`Config::validate`] checks), its profiles as the engine
+//! resolves them, and the days ahead by the engine's resolver.
 
 use std::path::Path;
 
 use bitaxe_core::config::{path_string, Config, ConfigError};
+use bitaxe_core::ops;
+use bitaxe_core::profiles::{self, PRESETS};
+use chrono::{DateTime, Utc};
 
-use crate::models::DraftProblem;
+use crate::models::{DraftProblem, PreviewMiner, PreviewSegment, ProfileRow, WeekPreview};
+
+/// Every profile the draft knows, fleet-wide, in the engine's order.
+pub fn profile_rows(cfg: &Config) -> Vec<ProfileRow> {
+    profiles::all(cfg)
+        .into_iter()
+        .map(|(p, spec)| {
+            let name = p.name().to_string();
+            let preset = PRESETS.iter().any(|(n, _, _)| *n == name);
+            let kind = if p.is_off() {
+                "off"
+            } else if p.is_seed() {
+                "seed"
+            } else if preset {
+                "preset"
+            } else {
+                "own"
+            };
+            ProfileRow {
+                customised: preset && cfg.profiles.contains_key(&name),
+                name,
+                kind: kind.into(),
+                voltage: spec.settings.voltage,
+                frequency: spec.settings.frequency,
+                fan: spec.fan,
+                display_timeout: spec.display_timeout,
+                off: spec.off,
+            }
+        })
+        .collect()
+}
+
+/// Seven days from the local midnight of `now`'s date.
+pub fn preview(cfg: &Config, now: DateTime<Utc>) -> WeekPreview {
+    let p = ops::preview(cfg, now, 7, None);
+    WeekPreview {
+        from: p.from,
+        to: p.to,
+        timezone: p.timezone,
+        miners: p
+            .miners
+            .into_iter()
+            .map(|m| PreviewMiner {
+                miner: m.miner,
+                group: m.group,
+                segments: m
+                    .segments
+                    .into_iter()
+                    .map(|s| PreviewSegment {
+                        start: s.start,
+                        end: s.end,
+                        profile: s.profile.name().to_string(),
+                        why: s.reason.to_string(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        prices: None,
+        currency: None,
+    }
+}
 
 pub fn check(draft: &serde_json::Value) -> Vec<DraftProblem> {
     let text = draft.to_string();
@@ -42,6 +107,59 @@ mod tests {
 
     fn draft() -> serde_json::Value {
         serde_json::to_value(Config::default()).expect("json")
+    }
+
+    #[test]
+    fn profiles_come_in_the_engines_order_with_their_kind() {
+        let mut d = draft();
+        d["profiles"] = json!({"quiet": {"voltage": 1060}, "bedroom": {"voltage": 1100, "frequency": 450,
+            "fan": {"mode": "manual", "speed": 30}}});
+        let cfg: Config = serde_json::from_value(d).expect("config");
+        let rows = profile_rows(&cfg);
+        let names: Vec<(&str, &str, bool)> = rows
+            .iter()
+            .map(|r| (r.name.as_str(), r.kind.as_str(), r.customised))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("day", "seed", false),
+                ("night", "seed", false),
+                ("quiet", "preset", true),
+                ("efficiency", "preset", false),
+                ("performance", "preset", false),
+                ("bedroom", "own", false),
+                ("off", "off", false),
+            ]
+        );
+        assert_eq!(rows[2].voltage, 1060);
+        assert_eq!(
+            rows[5].fan,
+            Some(bitaxe_core::profiles::FanSpec::Manual { speed: 30 })
+        );
+        assert!(rows[6].off);
+    }
+
+    #[test]
+    fn the_preview_covers_seven_local_days_with_reasons() {
+        let mut d = draft();
+        d["timezone"] = json!("Europe/Berlin");
+        d["miners"] = json!([{"name": "a", "ip": "http://127.0.0.1:1"}]);
+        d["plan"] = json!({"default": "night", "week": [{"from": "08:00", "to": "18:00", "profile": "quiet"}]});
+        let cfg: Config = serde_json::from_value(d).expect("config");
+        let now: DateTime<Utc> = "2026-11-25T15:00:00Z".parse().expect("time");
+        let p = preview(&cfg, now);
+        assert_eq!(
+            p.from,
+            "2026-11-24T23:00:00Z".parse::<DateTime<Utc>>().expect("t")
+        );
+        assert_eq!(p.to - p.from, chrono::Duration::days(7));
+        let segs = &p.miners[0].segments;
+        assert_eq!(segs.first().map(|s| s.start), Some(p.from));
+        assert_eq!(segs.last().map(|s| s.end), Some(p.to));
+        let quiet = segs.iter().filter(|s| s.profile == "quiet").count();
+        assert_eq!(quiet, 7, "{segs:?}");
+        assert!(segs.iter().all(|s| !s.why.is_empty()));
     }
 
     #[test]

@@ -152,6 +152,8 @@ pub fn run() {
             commands::save_config,
             commands::validate_config,
             commands::check_config,
+            commands::profile_specs,
+            commands::preview_week,
             commands::probe_miner,
             commands::scan,
             commands::default_scan_range,

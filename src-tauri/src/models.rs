@@ -2,7 +2,6 @@
 
 use bitaxe_core::alerts::AlertKind;
 use bitaxe_core::safety::Envelope;
-use bitaxe_core::schedule::Target;
 use bitaxe_core::status::FleetStatus;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -77,14 +76,6 @@ impl Default for Prefs {
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
-pub struct PlanRow {
-    pub miner: String,
-    pub enabled: bool,
-    pub target: Target,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ChartOut {
     pub svg: String,
     /// The profiles whose bands the chart shows, with their band colour (for the legend).
@@ -102,4 +93,61 @@ pub struct DraftProblem {
     pub message: String,
     /// The key path, e.g. `global_night_settings.voltage` or `miners[2].ip`; empty for the whole.
     pub path: String,
+}
+
+/// One profile as the engine resolves it for a config (fleet-wide, per-miner overrides aside).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ProfileRow {
+    pub name: String,
+    /// `seed` (day, night), `preset` (quiet, efficiency, performance), `own`, or `off`.
+    #[cfg_attr(test, ts(type = "\"seed\" | \"preset\" | \"own\" | \"off\""))]
+    pub kind: String,
+    /// A preset the config changes, or a seed profile with a fan or display setting.
+    pub customised: bool,
+    pub voltage: u32,
+    pub frequency: f64,
+    pub fan: Option<bitaxe_core::profiles::FanSpec>,
+    pub display_timeout: Option<u32>,
+    pub off: bool,
+}
+
+/// One stretch of one miner's days ahead, with why it runs (the resolver's reason, in words).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PreviewSegment {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub profile: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PreviewMiner {
+    pub miner: String,
+    pub group: Option<String>,
+    pub segments: Vec<PreviewSegment>,
+}
+
+/// A price slot for the preview's price row (currency per kWh).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PreviewPrice {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub price: f64,
+}
+
+/// The next days for a config draft, from today's local midnight.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct WeekPreview {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub timezone: String,
+    pub miners: Vec<PreviewMiner>,
+    /// The price slots known for those days (none without a tariff).
+    pub prices: Option<Vec<PreviewPrice>>,
+    pub currency: Option<String>,
 }

@@ -173,8 +173,8 @@ fn on_menu(app: &AppHandle, id: &str) {
                 eprintln!("tray: pause: {e}");
             }
         }
-        ("apply_day", Some(engine)) => apply_from_tray(engine, Profile::Day),
-        ("apply_night", Some(engine)) => apply_from_tray(engine, Profile::Night),
+        ("apply_day", Some(engine)) => apply_from_tray(engine, Profile::day()),
+        ("apply_night", Some(engine)) => apply_from_tray(engine, Profile::night()),
         _ => show_window(app),
     }
 }
@@ -182,7 +182,7 @@ fn on_menu(app: &AppHandle, id: &str) {
 /// The tray's "apply" items go through the same operation as the window and the CLI.
 fn apply_from_tray(engine: bitaxe_core::EngineHandle, profile: Profile) {
     tauri::async_runtime::spawn(async move {
-        if let Err(e) = ops::apply(&Target::Engine(engine), profile, None).await {
+        if let Err(e) = ops::apply(&Target::Engine(engine), profile.clone(), None).await {
             eprintln!("tray: apply {profile}: {e}");
         }
     });

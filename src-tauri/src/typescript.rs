@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
 use crate::error::CmdError;
-use crate::models::{ChartOut, DraftProblem, LoggedEvent, Overview, PlanRow, Prefs};
+use crate::models::{
+    ChartOut, DraftProblem, LoggedEvent, Overview, Prefs, ProfileRow, WeekPreview,
+};
+use bitaxe_core::ops::PlanRow;
 
 fn generated_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/generated")
@@ -27,6 +30,8 @@ fn export_all(dir: &Path) {
     one::<ChartOut>(dir);
     one::<CmdError>(dir);
     one::<DraftProblem>(dir);
+    one::<ProfileRow>(dir);
+    one::<WeekPreview>(dir);
     one::<bitaxe_core::config::Config>(dir);
     one::<bitaxe_core::discovery::Found>(dir);
     one::<bitaxe_core::stats::Stats>(dir);
@@ -36,15 +41,25 @@ fn export_all(dir: &Path) {
     one::<bitaxe_core::alerts::AlertKind>(dir);
 }
 
+/// Every `.ts` file under `dir` (ts-rs puts some in subdirectories), by relative path.
 fn files(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.extension().is_some_and(|e| e == "ts") {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            out.insert(name, std::fs::read_to_string(&path).unwrap_or_default());
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else if path.extension().is_some_and(|e| e == "ts") {
+                let name = path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned();
+                out.insert(name, std::fs::read_to_string(&path).unwrap_or_default());
+            }
         }
     }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
     out
 }
 
@@ -72,7 +87,11 @@ fn typescript_types_in_the_ui_are_current() {
             std::fs::remove_file(dir.join(name)).expect("remove a stale file");
         }
         for (name, text) in &fresh {
-            std::fs::write(dir.join(name), text).expect("write a generated file");
+            let path = dir.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("generated subdirectory");
+            }
+            std::fs::write(path, text).expect("write a generated file");
         }
         return;
     }

@@ -81,6 +81,7 @@ fn commands_reach_the_engine_and_errors_arrive_as_code_and_message() {
         serde_json::from_value(call(&webview, "get_config", json!({})).expect("config"))
             .expect("typed");
     config.miners.push(MinerConfig {
+        profiles: Default::default(),
         name: "office".into(),
         ip: miner.url(),
         enabled: true,
@@ -170,6 +171,7 @@ fn beside_a_running_scheduler_the_app_is_read_only_but_shows_status() {
     });
     let config = Config {
         miners: vec![MinerConfig {
+            profiles: Default::default(),
             name: "office".into(),
             ip: miner.url(),
             enabled: true,
@@ -233,6 +235,7 @@ fn beside_a_running_scheduler_the_emergency_stop_still_reaches_the_miners() {
     });
     let config = Config {
         miners: vec![MinerConfig {
+            profiles: Default::default(),
             name: "office".into(),
             ip: miner.url(),
             enabled: true,

@@ -237,7 +237,7 @@ async fn run_cell(fault: Fault, front: FrontEnd) -> Cell {
             Err(e) => failures.push(format!("the engine did not start: {e}")),
             Ok(engine) => {
                 // The window's "Apply night" (the schedule says night too: one change).
-                if let Err(e) = engine.apply(Profile::Night) {
+                if let Err(e) = engine.apply(Profile::night()) {
                     failures.push(format!("apply night: {e}"));
                 }
                 healthy_after = wait_healthy(&miners, started).await;

@@ -17,8 +17,8 @@ function status(name: string, port: number, state: MinerStatus["state"], hash: n
       best_session_diff: null, uptime_seconds: 3600, overheat_mode: false, mining_paused: false, version: "v2.14.0", asic_model: "BM1370",
       device_model: "Gamma", board_version: "601", mac_addr: "AA:BB:CC:DD:EE:01", hostname: name, small_core_count: null, asic_count: 1, rotation: 0, raw: null,
     } : null,
-    target: { profile: "day", settings: { voltage: 1150, frequency: 500 } }, throttle_cap: null, cooloff_until: null, gave_up: null,
-    ceilings: [], identity_pending: false, last_error: up ? null : "connection refused", updated: iso(now),
+    target: { profile: "day", settings: { voltage: 1150, frequency: 500 }, off: false }, throttle_cap: null, cooloff_until: null, gave_up: null,
+    ceilings: [], identity_pending: false, plan_why: "Day: plan; until 17:00", last_error: up ? null : "connection refused", updated: iso(now),
   };
 }
 
@@ -102,7 +102,8 @@ export async function invoke<T>(cmd: string, args: Record<string, unknown> = {})
     chart: () => ({ svg: chartSvg(Number(args.width), Number(args.height)), points: 240, render_ms: 4, legend: [["day", "#FFF1DC"], ["night", "#E3ECFA"]] }),
     day_night_stats: () => ({ timestamp: iso(now), miners: { "Demo 1": { ip: "x", online: true,
       day_performance: { avg_hashrate: 1100, avg_power: 18, avg_efficiency: 16.4, samples: 10 }, night_performance: { avg_hashrate: 1250, avg_power: 22, avg_efficiency: 17.6, samples: 10 } } } }),
-    plan: () => config.miners.map((m) => ({ miner: m.name, enabled: m.enabled, target: { profile: "day", settings: { voltage: 1150, frequency: 500 } } })),
+    plan: () => config.miners.map((m) => ({ miner: m.name, enabled: m.enabled, target: { profile: "day", settings: { voltage: 1150, frequency: 500 }, off: false },
+      resolution: { profile: "day", reason: { kind: "plan", group: null }, until: null }, why: "Day: plan" })),
   };
   const answer = answers[cmd];
   if (!answer) throw { code: "mock", message: `the mock has no answer for ${cmd}` };

@@ -8,6 +8,9 @@ import { renderSchedule } from "./views/schedule";
 import { renderHistory } from "./views/history";
 import { renderEvents } from "./views/events";
 import { renderSettings } from "./views/settings";
+import { renderProfiles } from "./views/profiles";
+import { renderPlan } from "./views/plan";
+import { renderEnergy } from "./views/energy";
 
 export interface Ctx {
   /** The app's one store (overview, config draft, events). */
@@ -22,7 +25,7 @@ export interface Ctx {
 }
 
 const views: Record<string, (root: HTMLElement, ctx: Ctx) => void | Promise<void>> = {
-  fleet: renderFleet, miners: renderMiners, schedule: renderSchedule,
+  fleet: renderFleet, miners: renderMiners, profiles: renderProfiles, plan: renderPlan, energy: renderEnergy, schedule: renderSchedule,
   history: renderHistory, events: renderEvents, settings: renderSettings,
 };
 

@@ -17,7 +17,7 @@ const hm = (iso: string) => {
 function miner(over: Partial<MinerStatus> = {}): MinerStatus {
   return {
     name: "attic", url: "http://127.0.0.1:4001", enabled: true, state: "online", reason: "",
-    info: null, target: null, throttle_cap: null, cooloff_until: null, gave_up: null, ceilings: [], identity_pending: false,
+    info: null, target: null, throttle_cap: null, cooloff_until: null, gave_up: null, ceilings: [], identity_pending: false, plan_why: null,
     last_error: null, updated: null,
     ...over,
   };

@@ -1,10 +1,10 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { compact, expand } from "../src/views/plan-periods";
+import { compact, expand, type PlanPeriod } from "../src/views/plan-periods";
 import { fromCells, paint, toCells } from "../src/views/week-model";
 
 test("config periods expand per day and come back in the config's form", () => {
-  const plan = [
+  const plan: PlanPeriod[] = [
     { from: "07:30", to: "20:00", profile: "quiet" },
     { days: ["sat", "sun"], from: "06:00", to: "10:00", profile: "performance" },
     { days: ["mon", "tue", "wed", "thu", "fri"], from: "17:00", to: "21:00", profile: "off" },
@@ -21,7 +21,7 @@ test("config periods expand per day and come back in the config's form", () => {
 });
 
 test("painting a day keeps the rest exact and writes one period for the same times on many days", () => {
-  const plan = [{ days: ["mon"], from: "22:00", to: "06:00", profile: "performance" }];
+  const plan: PlanPeriod[] = [{ days: ["mon"], from: "22:00", to: "06:00", profile: "performance" }];
   const before = expand(plan);
   const cells = toCells(before);
   assert.equal(cells[1][10], "performance"); // spills into Tuesday 02:30

@@ -9,11 +9,9 @@ use anyhow::{anyhow, Result};
 use bitaxe_core::config::{Config, MinerConfig};
 use bitaxe_core::events::MinerState;
 use bitaxe_core::ops::{self, CarriedOut, MinerResult, Standalone, Target};
-use bitaxe_core::safety::fmt_mhz;
-use bitaxe_core::schedule::{self, Profile};
-use chrono::{NaiveDateTime, TimeZone, Utc};
+use bitaxe_core::schedule::Profile;
 
-use crate::{daemon, table, Args};
+use crate::{daemon, plan_view, table, Args};
 
 /// Exit codes besides 0 (done) and 1 (bad input or an error; nothing was done).
 /// Some miners did not get the settings (`--apply`, `--emergency-stop`); they are named on stderr.
@@ -50,6 +48,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let added = ops::add_miners(
             &target,
             vec![MinerConfig {
+                profiles: Default::default(),
                 name: v[0].clone(),
                 ip: v[1].clone(),
                 enabled: true,
@@ -86,7 +85,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     if args.plan {
-        return plan(&config, args.at.as_deref());
+        return if args.week {
+            plan_view::week(&config, args.at.as_deref(), None)
+        } else {
+            plan_view::at(&config, args.at.as_deref(), None)
+        };
     }
     if args.status {
         return runtime.block_on(status(&target));
@@ -187,44 +190,6 @@ fn failures(results: &[MinerResult]) -> Vec<String> {
         .collect()
 }
 
-fn plan(config: &Config, at: Option<&str>) -> Result<ExitCode> {
-    let tz = schedule::zone(config);
-    let now = match at {
-        None => Utc::now(),
-        Some(text) => {
-            let naive =
-                NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M").map_err(|_| {
-                    anyhow!("--at {text:?}: expected YYYY-MM-DDTHH:MM, e.g. 2026-11-25T22:00")
-                })?;
-            tz.from_local_datetime(&naive)
-                .earliest()
-                .ok_or_else(|| anyhow!("--at {text}: that local time does not exist in {tz} (a DST change skips it)"))?
-                .with_timezone(&Utc)
-        }
-    };
-    let width = config
-        .miners
-        .iter()
-        .map(|m| m.name.chars().count())
-        .max()
-        .unwrap_or(0);
-    for m in &config.miners {
-        let t = schedule::target(config, tz, now, m);
-        let disabled = if m.enabled { "" } else { "  (disabled)" };
-        println!(
-            "{:<width$}  {:<5}  {} mV  {} MHz{disabled}",
-            m.name,
-            t.profile.name(),
-            t.settings.voltage,
-            fmt_mhz(t.settings.frequency)
-        );
-    }
-    for w in schedule::window_warnings(config) {
-        eprintln!("Note: {w}");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 async fn status(target: &Target) -> Result<ExitCode> {
     let status = ops::status(target).await?;
     for line in table::render(&status.miners) {
@@ -253,7 +218,7 @@ async fn status(target: &Target) -> Result<ExitCode> {
 /// carries it out itself); with no scheduler running, the miners are moved from here.
 async fn apply(s: &Standalone, profile: Profile, miner: Option<&str>) -> Result<ExitCode> {
     let target = Target::Standalone(s.clone());
-    let report = printing(s, ops::apply(&target, profile, miner)).await?;
+    let report = printing(s, ops::apply(&target, profile.clone(), miner)).await?;
     for note in &report.notes {
         eprintln!("Note: {note}");
     }
@@ -263,7 +228,7 @@ async fn apply(s: &Standalone, profile: Profile, miner: Option<&str>) -> Result<
                 "A scheduler is running on {}; it is applying {profile} now.",
                 s.config_path.display()
             );
-            ops::wait_for_scheduler(s, profile, miner).await?
+            ops::wait_for_scheduler(s, profile.clone(), miner).await?
         }
         _ => report.miners,
     };

@@ -4,6 +4,7 @@
 mod commands;
 mod daemon;
 mod logfile;
+mod plan_view;
 mod table;
 
 use std::path::PathBuf;
@@ -15,8 +16,8 @@ use clap::{ArgGroup, Parser};
 #[command(
     name = "bitaxe-scheduler",
     version,
-    about = "Keeps Bitaxe miners on day and night voltage/frequency profiles, safely.",
-    long_about = "Keeps Bitaxe miners on day and night voltage/frequency profiles, safely.\n\n\
+    about = "Keeps Bitaxe miners on the profiles their plan says (day and night, or a weekly plan and prices), safely.",
+    long_about = "Keeps Bitaxe miners on the profiles their plan says (day and night, or a weekly plan and prices), safely.\n\n\
         With no action flag it runs the scheduler in the foreground until Ctrl-C or SIGTERM,\n\
         printing a status table every check_interval and logging to multi_bitaxe_scheduler.log\n\
         next to the config file.",
@@ -50,7 +51,7 @@ pub struct Args {
     pub status: bool,
     /// Apply a profile to every enabled miner now (with the configured transition); it holds
     /// until the schedule's next change. Exit code 0 only if every miner got it.
-    #[arg(long, value_name = "day|night|safe")]
+    #[arg(long, value_name = "PROFILE")]
     pub apply: Option<bitaxe_core::schedule::Profile>,
     /// With --apply: only this miner.
     #[arg(long, value_name = "NAME", requires = "apply")]
@@ -71,6 +72,9 @@ pub struct Args {
     /// With --plan: the local time, YYYY-MM-DDTHH:MM.
     #[arg(long, value_name = "YYYY-MM-DDTHH:MM", requires = "plan")]
     pub at: Option<String>,
+    /// With --plan: the week ahead, a row per miner and a letter per hour.
+    #[arg(long, requires = "plan")]
+    pub week: bool,
     /// Where the history database goes (default: the config file's folder).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

@@ -24,11 +24,11 @@ fn main() {
             let recent = now - t < Duration::days(2);
             let hour = (t.timestamp() / 3600) % 24;
             let profile = if (7..20).contains(&hour) {
-                Profile::Day
+                Profile::day()
             } else {
-                Profile::Night
+                Profile::night()
             };
-            let base = if profile == Profile::Day {
+            let base = if profile == Profile::day() {
                 870.0
             } else {
                 1120.0
@@ -36,9 +36,13 @@ fn main() {
             batch.push(Sample {
                 miner: miner.clone(),
                 at: t,
-                profile,
+                profile: profile.clone(),
                 hashrate: base + (t.timestamp() % 97) as f64,
-                power: if profile == Profile::Day { 14.5 } else { 21.0 },
+                power: if profile == Profile::day() {
+                    14.5
+                } else {
+                    21.0
+                },
                 temp: Some(55.0 + (t.timestamp() % 7) as f64),
                 vr_temp: Some(60.0),
                 voltage: Some(1150),

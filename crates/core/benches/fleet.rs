@@ -144,6 +144,7 @@ fn engine() {
         .lines()
         .enumerate()
         .map(|(i, u)| MinerConfig {
+            profiles: Default::default(),
             name: format!("m{i}"),
             ip: u.to_string(),
             enabled: true,
@@ -186,7 +187,7 @@ fn engine() {
         .await;
         let cpu1 = cpu_seconds();
         let t1 = Instant::now();
-        engine.apply(Profile::Night).expect("apply");
+        engine.apply(Profile::night()).expect("apply");
         count(&mut rx, n, |e| {
             matches!(
                 e,

@@ -154,7 +154,7 @@ impl History {
                     s.voltage,
                     s.frequency
                 ])?;
-                let day = i64::from(s.profile == crate::schedule::Profile::Day);
+                let day = i64::from(s.profile == crate::schedule::Profile::day());
                 let temp = (s.temp.unwrap_or(0.0), i64::from(s.temp.is_some()));
                 hourly.execute(params![
                     s.miner,
@@ -320,8 +320,8 @@ mod tests {
                 .flat_map(|i| {
                     let at = t0 + Duration::seconds(30 * i);
                     [
-                        sample("a", at, 1000.0 + i as f64, Profile::Night),
-                        sample("b", at, 500.0, Profile::Day),
+                        sample("a", at, 1000.0 + i as f64, Profile::night()),
+                        sample("b", at, 500.0, Profile::day()),
                     ]
                 })
                 .collect();
@@ -371,16 +371,16 @@ mod tests {
                     "a",
                     bucket_start + Duration::seconds(i * 30),
                     1000.0 + 10.0 * i as f64,
-                    Profile::Day,
+                    Profile::day(),
                 )
             })
             .collect();
-        batch.push(sample("a", now - Duration::days(40), 1.0, Profile::Day));
+        batch.push(sample("a", now - Duration::days(40), 1.0, Profile::day()));
         batch.push(sample(
             "a",
             now - Duration::minutes(1),
             900.0,
-            Profile::Night,
+            Profile::night(),
         ));
         h.insert(&batch).expect("insert");
         let removed = h.compact(now, 30).expect("compact");
@@ -414,7 +414,7 @@ mod tests {
         assert!(warning.contains("moved it to"), "{warning}");
         assert_eq!(h.path(), Some(path.as_path()));
         let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("t0");
-        h.insert(&[sample("a", t0, 1.0, Profile::Day)])
+        h.insert(&[sample("a", t0, 1.0, Profile::day())])
             .expect("insert");
         assert_eq!(h.count().expect("count"), 1);
         let aside: Vec<_> = std::fs::read_dir(dir.path())
@@ -444,7 +444,7 @@ mod tests {
         assert!(warning.contains("in memory"), "{warning}");
         assert_eq!(h.path(), None);
         let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("t0");
-        h.insert(&[sample("a", t0, 1.0, Profile::Day)])
+        h.insert(&[sample("a", t0, 1.0, Profile::day())])
             .expect("insert");
         assert_eq!(h.count().expect("count"), 1);
     }
@@ -483,7 +483,7 @@ mod tests {
         assert_eq!(busy, BUSY_TIMEOUT.as_millis() as i64);
         let t0 = DateTime::from_timestamp(1_800_000_000, 0).expect("t0");
         writer
-            .insert(&[sample("a", t0, 1.0, Profile::Day)])
+            .insert(&[sample("a", t0, 1.0, Profile::day())])
             .expect("insert");
         assert_eq!(reader.count().expect("count"), 1);
     }

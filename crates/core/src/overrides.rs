@@ -11,7 +11,7 @@ use crate::config::write_atomic;
 use crate::schedule::Profile;
 
 /// A profile applied by hand; holds until the schedule's next change.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manual {
     pub profile: Profile,
     pub until: Option<DateTime<Utc>>,
@@ -119,18 +119,22 @@ impl Overrides {
 
     /// The manual profile still in force at `now`.
     pub fn manual_at(&self, now: DateTime<Utc>) -> Option<Profile> {
-        in_force(self.manual, now)
+        in_force(self.manual.as_ref(), now).map(|m| m.profile.clone())
     }
 
     /// The profile applied by hand to `miner` (or to the fleet) still in force at `now`.
     pub fn manual_for(&self, miner: &str, now: DateTime<Utc>) -> Option<Profile> {
-        in_force(self.per_miner.get(miner).copied(), now).or_else(|| self.manual_at(now))
+        self.manual_entry_for(miner, now).map(|m| m.profile.clone())
+    }
+
+    /// The manual apply in force for `miner` at `now` (its own, else the fleet's), with its end.
+    pub fn manual_entry_for(&self, miner: &str, now: DateTime<Utc>) -> Option<&Manual> {
+        in_force(self.per_miner.get(miner), now).or_else(|| in_force(self.manual.as_ref(), now))
     }
 }
 
-fn in_force(m: Option<Manual>, now: DateTime<Utc>) -> Option<Profile> {
+fn in_force(m: Option<&Manual>, now: DateTime<Utc>) -> Option<&Manual> {
     m.filter(|m| m.until.is_none_or(|u| now < u))
-        .map(|m| m.profile)
 }
 
 #[cfg(test)]

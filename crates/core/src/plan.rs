@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::{Config, MinerConfig};
 use crate::overrides::Overrides;
-use crate::schedule::{self, Profile, Target};
+use crate::schedule::{self, PriceLookup, Profile, Reason, Resolution, Target};
 
 /// Where the profile in force comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,7 @@ impl Source {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Plan {
     pub config: Arc<Config>,
     pub overrides: Overrides,
@@ -37,6 +37,8 @@ pub struct Plan {
     /// Limits how many miners change settings at once (`max_workers`, or 1 without
     /// `parallel_operations`). Safety moves do not wait for it.
     pub permits: Arc<Semaphore>,
+    /// The electricity prices the price rules read (none: price rules never apply).
+    pub prices: Option<Arc<dyn PriceLookup>>,
 }
 
 impl Plan {
@@ -48,45 +50,97 @@ impl Plan {
             overrides,
             tz,
             permits,
+            prices: None,
         }
+    }
+
+    /// The same plan reading these prices.
+    pub fn with_prices(mut self, prices: Option<Arc<dyn PriceLookup>>) -> Plan {
+        self.prices = prices;
+        self
     }
 
     /// The same plan with a new config; the permit pool is kept unless its size changed.
     pub fn with_config(&self, config: Arc<Config>) -> Plan {
-        let mut next = Plan::new(config, self.overrides.clone());
+        let mut next = Plan::new(config, self.overrides.clone()).with_prices(self.prices.clone());
         if worker_count(&next.config) == worker_count(&self.config) {
             next.permits = self.permits.clone();
         }
         next
     }
 
-    /// The fleet-wide profile now and its source.
+    /// The fleet-wide profile now and its source (the global plan: no group, no price).
     pub fn profile(&self, now: DateTime<Utc>) -> (Profile, Source) {
         if self.overrides.emergency {
-            (Profile::Safe, Source::Emergency)
+            (Profile::safe(), Source::Emergency)
         } else if let Some(p) = self.overrides.manual_at(now) {
             (p, Source::Manual)
         } else {
-            (
-                schedule::profile_at(&self.config, self.tz, now),
-                Source::Schedule,
-            )
+            let scope_free = schedule::timeline(
+                &self.config,
+                self.tz,
+                None,
+                now,
+                now + chrono::Duration::minutes(1),
+                self.price_view(),
+            );
+            let p = scope_free
+                .into_iter()
+                .next()
+                .map_or_else(Profile::night, |s| s.profile);
+            (p, Source::Schedule)
         }
     }
 
-    /// What `miner` should run now.
+    fn price_view(&self) -> Option<&dyn PriceLookup> {
+        self.prices.as_deref()
+    }
+
+    /// What `miner` runs now, why, and until when: emergency, then a manual apply, then the
+    /// plan (exceptions, price rules, group and global plan).
+    pub fn resolve(&self, miner: &MinerConfig, now: DateTime<Utc>) -> (Resolution, Source) {
+        if self.overrides.emergency {
+            let r = Resolution {
+                profile: Profile::safe(),
+                reason: Reason::Emergency,
+                until: None,
+            };
+            return (r, Source::Emergency);
+        }
+        if let Some(m) = self.overrides.manual_entry_for(&miner.name, now) {
+            let r = Resolution {
+                profile: m.profile.clone(),
+                reason: Reason::Manual,
+                until: m.until,
+            };
+            return (r, Source::Manual);
+        }
+        let r = schedule::resolve(&self.config, self.tz, now, miner, self.price_view());
+        (r, Source::Schedule)
+    }
+
+    /// What `miner` should run now (without looking ahead: see [`Plan::resolve`] for that).
     pub fn target(&self, miner: &MinerConfig, now: DateTime<Utc>) -> (Target, Source) {
-        let (profile, source) = match self.overrides.manual_for(&miner.name, now) {
-            Some(p) if !self.overrides.emergency => (p, Source::Manual),
-            _ => self.profile(now),
+        let (profile, source) = if self.overrides.emergency {
+            (Profile::safe(), Source::Emergency)
+        } else if let Some(m) = self.overrides.manual_entry_for(&miner.name, now) {
+            (m.profile.clone(), Source::Manual)
+        } else {
+            let (p, _) =
+                schedule::profile_now(&self.config, self.tz, now, miner, self.price_view());
+            (p, Source::Schedule)
         };
-        (
-            Target {
-                profile,
-                settings: schedule::settings_for(&self.config, miner, profile),
-            },
-            source,
-        )
+        (Target::of(&self.config, miner, profile), source)
+    }
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plan")
+            .field("overrides", &self.overrides)
+            .field("tz", &self.tz)
+            .field("prices", &self.prices.is_some())
+            .finish_non_exhaustive()
     }
 }
 

@@ -83,7 +83,7 @@ impl Observation {
 }
 
 /// What the schedule (or an override) wants for one miner now.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Goal {
     pub settings: Settings,
     /// The profile it comes from: overheat ceilings are kept per profile.

@@ -1,64 +1,166 @@
 //! Which profile runs when. Pure functions of `now`: nothing here reads the clock.
 //!
-//! Rule: inside the day window (`global_day_settings.start_time` up to, not including, its
-//! `end_time`, in local wall-clock time) the day profile runs; at every other moment the night
-//! profile runs. A window whose start is after its end crosses midnight. The night window's own
-//! times are informational: a gap between the two windows runs night, and an overlap runs day
-//! ([`window_warnings`] reports both so users can fix their file). Local time follows the real
-//! rules of the configured IANA zone, DST included: a start time skipped by a spring-forward
-//! takes effect at the first instant after the gap, and a time repeated in autumn counts once.
+//! # The priority (highest first)
+//! 1. emergency stop (`plan.rs`);
+//! 2. safety caps: throttle, overheat cool-off and the power budget (the engine);
+//! 3. a manual apply (`plan.rs`);
+//! 4. an **exception** covering the local date;
+//! 5. a **price rule** matching the price of the moment;
+//! 6. the miner's **group plan**;
+//! 7. the **global plan**.
+//!
+//! This module resolves 4 to 7. A per-miner override changes a profile's settings for that
+//! miner, never which profile runs.
+//!
+//! # Plans
+//! A plan is periods on weekdays plus a `default` for the time no period covers; where periods
+//! overlap, the later one in the list wins. A seed file has no `plan`: its day window
+//! (`global_day_settings.start_time` up to, not including, its `end_time`) runs `day` and every
+//! other moment `night`, exactly as the seed meant (the night window's own times are
+//! informational; [`window_warnings`] reports gaps and overlaps).
+//!
+//! # Time
+//! A period on date D covers the instants from its start on D up to its end (on D, or on D+1
+//! when it runs past midnight), each local time turned into an instant by the zone's real
+//! rules: a time skipped by a spring-forward takes effect at the first instant after the gap,
+//! and a time repeated in autumn counts once (its first occurrence). Exceptions cover whole
+//! local dates. Price rules look at the price slot containing the instant; without a known
+//! price no price rule applies and the plan runs.
+
+pub mod model;
+mod price_rules;
+mod timeline;
+mod validate;
+
+use std::fmt;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, MinerConfig, PeriodSettings};
+use crate::profiles::{self, FanSpec};
 use crate::safety::Settings;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub enum Profile {
-    Day,
-    Night,
-    /// The configured safe settings (never chosen by the schedule itself).
-    Safe,
-}
-
-impl Profile {
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::Day => "day",
-            Profile::Night => "night",
-            Profile::Safe => "safe",
-        }
-    }
-}
-
-impl std::fmt::Display for Profile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Profile {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "day" => Ok(Profile::Day),
-            "night" => Ok(Profile::Night),
-            "safe" => Ok(Profile::Safe),
-            other => Err(format!("unknown profile {other:?}: use day, night or safe")),
-        }
-    }
-}
+pub use crate::profiles::Profile;
+pub use model::{Day, Exception, GroupConfig, GroupMap, Period, PlanConfig, PriceRule};
+pub use price_rules::{PriceLookup, PriceSlot};
+pub use timeline::{timeline, Segment};
+pub use validate::validate;
 
 /// What one miner should run, and under which profile.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Target {
     pub profile: Profile,
     pub settings: Settings,
+    /// Mining paused (the `off` profile).
+    #[serde(default)]
+    pub off: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fan: Option<FanSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_timeout: Option<u32>,
+}
+
+impl Target {
+    /// `profile` as it applies to `miner`.
+    pub fn of(cfg: &Config, miner: &MinerConfig, profile: Profile) -> Target {
+        let spec = profiles::spec_for(cfg, miner, &profile);
+        Target {
+            profile,
+            settings: spec.settings,
+            off: spec.off,
+            fan: spec.fan,
+            display_timeout: spec.display_timeout,
+        }
+    }
+}
+
+/// Why a profile runs (layers 3 to 7 of the priority; the engine adds the safety caps).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Reason {
+    Emergency,
+    Manual,
+    Exception {
+        name: String,
+    },
+    Price {
+        /// currency per kWh
+        price: f64,
+        /// The rule's limit, when it has one (`max_price`).
+        at_most: Option<f64>,
+        /// The previous rule's limit, for a rule without one ("above 0.25").
+        above: Option<f64>,
+        cheapest_hours: Option<f64>,
+    },
+    Plan {
+        group: Option<String>,
+    },
+}
+
+fn cents(p: f64) -> String {
+    let c = p * 100.0;
+    if (c - c.round()).abs() < 0.05 {
+        format!("{c:.0}")
+    } else {
+        format!("{c:.1}")
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Emergency => f.write_str("emergency stop"),
+            Reason::Manual => f.write_str("applied by hand"),
+            Reason::Exception { name } => write!(f, "exception {name}"),
+            Reason::Price {
+                price,
+                at_most,
+                above,
+                cheapest_hours,
+            } => {
+                write!(f, "price {} ct", cents(*price))?;
+                if let Some(h) = cheapest_hours {
+                    write!(f, " in the {h} cheapest hours")
+                } else if let Some(m) = at_most {
+                    write!(f, " at most {}", cents(*m))
+                } else if let Some(a) = above {
+                    write!(f, " above {}", cents(*a))
+                } else {
+                    Ok(())
+                }
+            }
+            Reason::Plan { group: None } => f.write_str("plan"),
+            Reason::Plan { group: Some(g) } => write!(f, "plan (group {g})"),
+        }
+    }
+}
+
+/// The profile at an instant, why, and until when (the next instant it changes, if that is
+/// within eight days).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Resolution {
+    pub profile: Profile,
+    pub reason: Reason,
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Resolution {
+    /// "Off: price 31 ct above 25; until 21:00" (times in `tz`).
+    pub fn describe(&self, tz: Tz) -> String {
+        let mut s = format!("{}: {}", profiles::label(&self.profile), self.reason);
+        if let Some(u) = self.until {
+            s.push_str(&format!(
+                "; until {}",
+                u.with_timezone(&tz).format("%a %H:%M")
+            ));
+        }
+        s
+    }
 }
 
 /// The zone the config asks for, else the computer's, else UTC.
@@ -72,84 +174,88 @@ pub fn zone(cfg: &Config) -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
-fn in_window(p: &PeriodSettings, t: NaiveTime) -> bool {
-    let (s, e) = (p.start_time.0, p.end_time.0);
-    match s.cmp(&e) {
-        std::cmp::Ordering::Less => s <= t && t < e,
-        std::cmp::Ordering::Greater => t >= s || t < e,
-        std::cmp::Ordering::Equal => false,
-    }
+/// The group `miner` belongs to, if any.
+pub fn group_of<'a>(cfg: &'a Config, miner: &str) -> Option<&'a str> {
+    cfg.groups
+        .iter()
+        .find(|(_, g)| g.miners.iter().any(|m| m == miner))
+        .map(|(name, _)| name.as_str())
 }
 
-/// The profile at a local wall-clock time.
-pub fn profile_at_local(cfg: &Config, t: NaiveTime) -> Profile {
-    if in_window(&cfg.global_day_settings, t) {
-        Profile::Day
+/// The plan a seed file means: its day window runs `day`, every other moment `night`.
+pub fn seed_plan(cfg: &Config) -> PlanConfig {
+    let day = &cfg.global_day_settings;
+    let week = if day.start_time == day.end_time {
+        Vec::new()
     } else {
-        Profile::Night
-    }
-}
-
-/// The profile at an instant: the one set by the latest day-window boundary at or before `now`.
-/// Working from resolved instants (not wall-clock comparisons) is what makes a skipped time take
-/// effect after the gap and a repeated time count once.
-pub fn profile_at(cfg: &Config, tz: Tz, now: DateTime<Utc>) -> Profile {
-    let day = &cfg.global_day_settings;
-    if day.start_time == day.end_time {
-        return Profile::Night;
-    }
-    boundaries(cfg, tz, now)
-        .into_iter()
-        .rev()
-        .find(|(at, _)| *at <= now)
-        .map(|(_, p)| p)
-        .unwrap_or_else(|| profile_at_local(cfg, now.with_timezone(&tz).time()))
-}
-
-/// Day-window starts (to day) and ends (to night) from two days before `now` to two days after.
-fn boundaries(cfg: &Config, tz: Tz, now: DateTime<Utc>) -> Vec<(DateTime<Utc>, Profile)> {
-    let today = now.with_timezone(&tz).date_naive();
-    let day = &cfg.global_day_settings;
-    let mut out: Vec<(DateTime<Utc>, Profile)> = (-2..=2)
-        .filter_map(|d| today.checked_add_signed(Duration::days(d)))
-        .flat_map(|date| {
-            [
-                resolve(tz, date, day.start_time.0).map(|at| (at, Profile::Day)),
-                resolve(tz, date, day.end_time.0).map(|at| (at, Profile::Night)),
-            ]
-        })
-        .flatten()
-        .collect();
-    out.sort_by_key(|(at, _)| *at);
-    out
-}
-
-/// A profile's settings for one miner: its override where it has one, the global value otherwise.
-pub fn settings_for(cfg: &Config, miner: &MinerConfig, profile: Profile) -> Settings {
-    let (global, own) = match profile {
-        Profile::Day => (&cfg.global_day_settings, &miner.day_settings),
-        Profile::Night => (&cfg.global_night_settings, &miner.night_settings),
-        Profile::Safe => return cfg.safe(),
+        vec![Period {
+            days: None,
+            from: day.start_time,
+            to: day.end_time,
+            profile: profiles::DAY.into(),
+        }]
     };
-    let own = own.clone().unwrap_or_default();
-    Settings {
-        voltage: own.voltage.unwrap_or(global.voltage),
-        frequency: own.frequency.unwrap_or(global.frequency),
+    PlanConfig {
+        default: profiles::NIGHT.into(),
+        week,
+        exceptions: Vec::new(),
     }
 }
 
-/// What `miner` should run at `now`.
-pub fn target(cfg: &Config, tz: Tz, now: DateTime<Utc>, miner: &MinerConfig) -> Target {
-    let profile = profile_at(cfg, tz, now);
-    Target {
+/// The profile `miner` runs at `now` by the plan, exceptions and price rules (no manual apply,
+/// no emergency: `plan.rs` adds those).
+pub fn resolve(
+    cfg: &Config,
+    tz: Tz,
+    now: DateTime<Utc>,
+    miner: &MinerConfig,
+    prices: Option<&dyn PriceLookup>,
+) -> Resolution {
+    let scope = timeline::Scope::new(cfg, tz, group_of(cfg, &miner.name), prices);
+    let (profile, reason) = scope.at(now);
+    let until = scope.next_change(now, &profile);
+    Resolution {
         profile,
-        settings: settings_for(cfg, miner, profile),
+        reason,
+        until,
     }
+}
+
+/// The profile `miner` runs at `now` and why, without looking ahead for the next change (the
+/// engine's question on every poll).
+pub fn profile_now(
+    cfg: &Config,
+    tz: Tz,
+    now: DateTime<Utc>,
+    miner: &MinerConfig,
+    prices: Option<&dyn PriceLookup>,
+) -> (Profile, Reason) {
+    timeline::Scope::new(cfg, tz, group_of(cfg, &miner.name), prices).at(now)
+}
+
+/// What `miner` should run at `now`, by the plan.
+pub fn target(
+    cfg: &Config,
+    tz: Tz,
+    now: DateTime<Utc>,
+    miner: &MinerConfig,
+    prices: Option<&dyn PriceLookup>,
+) -> Target {
+    Target::of(cfg, miner, profile_now(cfg, tz, now, miner, prices).0)
+}
+
+/// The next instant after `now` at which the global plan (no group, no prices) changes profile,
+/// and the profile it changes to. A fleet-wide manual apply holds until then.
+pub fn next_change(cfg: &Config, tz: Tz, now: DateTime<Utc>) -> Option<(DateTime<Utc>, Profile)> {
+    let scope = timeline::Scope::new(cfg, tz, None, None);
+    let (current, _) = scope.at(now);
+    let at = scope.next_change(now, &current)?;
+    Some((at, scope.at(at).0))
 }
 
 /// The instant a local wall-clock time happens on `date`: the earlier one when it happens twice,
 /// the end of the gap when a DST change skips it.
-fn resolve(tz: Tz, date: NaiveDate, t: NaiveTime) -> Option<DateTime<Utc>> {
+pub fn local_instant(tz: Tz, date: NaiveDate, t: NaiveTime) -> Option<DateTime<Utc>> {
     let naive = date.and_time(t);
     if let Some(dt) = tz.from_local_datetime(&naive).earliest() {
         return Some(dt.with_timezone(&Utc));
@@ -161,20 +267,21 @@ fn resolve(tz: Tz, date: NaiveDate, t: NaiveTime) -> Option<DateTime<Utc>> {
     })
 }
 
-/// The next instant after `now` at which the profile changes, and the profile it changes to.
-pub fn next_change(cfg: &Config, tz: Tz, now: DateTime<Utc>) -> Option<(DateTime<Utc>, Profile)> {
-    let day = &cfg.global_day_settings;
-    if day.start_time == day.end_time {
-        return None;
+fn in_window(p: &PeriodSettings, t: NaiveTime) -> bool {
+    let (s, e) = (p.start_time.0, p.end_time.0);
+    match s.cmp(&e) {
+        std::cmp::Ordering::Less => s <= t && t < e,
+        std::cmp::Ordering::Greater => t >= s || t < e,
+        std::cmp::Ordering::Equal => false,
     }
-    let current = profile_at(cfg, tz, now);
-    boundaries(cfg, tz, now)
-        .into_iter()
-        .find(|(at, p)| *at > now && *p != current)
 }
 
-/// Gaps and overlaps between the day and night windows, as sentences.
+/// Gaps and overlaps between the seed's day and night windows, as sentences (only when the file
+/// has no `plan`: with one, these windows no longer decide anything).
 pub fn window_warnings(cfg: &Config) -> Vec<String> {
+    if cfg.plan.is_some() {
+        return Vec::new();
+    }
     let day = &cfg.global_day_settings;
     let night = &cfg.global_night_settings;
     let mut out = Vec::new();
@@ -204,5 +311,7 @@ pub fn window_warnings(cfg: &Config) -> Vec<String> {
     out
 }
 
+#[cfg(test)]
+mod plan_tests;
 #[cfg(test)]
 mod tests;

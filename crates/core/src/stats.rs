@@ -95,10 +95,12 @@ impl Stats {
         let entry = self.miners.entry(sample.miner.clone()).or_default();
         entry.ip = ip.to_string();
         entry.online = true;
-        match sample.profile {
-            Profile::Day => entry.day_performance.add(sample.hashrate, sample.power),
-            Profile::Night => entry.night_performance.add(sample.hashrate, sample.power),
-            Profile::Safe => {}
+        match &sample.profile {
+            p if *p == Profile::day() => entry.day_performance.add(sample.hashrate, sample.power),
+            p if *p == Profile::night() => {
+                entry.night_performance.add(sample.hashrate, sample.power)
+            }
+            _ => {}
         }
     }
 
@@ -132,9 +134,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join(STATS_FILE);
         let mut s = Stats::default();
-        s.record(&sample(Profile::Day, 800.0, 14.0), "http://127.0.0.1:1");
-        s.record(&sample(Profile::Day, 1000.0, 16.0), "http://127.0.0.1:1");
-        s.record(&sample(Profile::Night, 1200.0, 22.0), "http://127.0.0.1:1");
+        s.record(&sample(Profile::day(), 800.0, 14.0), "http://127.0.0.1:1");
+        s.record(&sample(Profile::day(), 1000.0, 16.0), "http://127.0.0.1:1");
+        s.record(
+            &sample(Profile::night(), 1200.0, 22.0),
+            "http://127.0.0.1:1",
+        );
         s.save(&path, Utc::now()).expect("save");
         let raw: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
@@ -147,7 +152,7 @@ mod tests {
         assert!(raw["timestamp"].is_string());
         let (mut back, warn) = Stats::load(&path);
         assert!(warn.is_none());
-        back.record(&sample(Profile::Day, 1200.0, 18.0), "http://127.0.0.1:1");
+        back.record(&sample(Profile::day(), 1200.0, 18.0), "http://127.0.0.1:1");
         assert_eq!(back.miners["a"].day_performance.avg_hashrate, 1000.0);
         assert_eq!(back.miners["a"].day_performance.samples, 3);
         assert_eq!(back.miners["a"].day_performance.avg_efficiency, Some(16.0));

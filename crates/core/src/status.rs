@@ -32,6 +32,10 @@ pub struct MinerStatus {
     /// A different device answers at this miner's address: not written to until confirmed.
     #[serde(default)]
     pub identity_pending: bool,
+    /// What the plan says for this miner and why, with until when ("Off: price 31 ct above 25;
+    /// until Tue 21:00"; the safety caps show in `state` and `reason`).
+    #[serde(default)]
+    pub plan_why: Option<String>,
     pub last_error: Option<String>,
     pub updated: Option<DateTime<Utc>>,
 }
@@ -55,6 +59,7 @@ impl MinerStatus {
             gave_up: None,
             ceilings: Vec::new(),
             identity_pending: false,
+            plan_why: None,
             last_error: None,
             updated: None,
         }

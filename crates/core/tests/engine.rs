@@ -36,7 +36,7 @@ async fn night_is_applied_in_five_ordered_steps_on_every_miner() {
         }
     }
     let status = h.engine.status();
-    assert_eq!(status.profile, Profile::Night);
+    assert_eq!(status.profile, Profile::night());
     assert_eq!(status.totals.total, 3);
     // The schedule turns to day: frequency comes down before voltage.
     h.clock.set(utc("2026-06-02 08:00"));
@@ -44,10 +44,7 @@ async fn night_is_applied_in_five_ordered_steps_on_every_miner() {
     h.expect("day profile", 5, |e| {
         matches!(
             e,
-            Event::ProfileChanged {
-                profile: Profile::Day,
-                ..
-            }
+            Event::ProfileChanged { profile, .. } if *profile == Profile::day()
         )
     })
     .await;
@@ -362,7 +359,7 @@ async fn a_newer_target_replaces_a_transition_under_way() {
     .await;
     h.expect("a step", 5, |e| matches!(e, Event::TransitionStep { .. }))
         .await;
-    h.engine.apply(Profile::Day).expect("apply day");
+    h.engine.apply(Profile::day()).expect("apply day");
     h.expect("stopped", 5, |e| {
         matches!(e, Event::TransitionStopped { .. })
     })
@@ -437,6 +434,7 @@ async fn one_engine_per_config_and_config_changes_are_picked_up() {
     // Add the second miner to the file by hand.
     let mut cfg = Config::load(&h.path).expect("load");
     cfg.miners.push(MinerConfig {
+        profiles: Default::default(),
         name: "late".into(),
         ip: miners[1].url(),
         enabled: true,
@@ -548,7 +546,7 @@ async fn one_miner_gets_a_profile_by_hand_and_history_is_queryable() {
     .await;
     h.expect_done(&["sim-1", "sim-2"]).await;
     h.engine
-        .apply_miner("sim-2", Profile::Night)
+        .apply_miner("sim-2", Profile::night())
         .expect("apply one");
     h.expect("sim-2 night", 10, done("sim-2")).await;
     assert_eq!(h.miner_settings(1), Settings::new(1200, 550.0));
@@ -557,7 +555,7 @@ async fn one_miner_gets_a_profile_by_hand_and_history_is_queryable() {
         Settings::new(1100, 425.0),
         "the other miner keeps the schedule"
     );
-    assert!(h.engine.apply_miner("nobody", Profile::Day).is_err());
+    assert!(h.engine.apply_miner("nobody", Profile::day()).is_err());
     tokio::time::sleep(Duration::from_millis(600)).await;
     let now = h.engine.now();
     let pts = h

@@ -156,7 +156,7 @@ async fn resume_clears_the_same_things_with_or_without_an_engine() {
     let (_dir, path) = folder(&miners);
     // Standalone: a miner applied by hand, then a pause; resume clears both.
     let s = Target::Standalone(Standalone::new(&path, Default::default()));
-    ops::apply(&s, Profile::Day, Some("sim-1"))
+    ops::apply(&s, Profile::day(), Some("sim-1"))
         .await
         .expect("apply one");
     ops::set_paused(&s, true).expect("pause");
@@ -168,7 +168,7 @@ async fn resume_clears_the_same_things_with_or_without_an_engine() {
     // The engine: the same.
     let engine = start(&path, "2026-06-01 23:00");
     let e = Target::Engine(engine.clone());
-    ops::apply(&e, Profile::Day, Some("sim-1"))
+    ops::apply(&e, Profile::day(), Some("sim-1"))
         .await
         .expect("apply one");
     ops::set_paused(&e, true).expect("pause");
@@ -178,7 +178,7 @@ async fn resume_clears_the_same_things_with_or_without_an_engine() {
     // An apply during an emergency stop is refused, with or without an engine.
     ops::emergency_stop(&e).await.expect("stop");
     for t in [&e, &s] {
-        let err = ops::apply(t, Profile::Night, None)
+        let err = ops::apply(t, Profile::night(), None)
             .await
             .expect_err("refused");
         assert_eq!(err.code(), "emergency_in_force");
@@ -192,12 +192,12 @@ async fn a_one_shot_apply_beside_a_running_scheduler_leaves_the_miners_to_it() {
     let (_dir, path) = folder(&miners);
     let _scheduler = EngineLock::acquire(&path).expect("a scheduler holds the lock");
     let s = Target::Standalone(Standalone::new(&path, Default::default()));
-    let report = ops::apply(&s, Profile::Night, None).await.expect("apply");
+    let report = ops::apply(&s, Profile::night(), None).await.expect("apply");
     assert_eq!(report.by, CarriedOut::Scheduler);
     assert!(report.miners.is_empty());
     assert!(miners.iter().all(|m| m.patches().is_empty()), "no writes");
     let state = Overrides::load(&path).expect("state");
-    assert_eq!(state.manual.map(|m| m.profile), Some(Profile::Night));
+    assert_eq!(state.manual.map(|m| m.profile), Some(Profile::night()));
     // An emergency stop still acts at once.
     let report = ops::emergency_stop(&s).await.expect("stop");
     assert_eq!(report.by, CarriedOut::Here);
@@ -215,6 +215,7 @@ async fn miner_edits_go_through_one_function_with_or_without_an_engine() {
     let (_dir, path) = folder(&[]);
     let s = Target::Standalone(Standalone::new(&path, Default::default()));
     let m = MinerConfig {
+        profiles: Default::default(),
         name: " office ".into(),
         ip: miners[0].url().trim_start_matches("http://").to_string(),
         enabled: true,

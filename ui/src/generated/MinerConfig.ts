@@ -12,4 +12,8 @@ ip: string, enabled: boolean, day_settings: ProfileOverride | null, night_settin
  * is monitored but never written to until these are set); for a known model they can only
  * narrow the built-in limits.
  */
-limits?: MinerLimits | null, };
+limits?: MinerLimits | null, 
+/**
+ * This miner's overrides of other profiles (`quiet`, `performance`, its own...), by name.
+ */
+profiles?: { [key in string]?: ProfileOverride }, };

@@ -26,4 +26,9 @@ ceilings: Array<[Profile, number]>,
 /**
  * A different device answers at this miner's address: not written to until confirmed.
  */
-identity_pending: boolean, last_error: string | null, updated: string | null, };
+identity_pending: boolean, 
+/**
+ * What the plan says for this miner and why, with until when ("Off: price 31 ct above 25;
+ * until Tue 21:00"; the safety caps show in `state` and `reason`).
+ */
+plan_why: string | null, last_error: string | null, updated: string | null, };

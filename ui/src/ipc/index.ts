@@ -18,8 +18,11 @@ import type { Prefs } from "../generated/Prefs";
 import type { Metric } from "../generated/Metric";
 import type { CmdError } from "../generated/CmdError";
 import type { DraftProblem } from "../generated/DraftProblem";
+import type { ProfileRow } from "../generated/ProfileRow";
+import type { WeekPreview } from "../generated/WeekPreview";
 
 export type { AlertKind } from "../generated/AlertKind";
+export type { FanSpec } from "../generated/FanSpec";
 export type { Envelope } from "../generated/Envelope";
 export type { FleetStatus } from "../generated/FleetStatus";
 export type { Info } from "../generated/Info";
@@ -32,7 +35,7 @@ export type { Settings } from "../generated/Settings";
 export type { Target } from "../generated/Target";
 export type { Totals } from "../generated/Totals";
 export type {
-  ChartOut, CmdError, Config, DraftProblem, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
+  ChartOut, CmdError, Config, DraftProblem, ProfileRow, WeekPreview, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
 };
 
 /** An engine event as the bridge sends it (bitaxe_core::events::Event, tagged by `kind`). */
@@ -43,21 +46,6 @@ export type EventKind = Event["kind"];
 export function errorText(e: unknown): string {
   if (e && typeof e === "object" && "message" in e) return String((e as CmdError).message);
   return String(e);
-}
-
-/** Fan behaviour under a profile (bitaxe_core::profiles::FanSpec). */
-export type FanSpec = { mode: "auto"; target_temp: number } | { mode: "manual"; speed: number };
-/** One profile as the engine resolves it for a draft (src-tauri models::ProfileRow). */
-export interface ProfileRow {
-  name: string; kind: "seed" | "preset" | "own" | "off"; customised: boolean;
-  voltage: number; frequency: number; fan: FanSpec | null; display_timeout: number | null; off: boolean;
-}
-
-/** The resolver's days ahead for a draft (src-tauri models::WeekPreview). */
-export interface WeekPreview {
-  from: string; to: string; timezone: string;
-  miners: { miner: string; group: string | null; segments: { start: string; end: string; profile: string; why: string }[] }[];
-  prices: { start: string; end: string; price: number }[] | null; currency: string | null;
 }
 
 export const api = {

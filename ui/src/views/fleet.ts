@@ -96,6 +96,8 @@ function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
   const eff = i && i.hash_rate && i.power ? i.power / (i.hash_rate / 1000) : null;
   const up = i !== null && !["offline", "disabled", "unknown"].includes(m.state);
   const profile = m.target ? capital(m.target.profile) : "--";
+  // What the plan says and why ("Off: price 31 ct above 25; until 21:00"), under the profile.
+  const why = m.plan_why ? h("span", { class: "reason plan-why" }, m.plan_why.replace(/^[^:]*:\s*/, "")) : null;
   const items: MenuItem[] = [];
   const act = (label: string, title: string, fn: () => Promise<unknown>, urgent = false) => {
     items.push({ label, title, attention: urgent, run: async () => {
@@ -131,7 +133,7 @@ function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
     h("td", { class: "right" }, up ? num(i?.power, 1, "W") : num(null, 0, "")),
     h("td", { class: "right" }, up ? num(eff, 2, "J/TH") : num(null, 0, "")),
     h("td", { class: "right num settings col-settings" }, up ? settingsText(i?.core_voltage, i?.frequency) : "--"),
-    h("td", {}, profile),
+    h("td", { title: m.plan_why ?? "" }, profile, why),
     h("td", {}, h("div", { class: "row-actions" }, menu(`Actions for ${m.name}`, items))));
   return tr;
 }

@@ -1,14 +1,16 @@
 // The config's weekly periods (`{ days?, from, to, profile }`, days "mon".."sun", all when
 // absent, later periods win where they overlap) to the week grid's per-day periods and back.
 // Pure, unit-tested.
+import type { Day } from "../generated/Day";
+import type { Period as PlanPeriod } from "../generated/Period";
 import { hm, minutes, normalise, type DayPeriod } from "./week-model";
 
-export interface PlanPeriod { days?: string[] | null; from: string; to: string; profile: string }
+export type { PlanPeriod };
 
-export const DAY_KEYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+export const DAY_KEYS: Day[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 function dayIndex(d: string): number {
-  return DAY_KEYS.indexOf(d.trim().slice(0, 3).toLowerCase());
+  return DAY_KEYS.indexOf(d.trim().slice(0, 3).toLowerCase() as Day);
 }
 
 /** One entry per day a period runs on, in the config's order (so later still wins). */

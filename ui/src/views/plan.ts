@@ -5,20 +5,17 @@ import { api, errorText, type Config } from "../ipc";
 import type { Ctx } from "../main";
 import { capital, h, toast } from "../ui";
 import { draftChanged, draftNote } from "./draft-note";
-import { compact, expand, type PlanPeriod } from "./plan-periods";
+import type { Exception } from "../generated/Exception";
+import type { PlanConfig } from "../generated/PlanConfig";
+import { compact, expand } from "./plan-periods";
 import { mark, sentence, under } from "./problems";
 import { profileNames } from "./profile-names";
 import { renderPreview } from "./preview-panel";
 import { weekGrid } from "./week-grid";
 
-export interface PlanShape { default: string; week: PlanPeriod[]; exceptions?: ExceptionShape[] }
-export interface ExceptionShape { name?: string | null; date?: string | null; from?: string | null; to?: string | null; profile: string; periods?: PlanPeriod[] }
-interface Draftish {
-  plan?: PlanShape | null;
-  groups?: Record<string, { miners: string[]; plan?: PlanShape | null } | undefined>;
-  profiles?: Record<string, unknown>;
-  global_day_settings: { start_time: string; end_time: string };
-}
+type PlanShape = PlanConfig;
+type ExceptionShape = Exception;
+type Draftish = Config;
 
 /** The plan a seed config means: day inside its day window, night otherwise. */
 export function seedPlan(d: Draftish): PlanShape {
@@ -29,7 +26,7 @@ export function seedPlan(d: Draftish): PlanShape {
 let scope = "";
 
 export async function renderPlan(root: HTMLElement, ctx: Ctx): Promise<void> {
-  const draft = (await ctx.store.draft()) as unknown as Draftish & Config;
+  const draft = await ctx.store.draft();
   const readOnly = ctx.overview?.read_only != null;
   const groups = Object.keys(draft.groups ?? {}).sort();
   if (scope && !groups.includes(scope)) scope = "";
@@ -146,7 +143,7 @@ function exceptionsPanel(plan: PlanShape, names: string[], readOnly: boolean, ch
       h("label", { class: "field" }, h("span", {}, "To (optional)"), to), h("label", { class: "field" }, h("span", {}, "Runs"), prof), h("div", { class: "buttons" }, add)), hint);
 }
 
-function groupsPanel(draft: Draftish & Config, readOnly: boolean, changed: () => Promise<void>): HTMLElement {
+function groupsPanel(draft: Config, readOnly: boolean, changed: () => Promise<void>): HTMLElement {
   const groups = draft.groups ?? {};
   const rows = Object.entries(groups).map(([g, v]) => {
     const boxes = draft.miners.map((m) => {

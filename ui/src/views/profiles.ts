@@ -1,6 +1,7 @@
 // Profiles: day and night (the seed's two), the presets, your own, and Off. Each card shows
 // what the profile runs fleet-wide (as the engine resolves it for the draft); edit one in a
 // drawer, checked as you type by the engine's own rules; make a new one from any other.
+import type { ProfileConfig } from "../generated/ProfileConfig";
 import { api, errorText, type Config, type FanSpec, type ProfileRow } from "../ipc";
 import type { Ctx } from "../main";
 import { capital, drawer, h, settingsText, toast } from "../ui";
@@ -9,8 +10,8 @@ import { mark, sentence, under } from "./problems";
 import { profileColour } from "./profile-colours";
 import { nameProblem } from "./profile-names";
 
-interface ProfileEntry { voltage?: number | null; frequency?: number | null; fan?: FanSpec | null; display_timeout?: number | null }
-type Draft = Config & { profiles?: Record<string, ProfileEntry> };
+type ProfileEntry = ProfileConfig;
+type Draft = Config;
 
 const KIND_WORDS: Record<string, string> = {
   seed: "From your day/night settings", preset: "Preset", own: "Your profile", off: "Pauses mining",
@@ -88,14 +89,10 @@ function editProfile(ctx: Ctx, draft: Draft, r: ProfileRow, taken: string[], ope
     const n = creating ? name.value.trim() : r.name;
     const e = entry();
     if (r.kind === "seed") {
+      // The seed's two live in its day/night settings (voltage and frequency only).
       const g = n === "day" ? into.global_day_settings : into.global_night_settings;
       g.voltage = e.voltage ?? g.voltage;
       g.frequency = e.frequency ?? g.frequency;
-      const extra: ProfileEntry = {};
-      if (e.fan) extra.fan = e.fan;
-      if (e.display_timeout != null) extra.display_timeout = e.display_timeout;
-      into.profiles = { ...(into.profiles ?? {}) };
-      if (extra.fan || extra.display_timeout != null) into.profiles[n] = extra; else delete into.profiles[n];
     } else {
       into.profiles = { ...(into.profiles ?? {}), [n]: e };
     }
@@ -124,8 +121,9 @@ function editProfile(ctx: Ctx, draft: Draft, r: ProfileRow, taken: string[], ope
   const body = h("div", { class: "drawer-body" },
     creating ? field("Name", name) : null,
     h("fieldset", {}, h("legend", {}, "Settings"), field("Voltage (mV)", volt), field("Frequency (MHz)", freq)),
-    h("fieldset", {}, h("legend", {}, "Fan"), field("Fan", fanMode), field(fanLabel, fanValue)),
-    field("Display dark after (min, 0 = always on)", display),
+    r.kind === "seed" ? h("p", { class: "hint" }, "Day and night keep the seed's form (voltage and frequency), so older releases still read the file. For a fan or display setting, copy it into a profile of your own.")
+      : h("fieldset", {}, h("legend", {}, "Fan"), field("Fan", fanMode), field(fanLabel, fanValue)),
+    r.kind === "seed" ? null : field("Display dark after (min, 0 = always on)", display),
     h("p", { class: "hint" }, lim ? `Limits: ${lim.min_voltage}–${lim.max_voltage} mV, ${lim.min_frequency}–${lim.max_frequency} MHz. Per-miner overrides are in each miner's drawer.` : ""),
     msg, h("div", { class: "actions" }, reset ?? h("span"), h("div", { class: "buttons" }, save)));
   const d = drawer(creating ? "New profile" : `Edit ${capital(r.name)}`, body, opener);

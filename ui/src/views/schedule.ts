@@ -110,7 +110,8 @@ export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void>
     } catch (e) { preview.replaceChildren(h("tr", {}, h("td", {}, errorText(e)))); }
   };
   at.addEventListener("change", showPreview);
-  root.replaceChildren(h("h1", {}, "Schedule"), draftNote(ctx.store, () => void renderSchedule(root, ctx)), tl, h("h2", {}, "Presets"), presets, h("div", { class: "periods" }, period("day"), period("night")),
+  root.replaceChildren(h("h1", {}, "Schedule"), draftNote(ctx.store, () => void renderSchedule(root, ctx)),
+    draft.plan ? h("p", { class: "banner warn", id: "plan-decides" }, "A weekly plan decides when each profile runs (see Plan); the day window below applies only without one. Day and night settings still apply whenever the plan runs them.") : "", tl, h("h2", {}, "Presets"), presets, h("div", { class: "periods" }, period("day"), period("night")),
     msg, h("div", { class: "buttons" }, save),
     h("section", { class: "panel" }, h("h2", {}, "Preview"), h("label", { class: "field inline" }, h("span", {}, "At"), at), preview),
     h("p", { class: "hint" }, "Per-miner overrides are on the Miners page."));

@@ -15,6 +15,7 @@ pub mod schema;
 mod validate;
 mod write;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -79,6 +80,7 @@ pub struct PeriodSettings {
 
 /// A miner's partial override of a global profile: unset fields inherit.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProfileOverride {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,6 +106,9 @@ pub struct MinerConfig {
     /// narrow the built-in limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<MinerLimits>,
+    /// This miner's overrides of other profiles (`quiet`, `performance`, its own...), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, ProfileOverride>,
 }
 
 /// Per-miner hard limits (see [`MinerConfig::limits`]). Unset fields fall back to the config's.
@@ -195,6 +200,19 @@ pub struct Config {
     pub overheat_cooloff_minutes: f64,
     /// minutes before a target the miner would not take is tried again (doubles each time)
     pub give_up_backoff_minutes: f64,
+
+    /// Named profiles beside the built-in ones (see `profiles`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: crate::profiles::ProfileMap,
+    /// The weekly plan; absent: the seed's day/night windows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<crate::schedule::PlanConfig>,
+    /// Groups of miners with a plan of their own.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: crate::schedule::GroupMap,
+    /// Profiles chosen by the electricity price, tried in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub price_rules: Vec<crate::schedule::PriceRule>,
 }
 
 impl Default for Config {
@@ -243,11 +261,15 @@ impl Default for Config {
             history_retention_days: 30,
             overheat_cooloff_minutes: 30.0,
             give_up_backoff_minutes: 10.0,
+            profiles: BTreeMap::new(),
+            plan: None,
+            groups: BTreeMap::new(),
+            price_rules: Vec::new(),
         }
     }
 }
 
-fn key(k: &str) -> Seg {
+pub(crate) fn key(k: &str) -> Seg {
     Seg::Key(k.to_string())
 }
 

@@ -36,6 +36,10 @@ pub const TOP_KEYS: &[&str] = &[
     "history_retention_days",
     "overheat_cooloff_minutes",
     "give_up_backoff_minutes",
+    "profiles",
+    "plan",
+    "groups",
+    "price_rules",
 ];
 pub const MINER_KEYS: &[&str] = &[
     "name",
@@ -44,6 +48,7 @@ pub const MINER_KEYS: &[&str] = &[
     "day_settings",
     "night_settings",
     "limits",
+    "profiles",
 ];
 pub const PERIOD_KEYS: &[&str] = &["start_time", "end_time", "voltage", "frequency"];
 pub const SETTINGS_KEYS: &[&str] = &["voltage", "frequency"];
@@ -155,6 +160,7 @@ mod tests {
     fn the_key_lists_match_the_types() {
         let mut c = Config::default();
         c.miners.push(MinerConfig {
+            profiles: [("quiet".to_string(), ProfileOverride::default())].into(),
             name: "a".into(),
             ip: "127.0.0.1".into(),
             enabled: true,
@@ -169,6 +175,22 @@ mod tests {
                 min_frequency: Some(100.0),
                 max_frequency: Some(500.0),
             }),
+        });
+        c.profiles
+            .insert("bedroom".into(), crate::profiles::ProfileConfig::default());
+        c.plan = Some(crate::schedule::seed_plan(&c));
+        c.groups.insert(
+            "g".into(),
+            crate::schedule::GroupConfig {
+                miners: vec!["a".into()],
+                ..Default::default()
+            },
+        );
+        c.price_rules.push(crate::schedule::PriceRule {
+            profile: "off".into(),
+            max_price: None,
+            cheapest_hours: None,
+            groups: None,
         });
         let v = serde_json::to_value(&c).expect("value");
         assert!(unknown_keys(&v).is_empty(), "{:?}", unknown_keys(&v));

@@ -309,6 +309,7 @@ fn new_keys_and_miners_go_last_and_removed_miners_leave_the_others_alone() {
         frequency: Some(500.0),
     });
     c.miners.push(MinerConfig {
+        profiles: Default::default(),
         name: "bitaxe-3".into(),
         ip: "http://127.0.0.1:8083".into(),
         enabled: true,
@@ -393,6 +394,7 @@ fn a_file_the_app_wrote_afresh_is_in_the_seed_format() {
     let path = dir.path().join("c.json");
     let mut c = Config::default();
     c.miners.push(MinerConfig {
+        profiles: Default::default(),
         name: "a".into(),
         ip: "http://127.0.0.1:8081".into(),
         enabled: true,
@@ -583,6 +585,7 @@ mod edits {
                 let name = format!("m{port}");
                 if c.miner(&name).is_none() {
                     c.miners.push(MinerConfig {
+                        profiles: Default::default(),
                         name,
                         ip: format!("http://127.0.0.1:{port}"),
                         enabled: true,

@@ -155,6 +155,8 @@ impl Config {
                 ),
             );
         }
+        out.extend(crate::profiles::validate(self));
+        out.extend(crate::schedule::validate(self));
         out
     }
 }

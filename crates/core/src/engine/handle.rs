@@ -197,9 +197,12 @@ impl EngineHandle {
             next_change: if source == Source::Schedule {
                 schedule::next_change(&plan.config, plan.tz, now)
             } else {
-                plan.overrides.manual.and_then(|m| {
-                    m.until
-                        .map(|u| (u, schedule::profile_at(&plan.config, plan.tz, u)))
+                plan.overrides.manual.as_ref().and_then(|m| {
+                    m.until.map(|u| {
+                        let mut after = (*plan).clone();
+                        after.overrides.manual = None;
+                        (u, after.profile(u).0)
+                    })
                 })
             },
             paused: plan.overrides.paused,
@@ -211,7 +214,12 @@ impl EngineHandle {
     /// Apply a profile now; it holds until the schedule's next change.
     pub fn apply(&self, profile: Profile) -> Result<(), EngineError> {
         let until = self.manual_until();
-        let r = self.change_overrides(|o| o.manual = Some(Manual { profile, until }));
+        let r = self.change_overrides(|o| {
+            o.manual = Some(Manual {
+                profile: profile.clone(),
+                until,
+            })
+        });
         let _ = self.inner.bus.send(Event::ProfileChanged {
             profile,
             source: "manual".into(),
@@ -226,8 +234,13 @@ impl EngineHandle {
         }
         let until = self.manual_until();
         self.change_overrides(|o| {
-            o.per_miner
-                .insert(miner.to_string(), Manual { profile, until });
+            o.per_miner.insert(
+                miner.to_string(),
+                Manual {
+                    profile: profile.clone(),
+                    until,
+                },
+            );
         })
     }
 

@@ -59,6 +59,7 @@ mod tests {
 
     fn miner(name: &str, ip: &str, enabled: bool) -> MinerConfig {
         MinerConfig {
+            profiles: Default::default(),
             name: name.into(),
             ip: ip.into(),
             enabled,

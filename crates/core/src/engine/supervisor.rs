@@ -142,7 +142,7 @@ impl Supervisor {
             let profile = plan.profile(self.shared.clock.now());
             if last_profile.is_some_and(|p| p != profile) {
                 self.emit(Event::ProfileChanged {
-                    profile: profile.0,
+                    profile: profile.0.clone(),
                     source: profile.1.name().into(),
                 });
                 // Wake every worker so the change starts now, not at its next tick.

@@ -256,7 +256,7 @@ impl Worker {
         self.emit(Event::Sampled(Sample {
             miner: self.name.clone(),
             at: now,
-            profile: target.profile,
+            profile: target.profile.clone(),
             hashrate: info.hash_rate.unwrap_or(0.0),
             power: info.power.unwrap_or(0.0),
             temp: info.temp,
@@ -267,9 +267,11 @@ impl Worker {
         let obs = Observation::from_info(&info);
         let cfg = plan.config.clone();
         let env = self.writable(&cfg, &miner, &info);
+        let why = plan.resolve(&miner, now).0.describe(plan.tz);
         self.shared.update_status(&self.name, |s| {
             s.info = Some(info);
-            s.target = Some(target);
+            s.target = Some(target.clone());
+            s.plan_why = Some(why);
             s.last_error = None;
             s.updated = Some(now);
         });

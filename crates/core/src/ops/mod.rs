@@ -17,11 +17,13 @@
 
 mod charts;
 mod miners;
+mod preview;
 mod roster;
 mod standalone;
 
 pub use charts::{chart_svg, history, CHART_BUCKETS};
 pub use miners::{add_miners, config, remove_miner, save_config, set_enabled, update_miner};
+pub use preview::{plan_at, preview, PlanRow, Preview, PreviewRow};
 
 use std::path::PathBuf;
 
@@ -130,6 +132,8 @@ pub enum OpsError {
     MinerExists(String),
     #[error("a miner needs a name")]
     NoName,
+    #[error("unknown profile {name:?} ({known})")]
+    UnknownProfile { name: String, known: String },
     #[error("an emergency stop is in force; resume first (bitaxe-scheduler --resume, or Resume in the app)")]
     EmergencyInForce,
     #[error("the scheduler state {path}: {message}")]
@@ -154,6 +158,7 @@ impl OpsError {
             OpsError::UnknownMiner { .. } => "unknown_miner",
             OpsError::MinerExists(_) => "miner_exists",
             OpsError::NoName => "bad_name",
+            OpsError::UnknownProfile { .. } => "unknown_profile",
             OpsError::EmergencyInForce => "emergency_in_force",
             OpsError::State { .. } => "state_io",
             OpsError::NeedsEngine(_) => "needs_engine",
@@ -206,8 +211,19 @@ pub async fn status(t: &Target) -> Result<FleetStatus, OpsError> {
 /// running scheduler agrees and carries it out); with no scheduler running, the miners are moved
 /// here with the configured transition (`safe` in one step, all at once).
 pub async fn apply(t: &Target, profile: Profile, miner: Option<&str>) -> Result<Report, OpsError> {
+    let known = |cfg: &Config| {
+        if profile.is_safe() || crate::profiles::exists(cfg, profile.name()) {
+            Ok(())
+        } else {
+            Err(OpsError::UnknownProfile {
+                name: profile.to_string(),
+                known: crate::profiles::known(cfg),
+            })
+        }
+    };
     match t {
         Target::Engine(e) => {
+            known(&e.config())?;
             if e.overrides().emergency {
                 return Err(OpsError::EmergencyInForce);
             }
@@ -224,6 +240,7 @@ pub async fn apply(t: &Target, profile: Profile, miner: Option<&str>) -> Result<
         }
         Target::Standalone(s) => {
             let config = Config::load(&s.config_path)?;
+            known(&config)?;
             let miners = selected(&config, miner)?;
             let now = Utc::now();
             let (mut o, notice) = Overrides::load_or_recover(&s.config_path, now);
@@ -231,7 +248,7 @@ pub async fn apply(t: &Target, profile: Profile, miner: Option<&str>) -> Result<
                 return Err(OpsError::EmergencyInForce);
             }
             let manual = Manual {
-                profile,
+                profile: profile.clone(),
                 until: crate::fleet::manual_until(&config, now),
             };
             match miner {
@@ -256,7 +273,7 @@ pub async fn apply(t: &Target, profile: Profile, miner: Option<&str>) -> Result<
             };
             // Safe settings go at once, in one step, as an emergency does; day and night go
             // through an engine run here, the same workers a daemon runs.
-            let results = if profile == Profile::Safe {
+            let results = if profile.is_safe() {
                 let r = standalone::drive(
                     &s.http,
                     &config,
@@ -357,7 +374,7 @@ pub async fn emergency_stop(t: &Target) -> Result<Report, OpsError> {
                 &s.http,
                 &config,
                 &enabled,
-                Profile::Safe,
+                Profile::safe(),
                 "emergency stop",
                 &s.events,
                 &s.cancel,

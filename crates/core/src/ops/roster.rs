@@ -59,6 +59,7 @@ fn miner(v: &Value) -> Option<MinerConfig> {
     let name = v.get("name")?.as_str()?.to_string();
     let ip = axeos::normalize_address(v.get("ip")?.as_str()?).ok()?;
     Some(MinerConfig {
+        profiles: Default::default(),
         name,
         ip,
         enabled: v.get("enabled").and_then(Value::as_bool).unwrap_or(true),

@@ -38,7 +38,7 @@ pub(crate) async fn drive(
         .iter()
         .map(|m| {
             let permits = permits.clone();
-            let want = env.clamp(schedule::settings_for(cfg, m, profile));
+            let want = env.clamp(schedule::Target::of(cfg, m, profile.clone()).settings);
             let reason = reason.clone();
             async move {
                 let _permit = permits.acquire_owned().await.ok();
@@ -140,7 +140,9 @@ pub(crate) async fn wait_for_scheduler(
             .iter()
             .zip(results)
             .map(|(m, r)| {
-                let want = env.clamp(schedule::settings_for(cfg, m, profile)).get();
+                let want = env
+                    .clamp(schedule::Target::of(cfg, m, profile.clone()).settings)
+                    .get();
                 let result = match r {
                     Ok(info) if crate::transition::matches_target(&info, want) => Ok(want),
                     Ok(info) => Err(format!(
@@ -245,7 +247,7 @@ pub(crate) async fn run_engine(
 /// The settings a miner confirmed, when it is resting on its target.
 fn reached(x: &crate::status::MinerStatus) -> Option<Settings> {
     use crate::events::MinerState;
-    let (info, target) = (x.info.as_ref()?, x.target?);
+    let (info, target) = (x.info.as_ref()?, x.target.as_ref()?);
     let resting = !matches!(
         x.state,
         MinerState::Transitioning | MinerState::Unknown | MinerState::Offline

@@ -119,11 +119,11 @@ pub(crate) fn track(
 }
 
 fn begin(goal: &Goal, mem: &mut Memory, found: &mut Vec<Finding>) {
-    mem.heat.episode = Some((mem.heat.fan_before, goal.profile));
+    mem.heat.episode = Some((mem.heat.fan_before, goal.profile.clone()));
     mem.firmware_overheat = true;
     found.push(Finding::FirmwareOverheat);
     let window = Duration::hours(REPEAT_WINDOW_HOURS);
-    if let (Some(profile), Some(now)) = (goal.profile, goal.now) {
+    if let (Some(profile), Some(now)) = (goal.profile.clone(), goal.now) {
         mem.heat
             .log
             .retain(|(_, at)| at.is_some_and(|t| now - t < window));
@@ -131,14 +131,14 @@ fn begin(goal: &Goal, mem: &mut Memory, found: &mut Vec<Finding>) {
             .heat
             .log
             .iter()
-            .filter(|(p, _)| *p == Some(profile))
+            .filter(|(p, _)| p.as_ref() == Some(&profile))
             .count();
         if before >= 1 {
-            let steps = mem.lower_ceiling(profile);
+            let steps = mem.lower_ceiling(profile.clone());
             found.push(Finding::CeilingLowered { profile, steps });
         }
     }
-    mem.heat.log.push((goal.profile, goal.now));
+    mem.heat.log.push((goal.profile.clone(), goal.now));
 }
 
 fn resume(

@@ -335,7 +335,7 @@ mod firmware_overheat {
     fn goal(s: Settings, min: i64) -> Goal {
         Goal {
             settings: s,
-            profile: Some(Profile::Night),
+            profile: Some(Profile::night()),
             emergency: false,
             now: Some(t(min)),
         }
@@ -508,7 +508,7 @@ mod firmware_overheat {
             );
             assert_eq!(
                 f.contains(&Finding::CeilingLowered {
-                    profile: Profile::Night,
+                    profile: Profile::night(),
                     steps: 1
                 }),
                 expect_lowered,
@@ -525,7 +525,7 @@ mod firmware_overheat {
             m.throttle_cap = None;
             m.cooloff_until = None;
         }
-        assert_eq!(m.ceiling(Profile::Night), 1);
+        assert_eq!(m.ceiling(Profile::night()), 1);
         // The night goal is now one throttle step lower on this miner.
         let (d, _) = decide(
             &c,

@@ -144,6 +144,7 @@ mod tests {
 
     fn miner(limits: Option<MinerLimits>) -> MinerConfig {
         MinerConfig {
+            profiles: Default::default(),
             name: "m".into(),
             ip: "127.0.0.1".into(),
             enabled: true,

@@ -3,6 +3,15 @@ use crate::config::{ClockTime, ProfileOverride};
 use chrono::NaiveDateTime;
 use rstest::rstest;
 
+/// The seed's question: which profile at `t` (global plan, no prices).
+fn profile_at(c: &Config, tz: Tz, t: DateTime<Utc>) -> Profile {
+    timeline::Scope::new(c, tz, None, None).at(t).0
+}
+
+fn settings_for(c: &Config, m: &MinerConfig, p: Profile) -> Settings {
+    Target::of(c, m, p).settings
+}
+
 fn cfg(day: (u32, u32), end: (u32, u32)) -> Config {
     let mut c = Config::default();
     c.global_day_settings.start_time = ClockTime::hm(day.0, day.1);
@@ -27,17 +36,17 @@ fn local(tz: Tz, s: &str) -> DateTime<Utc> {
 }
 
 #[rstest]
-#[case((7, 30), (20, 0), "2026-06-01 07:29", Profile::Night)]
-#[case((7, 30), (20, 0), "2026-06-01 07:30", Profile::Day)]
-#[case((7, 30), (20, 0), "2026-06-01 19:59", Profile::Day)]
-#[case((7, 30), (20, 0), "2026-06-01 20:00", Profile::Night)]
-#[case((7, 30), (20, 0), "2026-06-01 00:00", Profile::Night)]
+#[case((7, 30), (20, 0), "2026-06-01 07:29", Profile::night())]
+#[case((7, 30), (20, 0), "2026-06-01 07:30", Profile::day())]
+#[case((7, 30), (20, 0), "2026-06-01 19:59", Profile::day())]
+#[case((7, 30), (20, 0), "2026-06-01 20:00", Profile::night())]
+#[case((7, 30), (20, 0), "2026-06-01 00:00", Profile::night())]
 // A day window that crosses midnight (night shift households).
-#[case((22, 0), (6, 0), "2026-06-01 23:30", Profile::Day)]
-#[case((22, 0), (6, 0), "2026-06-02 05:59", Profile::Day)]
-#[case((22, 0), (6, 0), "2026-06-02 06:00", Profile::Night)]
-#[case((22, 0), (6, 0), "2026-06-01 12:00", Profile::Night)]
-#[case((8, 0), (8, 0), "2026-06-01 12:00", Profile::Night)]
+#[case((22, 0), (6, 0), "2026-06-01 23:30", Profile::day())]
+#[case((22, 0), (6, 0), "2026-06-02 05:59", Profile::day())]
+#[case((22, 0), (6, 0), "2026-06-02 06:00", Profile::night())]
+#[case((22, 0), (6, 0), "2026-06-01 12:00", Profile::night())]
+#[case((8, 0), (8, 0), "2026-06-01 12:00", Profile::night())]
 fn profile_in_utc(
     #[case] day: (u32, u32),
     #[case] end: (u32, u32),
@@ -51,6 +60,7 @@ fn profile_in_utc(
 fn partial_overrides_inherit_the_rest() {
     let c = Config::default();
     let mut m = MinerConfig {
+        profiles: Default::default(),
         name: "a".into(),
         ip: "http://127.0.0.1".into(),
         enabled: true,
@@ -61,13 +71,13 @@ fn partial_overrides_inherit_the_rest() {
         }),
         limits: None,
     };
-    let night = settings_for(&c, &m, Profile::Night);
+    let night = settings_for(&c, &m, Profile::night());
     assert_eq!(
         night,
         Settings::new(1180, c.global_night_settings.frequency)
     );
     assert_eq!(
-        settings_for(&c, &m, Profile::Day),
+        settings_for(&c, &m, Profile::day()),
         Settings::new(
             c.global_day_settings.voltage,
             c.global_day_settings.frequency
@@ -77,7 +87,7 @@ fn partial_overrides_inherit_the_rest() {
         voltage: None,
         frequency: Some(400.0),
     });
-    assert_eq!(settings_for(&c, &m, Profile::Day).frequency, 400.0);
+    assert_eq!(settings_for(&c, &m, Profile::day()).frequency, 400.0);
 }
 
 #[rstest]
@@ -91,14 +101,14 @@ fn spring_forward_skipped_start_takes_effect_after_the_gap(
     // Day starts at 02:30 local, a time that does not exist on this date.
     let c = cfg((2, 30), (20, 0));
     let before = utc(expected_utc) - Duration::minutes(30);
-    assert_eq!(profile_at(&c, tz, before), Profile::Night);
+    assert_eq!(profile_at(&c, tz, before), Profile::night());
     let (at, p) = next_change(&c, tz, before).expect("a change");
     assert_eq!(
         (at, p),
-        (utc(expected_utc), Profile::Day),
+        (utc(expected_utc), Profile::day()),
         "03:00 local, the first instant after the gap"
     );
-    assert_eq!(profile_at(&c, tz, at), Profile::Day);
+    assert_eq!(profile_at(&c, tz, at), Profile::day());
 }
 
 #[rstest]
@@ -115,19 +125,19 @@ fn fall_back_repeated_end_counts_once(#[case] tz: Tz, #[case] first_utc: &str) {
     let first = utc(first_utc);
     assert_eq!(
         profile_at(&c, tz, first - Duration::minutes(1)),
-        Profile::Day
+        Profile::day()
     );
-    assert_eq!(profile_at(&c, tz, first), Profile::Night);
+    assert_eq!(profile_at(&c, tz, first), Profile::night());
     // An hour later the wall clock shows the same time again; night must continue.
     for minutes in [1, 30, 59, 60, 61, 90] {
         assert_eq!(
             profile_at(&c, tz, first + Duration::minutes(minutes)),
-            Profile::Night,
+            Profile::night(),
             "+{minutes} min"
         );
     }
     let (next, p) = next_change(&c, tz, first).expect("next");
-    assert_eq!(p, Profile::Day);
+    assert_eq!(p, Profile::day());
     assert_eq!(
         next.with_timezone(&tz).time(),
         NaiveTime::from_hms_opt(22, 0, 0).expect("t")
@@ -141,13 +151,13 @@ fn next_change_across_dst_days(#[case] tz: Tz, #[case] local_noon: &str) {
     let c = cfg((7, 30), (20, 0));
     let now = local(tz, local_noon);
     let (evening, p) = next_change(&c, tz, now).expect("evening");
-    assert_eq!(p, Profile::Night);
+    assert_eq!(p, Profile::night());
     assert_eq!(
         evening.with_timezone(&tz).time(),
         NaiveTime::from_hms_opt(20, 0, 0).expect("t")
     );
     let (morning, p) = next_change(&c, tz, evening).expect("morning");
-    assert_eq!(p, Profile::Day);
+    assert_eq!(p, Profile::day());
     assert_eq!(
         morning.with_timezone(&tz).time(),
         NaiveTime::from_hms_opt(7, 30, 0).expect("t")
@@ -175,6 +185,6 @@ fn gaps_and_overlaps_are_reported() {
     g.global_night_settings.start_time = ClockTime::hm(22, 0);
     assert_eq!(
         profile_at(&g, Tz::UTC, utc("2026-06-01 21:00")),
-        Profile::Night
+        Profile::night()
     );
 }

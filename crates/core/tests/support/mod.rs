@@ -39,6 +39,7 @@ pub fn quick_config(miners: &[SimMiner]) -> Config {
         miners: miners
             .iter()
             .map(|m| MinerConfig {
+                profiles: Default::default(),
                 name: m.name().to_string(),
                 ip: m.url(),
                 enabled: true,
