@@ -12,7 +12,7 @@ use bitaxe_e2e::process::{self, Group};
 use bitaxe_e2e::webdriver::Session;
 use bitaxe_e2e::{binary, wait_until};
 use bitaxe_sim::{Faults, Personality, SimMiner};
-use chrono::{Timelike, Utc};
+use chrono::{Datelike, Timelike, Utc};
 use serde_json::json;
 
 fn free_port() -> u16 {
@@ -65,6 +65,30 @@ async fn shot(s: &Session, name: &str) {
     if let Ok(png) = s.screenshot().await {
         let _ = std::fs::write(artifacts().join(format!("{name}.png")), png);
     }
+}
+
+/// `1050 mV @ 400 MHz` -> (1050, 400.0)
+fn parse_settings(text: &str) -> (u32, f64) {
+    let nums: Vec<f64> = text
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    (nums[0] as u32, nums[1])
+}
+
+/// Drag across the week grid from one cell to another (pointer events, as a mouse sends them).
+async fn drag(s: &Session, d0: u32, s0: u32, d1: u32, s1: u32) {
+    let js = format!(
+        "const a = document.querySelector(\".wg-cell[data-day='{d0}'][data-slot='{s0}']\");
+         const b = document.querySelector(\".wg-cell[data-day='{d1}'][data-slot='{s1}']\");
+         const at = (el) => {{ const r = el.getBoundingClientRect(); return {{ clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true, pointerId: 1 }}; }};
+         b.scrollIntoView({{ block: 'nearest', inline: 'nearest' }});
+         a.dispatchEvent(new PointerEvent('pointerdown', at(a)));
+         a.dispatchEvent(new PointerEvent('pointermove', at(b)));
+         b.dispatchEvent(new PointerEvent('pointerup', at(b)));
+         return true;"
+    );
+    s.script(&js).await.expect("drag");
 }
 
 async fn settings(m: &SimMiner) -> (u32, f64) {
@@ -314,6 +338,78 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(!open, "the drawer closes after saving");
+
+    // Paint the plan: Quiet from this quarter hour for two hours (the config's zone is UTC),
+    // save, and the miner follows it.
+    s.click("a[data-view='profiles']")
+        .await
+        .expect("profiles nav");
+    let quiet = s
+        .wait_text(
+            "[data-profile='quiet'] .num",
+            Duration::from_secs(10),
+            |t| t.contains("mV"),
+        )
+        .await
+        .expect("quiet card");
+    let (qv, qf) = parse_settings(&quiet);
+    s.click("a[data-view='plan']").await.expect("plan nav");
+    s.wait(".week-grid", Duration::from_secs(10))
+        .await
+        .expect("week grid");
+    s.click(".wg-brush[data-brush='quiet']")
+        .await
+        .expect("quiet brush");
+    let now = Utc::now();
+    let day = now.weekday().num_days_from_monday();
+    let slot = (now.hour() * 60 + now.minute()) / 15;
+    // One cell by a real click, the rest by a drag along the row (and on into tomorrow).
+    s.click(&format!(".wg-cell[data-day='{day}'][data-slot='{slot}']"))
+        .await
+        .expect("paint a cell");
+    let last = slot + 8;
+    drag(&s, day, slot, day, last.min(95)).await;
+    if last > 95 {
+        drag(&s, (day + 1) % 7, 0, (day + 1) % 7, last - 96).await;
+    }
+    shot(&s, "plan").await;
+    s.wait_text("#plan-message", Duration::from_secs(5), |t| t.is_empty())
+        .await
+        .expect("the painted plan is valid");
+    s.click("#save-plan").await.expect("save plan");
+    // Night was applied by hand above and holds until the plan's next change: end it.
+    s.wait("#back-to-plan", Duration::from_secs(5))
+        .await
+        .expect("a profile applied by hand offers the way back");
+    s.click("#back-to-plan").await.expect("back to the plan");
+    let saved = wait_until("the plan saved", Duration::from_secs(10), || {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&config).ok()?).ok()?;
+        v["plan"]["week"].as_array().filter(|w| !w.is_empty())?;
+        Some(v)
+    });
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let from = format!("{:02}:{:02}", slot * 15 / 60, slot * 15 % 60);
+    assert!(
+        saved["plan"]["week"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["profile"] == "quiet"
+                && p["from"] == from.as_str()
+                && p["days"] == json!([days[day as usize]])),
+        "{}",
+        saved["plan"]
+    );
+    let mut got = (0, 0.0);
+    for _ in 0..100 {
+        got = settings(miner).await;
+        if got == (qv, qf) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(got, (qv, qf), "the miner follows the painted plan");
 
     // The miner goes offline: a desktop notification goes out on the session bus, once.
     miner.set_faults(Faults {
