@@ -100,12 +100,15 @@ export async function renderEnergy(root: HTMLElement, ctx: Ctx): Promise<void> {
     void changed();
   };
   [watts, stagger].forEach((i) => i.addEventListener("input", syncBudget));
+  // An engine without the power budget refuses the key: say so instead of offering it.
+  const probe = { ...JSON.parse(JSON.stringify(draft)), power_budget: { watts: 1000 } } as Draft;
+  const budgetKnown = !(await api.checkConfig(probe).catch(() => [])).some((p) => p.path === "power_budget" && /unknown|not a key|misspel/i.test(p.message));
   const use = (ctx.overview?.status as unknown as { budget?: { watts: number; used: number } | null } | undefined)?.budget;
   root.replaceChildren(h("h1", {}, "Energy"), draftNote(ctx.store, redraw),
     h("section", { class: "panel" }, h("h2", {}, "Price rules"),
       h("p", { class: "hint" }, "Tried from the top; the first that matches the current price picks the profile. They win over the weekly plan, exceptions win over them. Without a known price, the plan decides."),
       list, h("div", { class: "buttons" }, add)),
-    h("section", { class: "panel" }, h("h2", {}, "Power budget"),
+    !budgetKnown ? h("section", { class: "panel" }, h("h2", {}, "Power budget"), h("p", { class: "muted" }, "This build's engine has no power budget yet.")) : h("section", { class: "panel" }, h("h2", {}, "Power budget"),
       h("p", { class: "hint" }, "The most the whole fleet may draw (your circuit's limit). Over it, the least efficient miners step down first; changes are spread over the stagger window so the fleet never steps at the same second."),
       h("div", { class: "form-row" }, h("label", { class: "field" }, h("span", {}, "Cap (W)"), watts), h("label", { class: "field" }, h("span", {}, "Stagger changes over (s)"), stagger)),
       use ? h("p", { class: "muted", id: "budget-use" }, `Now: ${use.used.toFixed(0)} W of ${use.watts.toFixed(0)} W`) : null),
