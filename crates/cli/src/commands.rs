@@ -91,6 +91,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             plan_view::at(&config, args.at.as_deref(), None)
         };
     }
+    if args.prices {
+        return runtime.block_on(crate::prices::run(&config, &path));
+    }
     if args.status {
         return runtime.block_on(status(&target));
     }

@@ -5,6 +5,7 @@ mod commands;
 mod daemon;
 mod logfile;
 mod plan_view;
+mod prices;
 mod table;
 
 use std::path::PathBuf;
@@ -23,7 +24,7 @@ use clap::{ArgGroup, Parser};
         next to the config file.",
     group(ArgGroup::new("action").args([
         "add_miner", "list_miners", "disable_miner", "enable_miner", "status", "apply",
-        "emergency_stop", "resume", "plan",
+        "emergency_stop", "resume", "plan", "prices",
     ]))
 )]
 pub struct Args {
@@ -75,6 +76,10 @@ pub struct Args {
     /// With --plan: the week ahead, a row per miner and a letter per hour.
     #[arg(long, requires = "plan")]
     pub week: bool,
+    /// Print the electricity prices known now (local today and tomorrow; fetched once, else
+    /// from the cache and the fixed tariff), one line per slot, and where they come from.
+    #[arg(long)]
+    pub prices: bool,
     /// Where the history database goes (default: the config file's folder).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

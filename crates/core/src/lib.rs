@@ -16,6 +16,7 @@ pub mod lock;
 pub mod ops;
 pub mod overrides;
 pub mod plan;
+pub mod prices;
 pub mod profiles;
 pub mod reconcile;
 pub mod safety;

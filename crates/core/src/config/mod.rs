@@ -213,6 +213,9 @@ pub struct Config {
     /// Profiles chosen by the electricity price, tried in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub price_rules: Vec<crate::schedule::PriceRule>,
+    /// Electricity prices: fixed windows and/or a price feed (see `prices`). Unset: no prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<crate::prices::TariffConfig>,
 }
 
 impl Default for Config {
@@ -265,6 +268,7 @@ impl Default for Config {
             plan: None,
             groups: BTreeMap::new(),
             price_rules: Vec::new(),
+            tariff: None,
         }
     }
 }

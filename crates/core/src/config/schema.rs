@@ -40,6 +40,7 @@ pub const TOP_KEYS: &[&str] = &[
     "plan",
     "groups",
     "price_rules",
+    "tariff",
 ];
 pub const MINER_KEYS: &[&str] = &[
     "name",
@@ -191,6 +192,11 @@ mod tests {
             max_price: None,
             cheapest_hours: None,
             groups: None,
+        });
+        c.tariff = Some(crate::prices::TariffConfig {
+            currency: "EUR".into(),
+            fixed: Vec::new(),
+            source: None,
         });
         let v = serde_json::to_value(&c).expect("value");
         assert!(unknown_keys(&v).is_empty(), "{:?}", unknown_keys(&v));
