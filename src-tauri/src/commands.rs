@@ -19,7 +19,8 @@ use crate::demo;
 use crate::error::CmdError;
 use crate::export;
 use crate::models::{
-    ChartOut, DraftProblem, LoggedEvent, Overview, Prefs, ProfileRow, WeekPreview,
+    ChartOut, DraftProblem, LoggedEvent, Overview, Prefs, PriceStrip, ProfileRow, TestFetch,
+    WeekPreview,
 };
 use crate::state::AppState;
 use bitaxe_core::ops::PlanRow;
@@ -102,7 +103,39 @@ pub fn preview_week(state: State<'_, AppState>, config: Config) -> WeekPreview {
         .as_ref()
         .map(|e| e.now())
         .unwrap_or_else(Utc::now);
-    crate::draft::preview(&config, now)
+    let clock: std::sync::Arc<dyn bitaxe_core::clock::Clock> =
+        std::sync::Arc::new(bitaxe_core::clock::FakeClock::new(now));
+    let prices = crate::prices::view(&config, &state.config_path, clock);
+    crate::draft::preview(&config, now, prices.as_deref())
+}
+
+/// Fetch a draft tariff's price source once (today and tomorrow): the tariff editor's test.
+#[tauri::command]
+pub async fn test_fetch(config: Config) -> Res<TestFetch> {
+    crate::prices::test_fetch(&config, Utc::now()).await
+}
+
+/// Fetch the saved tariff's prices now (the cache beside the config is refreshed).
+#[tauri::command]
+pub async fn refresh_prices(state: State<'_, AppState>) -> Res<PriceStrip> {
+    let config = config_of(&state)?;
+    crate::prices::refresh(&config, &state.config_path).await
+}
+
+/// The price slots known for a chart range (cache and fixed windows) and their status.
+#[tauri::command]
+pub fn price_strip(state: State<'_, AppState>, range: String) -> Res<Option<PriceStrip>> {
+    let config = config_of(&state)?;
+    let hours = range_hours(&range)?;
+    let now = state
+        .engine
+        .as_ref()
+        .map(|e| e.now())
+        .unwrap_or_else(Utc::now);
+    let clock: std::sync::Arc<dyn bitaxe_core::clock::Clock> =
+        std::sync::Arc::new(bitaxe_core::clock::FakeClock::new(now));
+    Ok(crate::prices::view(&config, &state.config_path, clock)
+        .map(|v| crate::prices::strip(&v, now - Duration::hours(hours), now)))
 }
 
 #[tauri::command]

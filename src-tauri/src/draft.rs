@@ -10,7 +10,12 @@ use bitaxe_core::ops;
 use bitaxe_core::profiles::{self, PRESETS};
 use chrono::{DateTime, Utc};
 
-use crate::models::{DraftProblem, PreviewMiner, PreviewSegment, ProfileRow, WeekPreview};
+use bitaxe_core::prices::Prices;
+use bitaxe_core::schedule::PriceLookup;
+
+use crate::models::{
+    DraftProblem, PreviewMiner, PreviewPrice, PreviewSegment, ProfileRow, WeekPreview,
+};
 
 /// Every profile the draft knows, fleet-wide, in the engine's order.
 pub fn profile_rows(cfg: &Config) -> Vec<ProfileRow> {
@@ -42,9 +47,21 @@ pub fn profile_rows(cfg: &Config) -> Vec<ProfileRow> {
         .collect()
 }
 
-/// Seven days from the local midnight of `now`'s date.
-pub fn preview(cfg: &Config, now: DateTime<Utc>) -> WeekPreview {
-    let p = ops::preview(cfg, now, 7, None);
+/// Seven days from the local midnight of `now`'s date, with the price rules read against
+/// `prices` (and its slots for the price row).
+pub fn preview(cfg: &Config, now: DateTime<Utc>, prices: Option<&Prices>) -> WeekPreview {
+    let lookup = prices.map(|p| p as &dyn PriceLookup);
+    let p = ops::preview(cfg, now, 7, lookup);
+    let slots = prices.map(|v| {
+        v.slots_between(p.from, p.to)
+            .into_iter()
+            .map(|s| PreviewPrice {
+                start: s.start,
+                end: s.end,
+                price: s.price,
+            })
+            .collect()
+    });
     WeekPreview {
         from: p.from,
         to: p.to,
@@ -67,8 +84,8 @@ pub fn preview(cfg: &Config, now: DateTime<Utc>) -> WeekPreview {
                     .collect(),
             })
             .collect(),
-        prices: None,
-        currency: None,
+        prices: slots,
+        currency: prices.map(|v| v.currency().to_string()),
     }
 }
 
@@ -148,7 +165,7 @@ mod tests {
         d["plan"] = json!({"default": "night", "week": [{"from": "08:00", "to": "18:00", "profile": "quiet"}]});
         let cfg: Config = serde_json::from_value(d).expect("config");
         let now: DateTime<Utc> = "2026-11-25T15:00:00Z".parse().expect("time");
-        let p = preview(&cfg, now);
+        let p = preview(&cfg, now, None);
         assert_eq!(
             p.from,
             "2026-11-24T23:00:00Z".parse::<DateTime<Utc>>().expect("t")

@@ -10,6 +10,7 @@ pub mod draft;
 pub mod error;
 pub mod export;
 pub mod models;
+pub mod prices;
 pub mod sentences;
 pub mod state;
 pub mod tray;
@@ -154,6 +155,9 @@ pub fn run() {
             commands::check_config,
             commands::profile_specs,
             commands::preview_week,
+            commands::test_fetch,
+            commands::refresh_prices,
+            commands::price_strip,
             commands::probe_miner,
             commands::scan,
             commands::default_scan_range,

@@ -151,3 +151,27 @@ pub struct WeekPreview {
     pub prices: Option<Vec<PreviewPrice>>,
     pub currency: Option<String>,
 }
+
+/// Price slots over a range and what the price view knows (for the History strip and Energy).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PriceStrip {
+    pub currency: String,
+    pub slots: Vec<bitaxe_core::prices::Slot>,
+    pub status: bitaxe_core::prices::PriceStatus,
+}
+
+/// What a test fetch of a draft tariff's source brought (nothing saved).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct TestFetch {
+    /// e.g. "energy-charts DE-LU"
+    pub source: String,
+    pub currency: String,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub count: usize,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub slots: Vec<bitaxe_core::prices::Slot>,
+}

@@ -10,7 +10,8 @@ use ts_rs::TS;
 
 use crate::error::CmdError;
 use crate::models::{
-    ChartOut, DraftProblem, LoggedEvent, Overview, Prefs, ProfileRow, WeekPreview,
+    ChartOut, DraftProblem, LoggedEvent, Overview, Prefs, PriceStrip, ProfileRow, TestFetch,
+    WeekPreview,
 };
 use bitaxe_core::ops::PlanRow;
 
@@ -32,6 +33,8 @@ fn export_all(dir: &Path) {
     one::<DraftProblem>(dir);
     one::<ProfileRow>(dir);
     one::<WeekPreview>(dir);
+    one::<PriceStrip>(dir);
+    one::<TestFetch>(dir);
     one::<bitaxe_core::config::Config>(dir);
     one::<bitaxe_core::discovery::Found>(dir);
     one::<bitaxe_core::stats::Stats>(dir);

@@ -1,7 +1,7 @@
 // A stand-in for @tauri-apps/api/core in `vite build --mode mock`: canned answers for every
 // command, so the views can be looked at (and screenshot at several sizes and themes) in a
 // plain browser. Never part of the app build.
-import type { Config, LoggedEvent, MinerStatus, Overview, Prefs, ProfileRow, WeekPreview } from "../src/ipc";
+import type { Config, LoggedEvent, MinerStatus, Overview, Prefs, PriceStrip, ProfileRow, WeekPreview } from "../src/ipc";
 
 const now = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -37,6 +37,9 @@ let config: Config = {
   safe_settings: { voltage: 1100, frequency: 400 }, min_voltage: 1000, min_frequency: 100, max_vr_temp: 90, temp_hysteresis: 3, restore_after: 3,
   offline_after: 3, stall_after: 6, max_drift_fixes: 3, timezone: "Europe/Berlin", history_retention_days: 90, overheat_cooloff_minutes: 30,
   give_up_backoff_minutes: 15,
+  tariff: { currency: "EUR", fixed: [{ from: "06:00", to: "22:00", price_per_kwh: 0.32 }, { from: "22:00", to: "06:00", price_per_kwh: 0.21, days: ["sat", "sun"] }],
+    source: { type: "energy-charts", bzn: "DE-LU", charges: 0.15, tax: 0.19 } },
+  price_rules: [{ profile: "performance", max_price: 0.1 }, { profile: "quiet", max_price: 0.25 }, { profile: "off" }],
 } as Config;
 
 const overview = (): Overview => ({
@@ -74,6 +77,14 @@ function profileRows(): ProfileRow[] {
   ];
 }
 
+function priceStrip(): PriceStrip {
+  const start = Date.now() - 24 * 3600_000;
+  const slots = Array.from({ length: 96 }, (_, i) => ({ start: new Date(start + i * 900_000).toISOString(), end: new Date(start + (i + 1) * 900_000).toISOString(),
+    price: 0.2 + 0.1 * Math.sin(i / 15) }));
+  return { currency: "EUR", slots, status: { as_of: iso(now), currency: "EUR", source: "energy-charts DE-LU", last_fetch: iso(now - 1800_000), last_error: null,
+    tomorrow_known: false, feed_until: iso(now + 6 * 3600_000), now: "feed", message: "prices for tomorrow not published yet" } };
+}
+
 function previewWeek(): WeekPreview {
   const start = new Date(); start.setHours(0, 0, 0, 0);
   const segs: WeekPreview["miners"][number]["segments"] = [];
@@ -96,7 +107,7 @@ function previewWeek(): WeekPreview {
 export async function invoke<T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
   const answers: Record<string, () => unknown> = {
     overview, get_config: () => JSON.parse(JSON.stringify(config)), save_config: () => { config = args.config as Config; },
-    validate_config: () => null, check_config: () => [], profile_specs: profileRows, preview_week: previewWeek, events: () => events, get_prefs: () => prefs, set_prefs: () => null, get_autostart: () => false,
+    validate_config: () => null, check_config: () => [], profile_specs: profileRows, preview_week: previewWeek, price_strip: priceStrip, refresh_prices: priceStrip, events: () => events, get_prefs: () => prefs, set_prefs: () => null, get_autostart: () => false,
     sparklines: () => miners.map((m, i) => [m.name, Array.from({ length: 60 }, (_, k) => (m.info?.hash_rate ?? 0) * (1 + Math.sin(k / (4 + i)) * 0.03))]),
     default_scan_range: () => "192.168.1.0/24", take_pending_safe: () => false,
     chart: () => ({ svg: chartSvg(Number(args.width), Number(args.height)), points: 240, render_ms: 4, legend: [["day", "#FFF1DC"], ["night", "#E3ECFA"]] }),

@@ -6,6 +6,7 @@ import type { PlanConfig } from "./PlanConfig";
 import type { PriceRule } from "./PriceRule";
 import type { ProfileConfig } from "./ProfileConfig";
 import type { SafeSettings } from "./SafeSettings";
+import type { TariffConfig } from "./TariffConfig";
 
 /**
  * The whole file. Seed keys first, then the keys this project added (all defaulted).
@@ -115,4 +116,8 @@ groups: { [key in string]?: GroupConfig },
 /**
  * Profiles chosen by the electricity price, tried in order.
  */
-price_rules: Array<PriceRule>, };
+price_rules: Array<PriceRule>, 
+/**
+ * Electricity prices: fixed windows and/or a price feed (see `prices`). Unset: no prices.
+ */
+tariff?: TariffConfig | null, };

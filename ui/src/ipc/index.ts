@@ -20,6 +20,8 @@ import type { CmdError } from "../generated/CmdError";
 import type { DraftProblem } from "../generated/DraftProblem";
 import type { ProfileRow } from "../generated/ProfileRow";
 import type { WeekPreview } from "../generated/WeekPreview";
+import type { PriceStrip } from "../generated/PriceStrip";
+import type { TestFetch } from "../generated/TestFetch";
 
 export type { AlertKind } from "../generated/AlertKind";
 export type { FanSpec } from "../generated/FanSpec";
@@ -35,7 +37,7 @@ export type { Settings } from "../generated/Settings";
 export type { Target } from "../generated/Target";
 export type { Totals } from "../generated/Totals";
 export type {
-  ChartOut, CmdError, Config, DraftProblem, ProfileRow, WeekPreview, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
+  ChartOut, CmdError, Config, DraftProblem, PriceStrip, ProfileRow, TestFetch, WeekPreview, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
 };
 
 /** An engine event as the bridge sends it (bitaxe_core::events::Event, tagged by `kind`). */
@@ -71,6 +73,12 @@ export const api = {
   profileSpecs: (config: Config) => invoke<ProfileRow[]>("profile_specs", { config }),
   /** The next 7 days from today's local midnight, for a draft (nothing saved). */
   previewWeek: (config: Config) => invoke<WeekPreview>("preview_week", { config }),
+  /** Fetch a draft tariff's source once (nothing saved). */
+  testFetch: (config: Config) => invoke<TestFetch>("test_fetch", { config }),
+  /** Fetch the saved tariff's prices now. */
+  refreshPrices: () => invoke<PriceStrip>("refresh_prices"),
+  /** The price slots known over a chart range (null without a tariff). */
+  priceStrip: (range: string) => invoke<PriceStrip | null>("price_strip", { range }),
   plan: (at: string, config?: Config) => invoke<PlanRow[]>("plan", { at, config: config ?? null }),
   chart: (metric: Metric, range: string, miner: string | null, total: boolean, dark: boolean, width: number, height: number) =>
     invoke<ChartOut>("chart", { metric, range, miner, total, dark, width, height }),

@@ -6,12 +6,13 @@ import { capital, h, toast } from "../ui";
 import { draftChanged, draftNote } from "./draft-note";
 import { mark, sentence } from "./problems";
 import { profileNames } from "./profile-names";
+import { tariffPanel } from "./tariff";
 
 export interface PriceRuleShape { profile: string; max_price?: number | null; cheapest_hours?: number | null; groups?: string[] | null }
 interface BudgetShape { watts: number; stagger_seconds?: number }
 type Draft = Config & {
   price_rules?: PriceRuleShape[]; power_budget?: BudgetShape | null; profiles?: Record<string, unknown>;
-  groups?: Record<string, unknown>; tariff?: { currency?: string } | null;
+  groups?: Record<string, unknown>;
 };
 
 type RuleKind = "max" | "cheapest" | "else";
@@ -105,6 +106,7 @@ export async function renderEnergy(root: HTMLElement, ctx: Ctx): Promise<void> {
   const budgetKnown = !(await api.checkConfig(probe).catch(() => [])).some((p) => p.path === "power_budget" && /unknown|not a key|misspel/i.test(p.message));
   const use = (ctx.overview?.status as unknown as { budget?: { watts: number; used: number } | null } | undefined)?.budget;
   root.replaceChildren(h("h1", {}, "Energy"), draftNote(ctx.store, redraw),
+    tariffPanel(draft, readOnly, () => void changed()),
     h("section", { class: "panel" }, h("h2", {}, "Price rules"),
       h("p", { class: "hint" }, "Tried from the top; the first that matches the current price picks the profile. They win over the weekly plan, exceptions win over them. Without a known price, the plan decides."),
       list, h("div", { class: "buttons" }, add)),
