@@ -60,11 +60,20 @@ async fn the_week_prints_a_letter_per_hour_for_every_miner() {
     let miners = sims(2).await;
     let dir = tempfile::tempdir().expect("dir");
     household(dir.path(), &miners);
-    let o = run(dir.path(), &["--plan", "--week", "--at", "2026-12-21T10:00"]);
+    let o = run(
+        dir.path(),
+        &["--plan", "--week", "--at", "2026-12-21T10:00"],
+    );
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
-    assert!(out.starts_with("Plan for the week from 2026-12-21 (Europe/Berlin)"), "{out}");
-    assert!(out.contains("O off") && out.contains("Q quiet") && out.contains("P performance"), "{out}");
+    assert!(
+        out.starts_with("Plan for the week from 2026-12-21 (Europe/Berlin)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("O off") && out.contains("Q quiet") && out.contains("P performance"),
+        "{out}"
+    );
     let row = |day: &str, miner: &str| -> String {
         let block = out.split("\n\n").find(|b| b.starts_with(day)).expect(day);
         block
@@ -81,11 +90,19 @@ async fn the_week_prints_a_letter_per_hour_for_every_miner() {
     // The bedroom runs its group plan: its own profile (first free letter of its name).
     let bedroom = row("Mon 2026-12-21", "sim-2");
     assert_eq!(&bedroom[9..21], "PPPPPPPPPPPP", "{bedroom}");
-    assert!(bedroom[..9].chars().all(|c| c == bedroom.as_bytes()[0] as char), "{bedroom}");
+    assert!(
+        bedroom[..9]
+            .chars()
+            .all(|c| c == bedroom.as_bytes()[0] as char),
+        "{bedroom}"
+    );
     // Christmas Eve: the exception, for both.
     assert_eq!(row("Thu 2026-12-24", "sim-1"), "E".repeat(24));
     assert_eq!(row("Thu 2026-12-24", "sim-2"), "E".repeat(24));
-    assert!(miners.iter().all(|m| m.requests().is_empty()), "no miner contacted");
+    assert!(
+        miners.iter().all(|m| m.requests().is_empty()),
+        "no miner contacted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,24 +111,43 @@ async fn plan_at_says_why_and_apply_takes_a_preset_or_refuses_an_unknown_name() 
     let dir = tempfile::tempdir().expect("dir");
     household(dir.path(), &miners);
     let (out, _) = text(&run(dir.path(), &["--plan", "--at", "2026-12-24T18:00"]));
-    assert!(out.contains("sim-1  efficiency") && out.contains("(exception Holiday)"), "{out}");
+    assert!(
+        out.contains("sim-1  efficiency") && out.contains("(exception Holiday)"),
+        "{out}"
+    );
     let (out, _) = text(&run(dir.path(), &["--plan", "--at", "2026-12-22T18:00"]));
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with("sim-1  off") && lines[0].contains("mining paused"), "{out}");
-    assert!(lines[1].contains("performance") && lines[1].contains("(plan (group bedroom))"), "{out}");
+    assert!(
+        lines[0].starts_with("sim-1  off") && lines[0].contains("mining paused"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("performance") && lines[1].contains("(plan (group bedroom))"),
+        "{out}"
+    );
 
     let o = run(dir.path(), &["--apply", "quiet", "--miner", "sim-1"]);
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
     let s = miners[0].state();
-    assert_eq!((s.nvs.core_voltage, s.nvs.frequency), (1050, 400.0), "the quiet preset");
+    assert_eq!(
+        (s.nvs.core_voltage, s.nvs.frequency),
+        (1050, 400.0),
+        "the quiet preset"
+    );
 
     let before = std::fs::read(dir.path().join("multi_scheduler_config.json")).expect("read");
     let o = run(dir.path(), &["--apply", "turbo"]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err.contains("unknown profile \"turbo\"") && err.contains("quiet"), "{err}");
-    assert_eq!(std::fs::read(dir.path().join("multi_scheduler_config.json")).expect("read"), before);
+    assert!(
+        err.contains("unknown profile \"turbo\"") && err.contains("quiet"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("multi_scheduler_config.json")).expect("read"),
+        before
+    );
 }
 
 #[test]
@@ -161,9 +197,60 @@ fn a_plan_naming_a_missing_profile_or_miner_names_the_line_and_the_key() {
         assert_eq!(o.status.code(), Some(1), "{err}");
         assert!(err.contains(key) && err.contains(needle), "{key}: {err}");
         if !line.is_empty() {
-            let n = text_in.lines().position(|l| l.contains(line)).expect("line") + 1;
-            assert!(err.contains(&format!("line {n}")), "{key} at line {n}: {err}");
+            let n = text_in
+                .lines()
+                .position(|l| l.contains(line))
+                .expect("line")
+                + 1;
+            assert!(
+                err.contains(&format!("line {n}")),
+                "{key} at line {n}: {err}"
+            );
         }
-        assert_eq!(std::fs::read_to_string(&path).expect("read"), text_in, "left alone");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            text_in,
+            "left alone"
+        );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_reads_the_fixed_tariff_for_price_rules_and_the_week_shows_them() {
+    let miners = sims(1).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let v = json!({
+        "miners": [{"name": "sim-1", "ip": miners[0].url()}],
+        "timezone": "Europe/Berlin",
+        "tariff": {"currency": "EUR", "fixed": [
+            {"from": "00:00", "to": "06:00", "price_per_kwh": 0.08},
+            {"from": "06:00", "to": "00:00", "price_per_kwh": 0.30}
+        ]},
+        "price_rules": [{"profile": "performance", "max_price": 0.10}, {"profile": "quiet"}]
+    });
+    std::fs::write(
+        dir.path().join("multi_scheduler_config.json"),
+        v.to_string(),
+    )
+    .expect("write");
+    let (out, err) = text(&run(dir.path(), &["--plan", "--at", "2026-12-21T03:00"]));
+    assert!(
+        out.contains("performance") && out.contains("(price 8 ct at most 10)"),
+        "{out}{err}"
+    );
+    let (out, _) = text(&run(dir.path(), &["--plan", "--at", "2026-12-21T12:00"]));
+    assert!(
+        out.contains("quiet") && out.contains("(price 30 ct above 10)"),
+        "{out}"
+    );
+    let (out, _) = text(&run(
+        dir.path(),
+        &["--plan", "--week", "--at", "2026-12-21T12:00"],
+    ));
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("sim-1"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("row");
+    assert_eq!(row, "PPPPPPQQQQQQQQQQQQQQQQQQ", "{out}");
 }

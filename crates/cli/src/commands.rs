@@ -85,14 +85,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     if args.plan {
+        let prices = plan_view::known_prices(&config, &path);
+        let prices = prices
+            .as_deref()
+            .map(|p| p as &dyn bitaxe_core::schedule::PriceLookup);
         return if args.week {
-            plan_view::week(&config, args.at.as_deref(), None)
+            plan_view::week(&config, args.at.as_deref(), prices)
         } else {
-            plan_view::at(&config, args.at.as_deref(), None)
+            plan_view::at(&config, args.at.as_deref(), prices)
         };
     }
     if args.prices {
         return runtime.block_on(crate::prices::run(&config, &path));
+    }
+    if args.cost {
+        let data_dir = args
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| bitaxe_core::EngineOptions::new(&path).data_dir);
+        return crate::cost::run(&config, &data_dir, args.from.as_deref(), args.to.as_deref());
     }
     if args.status {
         return runtime.block_on(status(&target));

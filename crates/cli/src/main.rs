@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod cost;
 mod daemon;
 mod logfile;
 mod plan_view;
@@ -24,7 +25,7 @@ use clap::{ArgGroup, Parser};
         next to the config file.",
     group(ArgGroup::new("action").args([
         "add_miner", "list_miners", "disable_miner", "enable_miner", "status", "apply",
-        "emergency_stop", "resume", "plan", "prices",
+        "emergency_stop", "resume", "plan", "prices", "cost",
     ]))
 )]
 pub struct Args {
@@ -80,6 +81,16 @@ pub struct Args {
     /// from the cache and the fixed tariff), one line per slot, and where they come from.
     #[arg(long)]
     pub prices: bool,
+    /// Print the measured energy and its cost per miner and a TOTAL: line, from the history
+    /// (default: this month up to today; local dates, inclusive).
+    #[arg(long)]
+    pub cost: bool,
+    /// With --cost: the first local day, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "cost")]
+    pub from: Option<String>,
+    /// With --cost: the last local day (inclusive), YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "cost")]
+    pub to: Option<String>,
     /// Where the history database goes (default: the config file's folder).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

@@ -12,6 +12,23 @@ use bitaxe_core::schedule::{self, PriceLookup, Profile, Reason};
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+/// The prices known without fetching (the feed's cache beside the config, then the fixed
+/// tariff), for price rules in the plan; none without a tariff.
+pub fn known_prices(
+    config: &Config,
+    path: &std::path::Path,
+) -> Option<std::sync::Arc<bitaxe_core::prices::Prices>> {
+    config.tariff.as_ref()?;
+    let clock = std::sync::Arc::new(bitaxe_core::clock::SystemClock);
+    match bitaxe_core::prices::PriceFeed::for_config(config, path, clock, Default::default()) {
+        Ok(feed) => Some(feed.current()),
+        Err(e) => {
+            eprintln!("Note: prices not used: {e}");
+            None
+        }
+    }
+}
+
 /// `--at` as an instant (default: now).
 fn instant(tz: Tz, at: Option<&str>) -> Result<DateTime<Utc>> {
     let Some(text) = at else {

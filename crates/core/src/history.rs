@@ -1,5 +1,14 @@
-//! Every sample in SQLite (one file), with retention, 5-minute roll-ups for old data, and range
-//! queries downsampled to a bucket size for charts.
+//! Every sample in SQLite (one file), with retention, 5-minute roll-ups for old data, range
+//! queries downsampled to a bucket size for charts, and the measured energy per 15-minute slot
+//! and profile ([`energy`]).
+//!
+//! Schema changes are additive (`CREATE ... IF NOT EXISTS` on open), so a file from an older
+//! release opens and keeps working: it simply has no energy before the upgrade. The `hourly`
+//! table keeps its `day_n` column (still written, so an older release can read a newer file), but
+//! the profile shown for a bucket comes from `hourly_profile` (samples per profile name and hour);
+//! `day_n` is only read for hours recorded before that table existed.
+
+mod energy;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,6 +18,8 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::events::Sample;
+
+pub use energy::{EnergyRef, EnergyRow, DEFAULT_MAX_GAP, SLOT_S};
 
 pub const HISTORY_FILE: &str = "bitaxe_history.sqlite";
 /// How long a statement waits for another connection (the chart reader, a second process) to let
@@ -32,7 +43,7 @@ pub struct Point {
     pub power: f64,
     pub temp: Option<f64>,
     pub efficiency: Option<f64>,
-    /// "day" or "night" (the profile of most samples in the bucket).
+    /// The name of the profile of most samples in the bucket ("day", "quiet", "off", ...).
     pub profile: String,
 }
 
@@ -40,6 +51,7 @@ pub struct History {
     db: Connection,
     /// `None` when history is kept in memory only (the file could not be used).
     path: Option<PathBuf>,
+    energy: energy::Integrator,
 }
 
 impl History {
@@ -120,14 +132,36 @@ impl History {
                 hashrate_sum REAL NOT NULL, power_sum REAL NOT NULL, temp_sum REAL NOT NULL,
                 temp_n INTEGER NOT NULL, n INTEGER NOT NULL, day_n INTEGER NOT NULL,
                 PRIMARY KEY (miner, hour)) WITHOUT ROWID;
-             CREATE INDEX IF NOT EXISTS samples_ts ON samples(ts);",
+             CREATE INDEX IF NOT EXISTS samples_ts ON samples(ts);
+             -- Added for named profiles: samples per profile name and hour.
+             CREATE TABLE IF NOT EXISTS hourly_profile (
+                miner TEXT NOT NULL, hour INTEGER NOT NULL, profile TEXT NOT NULL, n INTEGER NOT NULL,
+                PRIMARY KEY (miner, hour, profile)) WITHOUT ROWID;
+             -- Added for cost: measured energy per 15-minute UTC slot and profile name.
+             -- Keyed by slot first: reports read a time range in slot order without a sort.
+             CREATE TABLE IF NOT EXISTS energy (
+                slot INTEGER NOT NULL, miner TEXT NOT NULL, profile TEXT NOT NULL,
+                joules REAL NOT NULL, seconds REAL NOT NULL, hashes REAL NOT NULL,
+                PRIMARY KEY (slot, miner, profile)) WITHOUT ROWID;",
         )?;
-        Ok(History { db, path: None })
+        Ok(History {
+            db,
+            path: None,
+            energy: energy::Integrator::new(),
+        })
+    }
+
+    /// The longest silence between two samples of a miner that is still integrated into energy
+    /// (default [`DEFAULT_MAX_GAP`]); the engine sets three times its poll period. A longer gap
+    /// (miner offline, app closed) counts no energy.
+    pub fn set_max_gap(&mut self, gap: Duration) {
+        self.energy.set_max_gap(gap);
     }
 
     /// Insert samples in one transaction.
     pub fn insert(&mut self, samples: &[Sample]) -> Result<(), HistoryError> {
         let tx = self.db.transaction()?;
+        self.energy.record(&tx, samples)?;
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO samples (miner, ts, profile, hashrate, power, temp, vr_temp, voltage, frequency)
@@ -140,6 +174,10 @@ impl History {
                     hashrate_sum = hashrate_sum + excluded.hashrate_sum, power_sum = power_sum + excluded.power_sum,
                     temp_sum = temp_sum + excluded.temp_sum, temp_n = temp_n + excluded.temp_n,
                     n = n + 1, day_n = day_n + excluded.day_n",
+            )?;
+            let mut by_profile = tx.prepare_cached(
+                "INSERT INTO hourly_profile (miner, hour, profile, n) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (miner, hour, profile) DO UPDATE SET n = n + 1",
             )?;
             for s in samples {
                 let at = s.at.timestamp();
@@ -154,16 +192,13 @@ impl History {
                     s.voltage,
                     s.frequency
                 ])?;
-                let day = i64::from(s.profile == crate::schedule::Profile::day());
+                // Still written for older releases reading this file; no longer read for new hours.
+                let day = i64::from(s.profile.name() == "day");
                 let temp = (s.temp.unwrap_or(0.0), i64::from(s.temp.is_some()));
+                let hour = at.div_euclid(3600) * 3600;
+                by_profile.execute(params![s.miner, hour, s.profile.name()])?;
                 hourly.execute(params![
-                    s.miner,
-                    at.div_euclid(3600) * 3600,
-                    s.hashrate,
-                    s.power,
-                    temp.0,
-                    temp.1,
-                    day
+                    s.miner, hour, s.hashrate, s.power, temp.0, temp.1, day
                 ])?;
             }
         }
@@ -171,33 +206,37 @@ impl History {
         Ok(())
     }
 
-    /// Drop what is older than `retention_days`, and roll raw samples older than two days into
-    /// 5-minute averages. Returns how many rows went.
+    /// Drop what is older than `retention_days` (energy: older than that or
+    /// [`ENERGY_MIN_KEEP_DAYS`], whichever is longer), and roll raw samples older than two days
+    /// into 5-minute averages. Returns how many sample rows went.
     pub fn compact(
         &mut self,
         now: DateTime<Utc>,
         retention_days: u32,
     ) -> Result<usize, HistoryError> {
         let now = now.timestamp();
+        let keep_from = now - i64::from(retention_days) * 86400;
+        let energy_from = now - i64::from(retention_days.max(ENERGY_MIN_KEEP_DAYS)) * 86400;
         let tx = self.db.transaction()?;
+        tx.execute("DELETE FROM hourly WHERE hour < ?1", params![keep_from])?;
         tx.execute(
-            "DELETE FROM hourly WHERE hour < ?1",
-            params![now - i64::from(retention_days) * 86400],
+            "DELETE FROM hourly_profile WHERE hour < ?1",
+            params![keep_from],
         )?;
-        let mut removed = tx.execute(
-            "DELETE FROM samples WHERE ts < ?1",
-            params![now - i64::from(retention_days) * 86400],
-        )?;
+        tx.execute("DELETE FROM energy WHERE slot < ?1", params![energy_from])?;
+        let mut removed = tx.execute("DELETE FROM samples WHERE ts < ?1", params![keep_from])?;
         let cutoff = (now - RAW_KEEP_S) / ROLLUP_S * ROLLUP_S;
+        // A roll-up carries the profile most of its samples ran (ties: the first name).
         tx.execute(
             "CREATE TEMP TABLE rolled AS
-             SELECT miner, ts / ?2 * ?2 AS b,
-                    CASE WHEN SUM(CASE WHEN profile = 'day' THEN n ELSE 0 END) * 2 >= SUM(n)
-                         THEN 'day' ELSE 'night' END AS profile,
-                    SUM(hashrate * n) / SUM(n) AS hashrate, SUM(power * n) / SUM(n) AS power,
-                    AVG(temp) AS temp, AVG(vr_temp) AS vr_temp, MAX(voltage) AS voltage,
-                    MAX(frequency) AS frequency, SUM(n) AS n, COUNT(*) AS rows
-             FROM samples WHERE ts < ?1 GROUP BY miner, b HAVING rows > 1",
+             SELECT s.miner AS miner, s.ts / ?2 * ?2 AS b,
+                    (SELECT p.profile FROM samples p
+                     WHERE p.miner = s.miner AND p.ts >= s.ts / ?2 * ?2 AND p.ts < s.ts / ?2 * ?2 + ?2
+                     GROUP BY p.profile ORDER BY SUM(p.n) DESC, p.profile LIMIT 1) AS profile,
+                    SUM(s.hashrate * s.n) / SUM(s.n) AS hashrate, SUM(s.power * s.n) / SUM(s.n) AS power,
+                    AVG(s.temp) AS temp, AVG(s.vr_temp) AS vr_temp, MAX(s.voltage) AS voltage,
+                    MAX(s.frequency) AS frequency, SUM(s.n) AS n, COUNT(*) AS rows
+             FROM samples s WHERE s.ts < ?1 GROUP BY s.miner, b HAVING rows > 1",
             params![cutoff, ROLLUP_S],
         )?;
         removed += tx.execute(
@@ -216,7 +255,7 @@ impl History {
     }
 
     /// Points between `from` and `to` averaged into buckets of `bucket_s` seconds, per miner
-    /// (or for one miner).
+    /// (or for one miner). Each point carries the profile most of its samples ran.
     pub fn range(
         &self,
         miner: Option<&str>,
@@ -225,45 +264,260 @@ impl History {
         bucket_s: i64,
     ) -> Result<Vec<Point>, HistoryError> {
         let bucket = bucket_s.max(1);
+        let args = params![from.timestamp(), to.timestamp(), bucket, miner];
         // Whole hours: the hourly sums answer it (a 30-day chart for 50 miners reads 36 000 rows
         // instead of 700 000).
-        let sql = if bucket % 3600 == 0 {
-            "SELECT miner, hour / ?3 * ?3 AS b, SUM(hashrate_sum) / SUM(n), SUM(power_sum) / SUM(n),
-                    CASE WHEN SUM(temp_n) > 0 THEN SUM(temp_sum) / SUM(temp_n) END, SUM(day_n) * 2 >= SUM(n)
-             FROM hourly WHERE hour >= ?1 / 3600 * 3600 AND hour < ?2 AND (?4 IS NULL OR miner = ?4)
-             GROUP BY miner, b ORDER BY miner, b"
-        } else {
-            "SELECT miner, ts / ?3 * ?3 AS b, SUM(hashrate * n) / SUM(n), SUM(power * n) / SUM(n), AVG(temp),
-                    SUM(CASE WHEN profile = 'day' THEN n ELSE 0 END) * 2 >= SUM(n)
+        if bucket % 3600 == 0 {
+            // In key order (no sort): each (miner, bucket)'s rows arrive together.
+            let mut names = self.db.prepare_cached(
+                "SELECT miner, hour / ?3 * ?3 AS b, profile, n FROM hourly_profile
+                 WHERE hour >= ?1 / 3600 * 3600 AND hour < ?2 AND (?4 IS NULL OR miner = ?4)
+                 ORDER BY miner, hour",
+            )?;
+            let mut most = Majority::default();
+            let mut rows = names.query(args)?;
+            while let Some(r) = rows.next()? {
+                let text = |i: usize| -> rusqlite::Result<&str> {
+                    r.get_ref(i)?.as_str().map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            i,
+                            rusqlite::types::Type::Text,
+                            Box::new(e),
+                        )
+                    })
+                };
+                most.add(text(0)?, r.get(1)?, text(2)?, r.get(3)?);
+            }
+            most.close();
+            // Also in key order, summed here per bucket (a GROUP BY would sort every hour).
+            let mut stmt = self.db.prepare_cached(
+                "SELECT miner, hour / ?3 * ?3 AS b, hashrate_sum, power_sum, temp_sum, temp_n, n, day_n
+                 FROM hourly WHERE hour >= ?1 / 3600 * 3600 AND hour < ?2 AND (?4 IS NULL OR miner = ?4)
+                 ORDER BY miner, hour",
+            )?;
+            let mut points: Vec<Point> = Vec::new();
+            // hashrate, power, temp sums; temp count, samples, day samples.
+            let mut sums = [0.0f64; 6];
+            let mut rows = stmt.query(args)?;
+            while let Some(r) = rows.next()? {
+                let miner = r.get_ref(0)?.as_str().unwrap_or_default();
+                let at: i64 = r.get(1)?;
+                let same = points
+                    .last()
+                    .is_some_and(|p| p.at == at && p.miner == miner);
+                if !same {
+                    if let Some(p) = points.last_mut() {
+                        finish_hourly(p, &sums, &most);
+                    }
+                    points.push(Point {
+                        miner: miner.to_string(),
+                        at,
+                        hashrate: 0.0,
+                        power: 0.0,
+                        temp: None,
+                        efficiency: None,
+                        profile: String::new(),
+                    });
+                    sums = [0.0; 6];
+                }
+                for (i, s) in sums.iter_mut().enumerate() {
+                    *s += r.get::<_, f64>(i + 2)?;
+                }
+            }
+            if let Some(p) = points.last_mut() {
+                finish_hourly(p, &sums, &most);
+            }
+            return Ok(points);
+        }
+        let mut stmt = self.db.prepare_cached(
+            "SELECT miner, ts / ?3 * ?3 AS b, profile, SUM(hashrate * n), SUM(power * n), SUM(n),
+                    SUM(temp), COUNT(temp)
              FROM samples INDEXED BY samples_chart
              WHERE ts >= ?1 AND ts < ?2 AND (?4 IS NULL OR miner = ?4)
-             GROUP BY miner, b ORDER BY miner, b"
-        };
-        let mut stmt = self.db.prepare_cached(sql)?;
-        let rows = stmt.query_map(
-            params![from.timestamp(), to.timestamp(), bucket, miner],
-            |r| {
-                let hashrate: f64 = r.get(2)?;
-                let power: f64 = r.get(3)?;
-                let day: bool = r.get(5)?;
-                Ok(Point {
-                    miner: r.get(0)?,
-                    at: r.get(1)?,
-                    hashrate,
-                    power,
-                    temp: r.get(4)?,
-                    efficiency: axeos::efficiency(power, hashrate),
-                    profile: if day { "day".into() } else { "night".into() },
-                })
-            },
+             GROUP BY miner, b, profile ORDER BY miner, b, profile",
         )?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let mut points: Vec<Point> = Vec::new();
+        // Sums of the bucket being built: hashrate, power, n, temp, temp count; best profile n.
+        let mut sums = [0.0f64; 5];
+        let mut best = 0i64;
+        let mut rows = stmt.query(args)?;
+        while let Some(r) = rows.next()? {
+            let miner: String = r.get(0)?;
+            let at: i64 = r.get(1)?;
+            let profile: String = r.get(2)?;
+            let n: i64 = r.get(5)?;
+            let part = [
+                r.get::<_, f64>(3)?,
+                r.get::<_, f64>(4)?,
+                n as f64,
+                r.get::<_, Option<f64>>(6)?.unwrap_or(0.0),
+                r.get::<_, i64>(7)? as f64,
+            ];
+            let same = points
+                .last()
+                .is_some_and(|p| p.miner == miner && p.at == at);
+            if !same {
+                if let Some(p) = points.last_mut() {
+                    finish(p, &sums);
+                }
+                points.push(Point {
+                    miner,
+                    at,
+                    hashrate: 0.0,
+                    power: 0.0,
+                    temp: None,
+                    efficiency: None,
+                    profile,
+                });
+                sums = [0.0; 5];
+                best = n;
+            } else if n > best {
+                best = n;
+                if let Some(p) = points.last_mut() {
+                    p.profile = profile;
+                }
+            }
+            for (s, x) in sums.iter_mut().zip(part) {
+                *s += x;
+            }
+        }
+        if let Some(p) = points.last_mut() {
+            finish(p, &sums);
+        }
+        Ok(points)
+    }
+
+    /// Energy rows whose slot starts in `[from, to)`, ordered by slot, then miner and profile.
+    pub fn energy(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<EnergyRow>, HistoryError> {
+        let mut out = Vec::new();
+        self.for_each_energy(from, to, |row| out.push(row.to_owned()))?;
+        Ok(out)
+    }
+
+    /// Like [`History::energy`], lending each row instead of collecting them.
+    pub fn for_each_energy(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        mut each: impl FnMut(EnergyRef<'_>),
+    ) -> Result<(), HistoryError> {
+        let mut stmt = self.db.prepare_cached(
+            "SELECT slot, miner, profile, joules, seconds, hashes FROM energy
+             WHERE slot >= ?1 AND slot < ?2 ORDER BY slot, miner, profile",
+        )?;
+        let mut rows = stmt.query(params![from.timestamp(), to.timestamp()])?;
+        while let Some(r) = rows.next()? {
+            let text = |i: usize| -> rusqlite::Result<&str> {
+                r.get_ref(i)?.as_str().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })
+            };
+            each(EnergyRef {
+                slot: r.get(0)?,
+                miner: text(1)?,
+                profile: text(2)?,
+                joules: r.get(3)?,
+                seconds: r.get(4)?,
+                hashes: r.get(5)?,
+            });
+        }
+        Ok(())
     }
 
     pub fn count(&self) -> Result<i64, HistoryError> {
         Ok(self
             .db
             .query_row("SELECT COUNT(*) FROM samples", [], |r| r.get(0))?)
+    }
+}
+
+/// Energy is kept at least this many days (whatever `history_retention_days` says), so the
+/// current and the previous month can be reported.
+pub const ENERGY_MIN_KEEP_DAYS: u32 = 62;
+
+/// Averages of a bucket from its sums (hashrate, power, n, temp sum, temp count).
+fn finish(p: &mut Point, sums: &[f64; 5]) {
+    let n = sums[2].max(1.0);
+    p.hashrate = sums[0] / n;
+    p.power = sums[1] / n;
+    p.temp = (sums[4] > 0.0).then(|| sums[3] / sums[4]);
+    p.efficiency = axeos::efficiency(p.power, p.hashrate);
+}
+
+/// Averages of an hourly bucket from its sums (hashrate, power, temp, temp count, samples, day
+/// samples); its profile from `most`, or for hours from before `hourly_profile` existed, day or
+/// night from `day_n`.
+fn finish_hourly(p: &mut Point, sums: &[f64; 6], most: &Majority) {
+    let n = sums[4].max(1.0);
+    p.hashrate = sums[0] / n;
+    p.power = sums[1] / n;
+    p.temp = (sums[3] > 0.0).then(|| sums[2] / sums[3]);
+    p.efficiency = axeos::efficiency(p.power, p.hashrate);
+    p.profile = most.take(&p.miner, p.at).unwrap_or_else(|| {
+        if sums[5] * 2.0 >= sums[4] {
+            "day"
+        } else {
+            "night"
+        }
+        .to_string()
+    });
+}
+
+/// Miner, bucket start, samples per profile name.
+type OpenBucket = (String, i64, Vec<(String, i64)>);
+
+/// The profile with the most samples per (miner, bucket), from rows that arrive grouped by
+/// (miner, bucket); ties go to the first name.
+#[derive(Default)]
+struct Majority {
+    /// Finished buckets in (miner, bucket) order, with the winning profile.
+    done: Vec<(String, i64, String)>,
+    /// The bucket being counted.
+    open: Option<OpenBucket>,
+}
+
+impl Majority {
+    fn add(&mut self, miner: &str, at: i64, profile: &str, n: i64) {
+        if !matches!(&self.open, Some((m, b, _)) if m == miner && *b == at) {
+            self.close();
+            self.open = Some((miner.to_string(), at, Vec::new()));
+        }
+        if let Some((_, _, counts)) = &mut self.open {
+            match counts.iter_mut().find(|(p, _)| p == profile) {
+                Some((_, c)) => *c += n,
+                None => counts.push((profile.to_string(), n)),
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some((miner, at, counts)) = self.open.take() {
+            let best = counts.into_iter().reduce(|a, b| {
+                if b.1 > a.1 || (b.1 == a.1 && b.0 < a.0) {
+                    b
+                } else {
+                    a
+                }
+            });
+            if let Some((profile, _)) = best {
+                self.done.push((miner, at, profile));
+            }
+        }
+    }
+
+    fn take(&self, miner: &str, at: i64) -> Option<String> {
+        self.done
+            .binary_search_by(|(m, b, _)| (m.as_str(), *b).cmp(&(miner, at)))
+            .ok()
+            .map(|i| self.done[i].2.clone())
     }
 }
 

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod chart;
 pub mod clock;
 pub mod config;
+pub mod cost;
 pub mod discovery;
 pub mod engine;
 pub mod events;

@@ -76,6 +76,30 @@ impl HistoryReader {
     }
 }
 
+impl HistoryReader {
+    /// Energy and cost of `[from, to)` with the configured prices ([`crate::cost::price_source`]).
+    fn cost(
+        &self,
+        cfg: &Config,
+        tz: chrono_tz::Tz,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<crate::cost::CostReport, EngineError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| EngineError::Io("history reader poisoned".into()))?;
+        if conn.is_none() {
+            *conn = Some(History::open(&self.path)?);
+        }
+        let prices = crate::cost::price_source(cfg, tz);
+        match conn.as_ref() {
+            Some(h) => Ok(crate::cost::report(h, from, to, &*prices.price, tz)?),
+            None => Ok(crate::cost::report_rows(&[], from, to, &*prices.price, tz)),
+        }
+    }
+}
+
 impl EngineHandle {
     /// Take the config's lock, load everything, and start. Must be called inside a Tokio runtime.
     ///
@@ -143,6 +167,17 @@ impl EngineHandle {
                 .collect(),
         );
         tracker.spawn(supervisor.run());
+        tracker.spawn(
+            super::prices::PriceTask {
+                plan_tx: plan_tx.clone(),
+                config_path: opts.config_path.clone(),
+                clock: opts.clock.clone(),
+                refresh: opts.price_refresh,
+                cancel: cancel.clone(),
+                tracker: tracker.clone(),
+            }
+            .run(),
+        );
         Ok(EngineHandle {
             inner: Arc::new(Inner {
                 plan_tx,
@@ -286,6 +321,17 @@ impl EngineHandle {
         bucket_s: i64,
     ) -> Result<Vec<crate::history::Point>, EngineError> {
         self.inner.history.range(miner, from, to, bucket_s)
+    }
+
+    /// Measured energy and its cost for the slots in `[from, to)`, per miner, local day, month
+    /// and profile. Blocks on SQLite like [`EngineHandle::history`].
+    pub fn cost(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<crate::cost::CostReport, EngineError> {
+        let plan = self.plan();
+        self.inner.history.cost(&plan.config, plan.tz, from, to)
     }
 
     /// The zone the schedule runs in.

@@ -13,6 +13,7 @@
 //! All tasks are tracked and cancellable; [`EngineHandle::shutdown`] cancels, waits, flushes.
 
 pub(crate) mod handle;
+pub(crate) mod prices;
 pub(crate) mod recorder;
 pub(crate) mod status_board;
 pub(crate) mod supervisor;
@@ -77,6 +78,8 @@ pub struct EngineOptions {
     pub watch_every: Duration,
     /// Drive only these miners (a one-shot run for some of the fleet); `None`: every enabled one.
     pub only: Option<Vec<String>>,
+    /// How often the tariff's price feed is fetched (default an hour).
+    pub price_refresh: Duration,
 }
 
 impl EngineOptions {
@@ -93,6 +96,7 @@ impl EngineOptions {
             http: axeos::Http::default(),
             watch_every: Duration::from_secs(1),
             only: None,
+            price_refresh: Duration::from_secs(3600),
         }
     }
 }

@@ -115,6 +115,15 @@ impl Recorder {
         if self.pending.is_empty() {
             return;
         }
+        // Energy is not integrated across a silence longer than three poll periods.
+        let poll = {
+            let c = &self.plan.borrow().config;
+            c.check_interval.min(c.temp_check_interval)
+        };
+        if poll.is_finite() && poll > 0.0 {
+            self.history
+                .set_max_gap(Duration::from_secs_f64((poll * 3.0).min(86_400.0)));
+        }
         if let Err(e) = self.history.insert(&self.pending) {
             let _ = self.bus.send(Event::Warning {
                 message: e.to_string(),
@@ -134,6 +143,15 @@ impl Recorder {
 
     fn save_stats(&mut self) {
         let now = self.clock.now();
+        let plan = self.plan.borrow().clone();
+        if let Err(e) = self
+            .stats
+            .measure_today(&self.history, &plan.config, plan.tz, now)
+        {
+            let _ = self.bus.send(Event::Warning {
+                message: format!("today's energy not measured: {e}"),
+            });
+        }
         match self.stats.save(&self.stats_path, now) {
             Ok(()) => {
                 let _ = self.bus.send(Event::StatsSaved {

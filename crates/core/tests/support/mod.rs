@@ -86,6 +86,7 @@ impl Harness {
             total: Duration::from_millis(500),
         });
         opts.watch_every = Duration::from_millis(50);
+        opts.price_refresh = Duration::from_millis(300);
         let engine = EngineHandle::start(opts).expect("engine");
         let events = engine.subscribe();
         Harness {
