@@ -8,7 +8,7 @@ use bitaxe_core::ops;
 use bitaxe_core::schedule::{self, Profile};
 use bitaxe_core::stats::Stats;
 use bitaxe_core::status::FleetStatus;
-use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDateTime, TimeZone, Utc};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_opener::OpenerExt;
@@ -19,8 +19,8 @@ use crate::demo;
 use crate::error::CmdError;
 use crate::export;
 use crate::models::{
-    ChartOut, DraftProblem, LoggedEvent, Overview, Prefs, PriceStrip, ProfileRow, TestFetch,
-    WeekPreview,
+    ChartOut, CostSummary, DraftProblem, LoggedEvent, Overview, Prefs, PriceStrip, ProfileRow,
+    TestFetch, WeekPreview,
 };
 use crate::state::AppState;
 use bitaxe_core::ops::PlanRow;
@@ -415,6 +415,27 @@ pub async fn export_file(
         };
         bitaxe_core::config::write_atomic(&path, &bytes)?;
         Ok(path.display().to_string())
+    })
+    .await
+}
+
+/// Measured energy and its cost, today and this month (local days), per miner, fleet and
+/// profile. SQLite runs on the blocking pool.
+#[tauri::command]
+pub async fn cost_summary(state: State<'_, AppState>) -> Res<CostSummary> {
+    let engine = state.engine()?.clone();
+    let currency = config_of(&state)?.tariff.map(|t| t.currency);
+    background::blocking(move || {
+        let now = engine.now();
+        let tz = engine.zone();
+        let today = now.with_timezone(&tz).date_naive();
+        let month = today.with_day(1).unwrap_or(today);
+        let end = now + Duration::seconds(1);
+        Ok(CostSummary {
+            currency,
+            today: engine.cost(bitaxe_core::cost::local_day_start(tz, today), end)?,
+            month: engine.cost(bitaxe_core::cost::local_day_start(tz, month), end)?,
+        })
     })
     .await
 }

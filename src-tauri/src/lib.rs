@@ -158,6 +158,7 @@ pub fn run() {
             commands::test_fetch,
             commands::refresh_prices,
             commands::price_strip,
+            commands::cost_summary,
             commands::probe_miner,
             commands::scan,
             commands::default_scan_range,

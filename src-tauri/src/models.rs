@@ -175,3 +175,13 @@ pub struct TestFetch {
     pub max: Option<f64>,
     pub slots: Vec<bitaxe_core::prices::Slot>,
 }
+
+/// Energy and cost today and this month (local), for the History view's cost panel.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CostSummary {
+    /// The tariff's currency (none without a tariff: energy only).
+    pub currency: Option<String>,
+    pub today: bitaxe_core::cost::CostReport,
+    pub month: bitaxe_core::cost::CostReport,
+}

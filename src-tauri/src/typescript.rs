@@ -10,8 +10,8 @@ use ts_rs::TS;
 
 use crate::error::CmdError;
 use crate::models::{
-    ChartOut, DraftProblem, LoggedEvent, Overview, Prefs, PriceStrip, ProfileRow, TestFetch,
-    WeekPreview,
+    ChartOut, CostSummary, DraftProblem, LoggedEvent, Overview, Prefs, PriceStrip, ProfileRow,
+    TestFetch, WeekPreview,
 };
 use bitaxe_core::ops::PlanRow;
 
@@ -19,29 +19,53 @@ fn generated_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/generated")
 }
 
-/// Every type the UI reads or sends, with the types they use.
+/// Every type the UI reads or sends, with the types they use. Each root is exported on its own
+/// first: two Rust types with one TypeScript name would overwrite each other's file, so that
+/// fails here (give one a `ts(rename = "...")`).
 fn export_all(dir: &Path) {
-    fn one<T: TS + 'static>(dir: &Path) {
-        T::export_all_to(dir).unwrap_or_else(|e| panic!("exporting {}: {e}", T::name()));
+    let seen: std::cell::RefCell<BTreeMap<String, String>> = Default::default();
+    let one_dir = |export: &dyn Fn(&Path)| {
+        let own = tempfile::tempdir().expect("temp dir");
+        export(own.path());
+        for (name, text) in files(own.path()) {
+            let mut seen = seen.borrow_mut();
+            if let Some(before) = seen.get(&name) {
+                assert_eq!(
+                    before, &text,
+                    "two Rust types are both {name} in TypeScript"
+                );
+            }
+            seen.insert(name, text);
+        }
+        export(dir);
+    };
+    macro_rules! one {
+        ($t:ty) => {
+            one_dir(&|d: &Path| {
+                <$t as TS>::export_all_to(d)
+                    .unwrap_or_else(|e| panic!("exporting {}: {e}", <$t as TS>::name()))
+            })
+        };
     }
-    one::<Overview>(dir);
-    one::<LoggedEvent>(dir);
-    one::<Prefs>(dir);
-    one::<PlanRow>(dir);
-    one::<ChartOut>(dir);
-    one::<CmdError>(dir);
-    one::<DraftProblem>(dir);
-    one::<ProfileRow>(dir);
-    one::<WeekPreview>(dir);
-    one::<PriceStrip>(dir);
-    one::<TestFetch>(dir);
-    one::<bitaxe_core::config::Config>(dir);
-    one::<bitaxe_core::discovery::Found>(dir);
-    one::<bitaxe_core::stats::Stats>(dir);
-    one::<bitaxe_core::events::Event>(dir);
-    one::<bitaxe_core::events::Level>(dir);
-    one::<bitaxe_core::chart::Metric>(dir);
-    one::<bitaxe_core::alerts::AlertKind>(dir);
+    one!(Overview);
+    one!(LoggedEvent);
+    one!(Prefs);
+    one!(PlanRow);
+    one!(ChartOut);
+    one!(CmdError);
+    one!(DraftProblem);
+    one!(ProfileRow);
+    one!(WeekPreview);
+    one!(PriceStrip);
+    one!(TestFetch);
+    one!(CostSummary);
+    one!(bitaxe_core::config::Config);
+    one!(bitaxe_core::discovery::Found);
+    one!(bitaxe_core::stats::Stats);
+    one!(bitaxe_core::events::Event);
+    one!(bitaxe_core::events::Level);
+    one!(bitaxe_core::chart::Metric);
+    one!(bitaxe_core::alerts::AlertKind);
 }
 
 /// Every `.ts` file under `dir` (ts-rs puts some in subdirectories), by relative path.

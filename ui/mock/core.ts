@@ -1,7 +1,10 @@
 // A stand-in for @tauri-apps/api/core in `vite build --mode mock`: canned answers for every
 // command, so the views can be looked at (and screenshot at several sizes and themes) in a
 // plain browser. Never part of the app build.
-import type { Config, LoggedEvent, MinerStatus, Overview, Prefs, PriceStrip, ProfileRow, WeekPreview } from "../src/ipc";
+import type { Breakdown } from "../src/generated/Breakdown";
+import type { CostReport } from "../src/generated/CostReport";
+import type { CostTotals } from "../src/generated/CostTotals";
+import type { Config, CostSummary, LoggedEvent, MinerStatus, Overview, Prefs, PriceStrip, ProfileRow, WeekPreview } from "../src/ipc";
 
 const now = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -85,6 +88,14 @@ function priceStrip(): PriceStrip {
     tomorrow_known: false, feed_until: iso(now + 6 * 3600_000), now: "feed", message: "prices for tomorrow not published yet" } };
 }
 
+function costSummary(): CostSummary {
+  const t = (kwh: number, cost: number | null, jth: number | null): CostTotals =>
+    ({ kwh, unpriced_kwh: 0, cost, hours: kwh * 50, th_days: kwh / 20, j_per_th: jth, cost_per_th_day: cost == null ? null : cost / (kwh / 20) });
+  const b = (k: number): Breakdown => ({ total: t(k, k * 0.28, 16.4), days: {}, months: {}, profiles: { quiet: t(k * 0.5, k * 0.5 * 0.3, 15.1), performance: t(k * 0.4, k * 0.4 * 0.09, 18.9), night: t(k * 0.1, k * 0.1 * 0.2, 17.2) } });
+  const r = (k: number): CostReport => ({ from: iso(now), to: iso(now), timezone: "Europe/Berlin", fleet: b(k * 3), miners: { "Demo 1": b(k), "Demo 2": b(k), Garage: b(k) } });
+  return { currency: "EUR", today: r(0.35), month: r(9.8) };
+}
+
 function previewWeek(): WeekPreview {
   const start = new Date(); start.setHours(0, 0, 0, 0);
   const segs: WeekPreview["miners"][number]["segments"] = [];
@@ -107,7 +118,7 @@ function previewWeek(): WeekPreview {
 export async function invoke<T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
   const answers: Record<string, () => unknown> = {
     overview, get_config: () => JSON.parse(JSON.stringify(config)), save_config: () => { config = args.config as Config; },
-    validate_config: () => null, check_config: () => [], profile_specs: profileRows, preview_week: previewWeek, price_strip: priceStrip, refresh_prices: priceStrip, events: () => events, get_prefs: () => prefs, set_prefs: () => null, get_autostart: () => false,
+    validate_config: () => null, check_config: () => [], profile_specs: profileRows, preview_week: previewWeek, price_strip: priceStrip, refresh_prices: priceStrip, cost_summary: costSummary, events: () => events, get_prefs: () => prefs, set_prefs: () => null, get_autostart: () => false,
     sparklines: () => miners.map((m, i) => [m.name, Array.from({ length: 60 }, (_, k) => (m.info?.hash_rate ?? 0) * (1 + Math.sin(k / (4 + i)) * 0.03))]),
     default_scan_range: () => "192.168.1.0/24", take_pending_safe: () => false,
     chart: () => ({ svg: chartSvg(Number(args.width), Number(args.height)), points: 240, render_ms: 4, legend: [["day", "#FFF1DC"], ["night", "#E3ECFA"]] }),

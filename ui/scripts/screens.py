@@ -20,7 +20,7 @@ from functools import partial
 
 UI = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MINIBROWSER = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser"
-VIEWS = ["fleet", "miners", "miners-edit", "profiles", "plan", "plan-preview", "energy", "schedule", "history", "events", "settings"]
+VIEWS = ["fleet", "miners", "miners-edit", "profiles", "plan", "plan-preview", "energy", "schedule", "history", "history-cost", "events", "settings"]
 
 
 def free_port():
@@ -72,6 +72,9 @@ def run(theme, out, site_port, display):
                 page = view.split("-")[0]
                 call(base, "POST", s + "/url", {"url": f"http://127.0.0.1:{site_port}/#{page}"})
                 time.sleep(1.2)
+                if view == "history-cost":
+                    call(base, "POST", s + "/execute/sync", {"script": "document.getElementById('cost-panel')?.scrollIntoView()", "args": []})
+                    time.sleep(0.5)
                 if view == "plan-preview":
                     call(base, "POST", s + "/execute/sync", {"script": "document.getElementById('plan-preview')?.scrollIntoView()", "args": []})
                     time.sleep(0.5)

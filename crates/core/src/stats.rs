@@ -49,6 +49,7 @@ impl Performance {
 /// A profile other than the seed's two: its averages and today's energy.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProfileStats {
     #[serde(flatten)]
     pub performance: Performance,
@@ -63,6 +64,7 @@ pub struct ProfileStats {
 /// Energy and cost of one profile today.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProfileEnergy {
     pub energy_kwh: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,6 +74,7 @@ pub struct ProfileEnergy {
 /// Today's measured energy and cost (a miner's or the fleet's).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EnergyToday {
     /// The local day.
     pub date: Option<NaiveDate>,

@@ -22,6 +22,7 @@ import type { ProfileRow } from "../generated/ProfileRow";
 import type { WeekPreview } from "../generated/WeekPreview";
 import type { PriceStrip } from "../generated/PriceStrip";
 import type { TestFetch } from "../generated/TestFetch";
+import type { CostSummary } from "../generated/CostSummary";
 
 export type { AlertKind } from "../generated/AlertKind";
 export type { FanSpec } from "../generated/FanSpec";
@@ -37,7 +38,7 @@ export type { Settings } from "../generated/Settings";
 export type { Target } from "../generated/Target";
 export type { Totals } from "../generated/Totals";
 export type {
-  ChartOut, CmdError, Config, DraftProblem, PriceStrip, ProfileRow, TestFetch, WeekPreview, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
+  ChartOut, CmdError, Config, CostSummary, DraftProblem, PriceStrip, ProfileRow, TestFetch, WeekPreview, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
 };
 
 /** An engine event as the bridge sends it (bitaxe_core::events::Event, tagged by `kind`). */
@@ -86,6 +87,8 @@ export const api = {
   exportFile: (kind: string, range: string, miner: string | null, content?: number[]) =>
     invoke<string>("export_file", { kind, range, miner, content: content ?? null }),
   stats: () => invoke<Stats>("day_night_stats"),
+  /** Measured energy and cost today and this month. */
+  costSummary: () => invoke<CostSummary>("cost_summary"),
   events: () => invoke<LoggedEvent[]>("events"),
   getPrefs: () => invoke<Prefs>("get_prefs"),
   setPrefs: (prefs: Prefs) => invoke<void>("set_prefs", { prefs }),

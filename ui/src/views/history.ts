@@ -2,6 +2,7 @@
 import { api, errorText, type Metric } from "../ipc";
 import type { Ctx } from "../main";
 import { capital, h, toast } from "../ui";
+import { costPanel } from "./cost-panel";
 
 const METRICS: [Metric, string][] = [["hashrate", "Hashrate"], ["power", "Power"], ["temperature", "Temperature"], ["efficiency", "Efficiency"]];
 
@@ -98,7 +99,7 @@ export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> 
   root.replaceChildren(h("h1", {}, "History"),
     h("div", { class: "toolbar" }, seg([["1h", "1 h"], ["24h", "24 h"], ["7d", "7 d"], ["30d", "30 d"]], () => range, (v) => { range = v; void api.setPrefs({ ...prefs, chart_range: v }); }, "Range"), who, csv),
     legend,
-    charts, priceBox, h("h2", {}, "Day vs night"), statTable);
+    charts, priceBox, await costPanel(), h("h2", {}, "Day vs night"), statTable);
   await draw();
 }
 
