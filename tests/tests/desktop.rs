@@ -67,6 +67,36 @@ async fn shot(s: &Session, name: &str) {
     }
 }
 
+/// An Energy-Charts price feed on loopback: 0.10 EUR/kWh in every quarter hour from a day
+/// ago to a day ahead. Returns its URL.
+async fn serve_prices() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/price", listener.local_addr().expect("addr"));
+    let start = (Utc::now().timestamp() / 900 - 96) * 900;
+    let times: Vec<i64> = (0..192).map(|i| start + i * 900).collect();
+    let body =
+        json!({"unix_seconds": times, "price": vec![100.0; times.len()], "unit": "EUR / MWh"})
+            .to_string();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
 /// `1050 mV @ 400 MHz` -> (1050, 400.0)
 fn parse_settings(text: &str) -> (u32, f64) {
     let nums: Vec<f64> = text
@@ -410,6 +440,73 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(got, (qv, qf), "the miner follows the painted plan");
+
+    // A tariff from a price feed on loopback: the test fetch reads it, the tariff is saved,
+    // and the History view's cost panel prices the measured energy.
+    let feed = serve_prices().await;
+    s.click("a[data-view='energy']").await.expect("energy nav");
+    s.wait("#tariff-on", Duration::from_secs(10))
+        .await
+        .expect("tariff switch");
+    s.click("#tariff-on").await.expect("use a tariff");
+    s.wait("#source-type", Duration::from_secs(5))
+        .await
+        .expect("source select");
+    s.script(
+        "const k = document.getElementById('source-type'); k.value = 'energy-charts'; \
+         k.dispatchEvent(new Event('change')); return true;",
+    )
+    .await
+    .expect("pick energy-charts");
+    s.fill("#source-url", &feed).await.expect("feed url");
+    s.click("#window-add").await.expect("a fixed window");
+    s.click("#test-fetch").await.expect("test fetch");
+    let fetched = s
+        .wait_text("#test-fetch-result", Duration::from_secs(20), |t| {
+            t.contains("prices from") || t.contains("failed")
+        })
+        .await
+        .expect("test fetch result");
+    assert!(
+        fetched.contains("energy-charts") && fetched.contains("0.100 to 0.100 EUR/kWh"),
+        "{fetched}"
+    );
+    s.wait_text("#energy-message", Duration::from_secs(5), |t| t.is_empty())
+        .await
+        .expect("the tariff is valid");
+    s.script(
+        "document.getElementById('save-energy').scrollIntoView({block: 'center'}); return true;",
+    )
+    .await
+    .expect("scroll to save");
+    s.click("#save-energy").await.expect("save tariff");
+    wait_until("the tariff saved", Duration::from_secs(10), || {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&config).ok()?).ok()?;
+        (v["tariff"]["source"]["url"] == feed.as_str()).then_some(())
+    });
+    let mut cost = String::new();
+    for _ in 0..20 {
+        s.click("a[data-view='history']")
+            .await
+            .expect("history nav");
+        cost = s
+            .wait_text("#cost-panel", Duration::from_secs(20), |t| {
+                t.contains("Fleet") || t.contains("No cost")
+            })
+            .await
+            .unwrap_or_default();
+        if cost.contains(" EUR") {
+            break;
+        }
+        s.click("a[data-view='fleet']").await.expect("fleet nav");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    assert!(
+        cost.contains(" EUR"),
+        "the cost panel prices the energy: {cost}"
+    );
+    shot(&s, "cost").await;
 
     // The miner goes offline: a desktop notification goes out on the session bus, once.
     miner.set_faults(Faults {
