@@ -51,3 +51,20 @@ pub fn wait_until<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> O
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// Run `bitaxe-scheduler` in `dir` with `args` and wait for it.
+pub fn scheduler(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(binary("bitaxe-scheduler", "bitaxe-scheduler"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run bitaxe-scheduler")
+}
+
+/// A finished command's stdout and stderr as text.
+pub fn output_text(o: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}

@@ -14,18 +14,11 @@ fn exe() -> PathBuf {
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(exe())
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run bitaxe-scheduler")
+    bitaxe_e2e::scheduler(dir, args)
 }
 
 fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    bitaxe_e2e::output_text(o)
 }
 
 async fn sims(n: usize) -> Vec<SimMiner> {

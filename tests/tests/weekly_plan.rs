@@ -2,25 +2,17 @@
 //! with reasons, `--apply` of a preset, and clear errors for a plan that names what is not there.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-use bitaxe_e2e::binary;
 use bitaxe_sim::{Personality, SimMiner};
 use serde_json::{json, Value};
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(binary("bitaxe-scheduler", "bitaxe-scheduler"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run bitaxe-scheduler")
+    bitaxe_e2e::scheduler(dir, args)
 }
 
 fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    bitaxe_e2e::output_text(o)
 }
 
 async fn sims(n: usize) -> Vec<SimMiner> {

@@ -35,6 +35,10 @@ pub enum Error {
         status: u16,
         location: Option<String>,
     },
+    /// The firmware has no such route (HTTP 404, or before v2.9 a 302 to the captive portal):
+    /// for pause and resume, a release before v2.14.
+    #[error("{url}: this firmware cannot {what} (the route is unknown to it; {what} needs AxeOS v2.14 or later)")]
+    Unsupported { url: String, what: &'static str },
     #[error("{url} sent more than {limit} bytes")]
     TooLarge { url: String, limit: usize },
     #[error("invalid miner address {0:?}: expected IP, IP:PORT or http://HOST[:PORT]")]
@@ -52,9 +56,15 @@ impl Error {
             Error::Rejected { .. } => "rejected",
             Error::InvalidJson { .. } => "invalid_json",
             Error::Redirected { .. } => "redirected",
+            Error::Unsupported { .. } => "unsupported",
             Error::TooLarge { .. } => "too_large",
             Error::BadAddress(_) => "bad_address",
         }
+    }
+
+    /// True when the firmware does not know the route (see [`Error::Unsupported`]).
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Error::Unsupported { .. })
     }
 
     /// True when the miner did not answer at all (as opposed to answering badly).

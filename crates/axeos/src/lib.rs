@@ -162,14 +162,31 @@ impl Client {
         self.post("/api/system/restart").await
     }
 
-    /// `POST /api/system/pause` (v2.14+; not persisted across reboots).
+    /// `POST /api/system/pause` (v2.14+; not persisted across reboots). Firmware without the
+    /// route gives [`Error::Unsupported`], so a caller can fall back to the lowest settings.
     pub async fn pause(&self) -> Result<(), Error> {
-        self.post("/api/system/pause").await
+        self.post_optional("/api/system/pause", "pause").await
     }
 
-    /// `POST /api/system/resume` (v2.14+).
+    /// `POST /api/system/resume` (v2.14+); [`Error::Unsupported`] on older firmware.
     pub async fn resume(&self) -> Result<(), Error> {
-        self.post("/api/system/resume").await
+        self.post_optional("/api/system/resume", "resume").await
+    }
+
+    /// POST to a route that older firmware lacks: its 404 (v2.9+) or its 302 to the captive
+    /// portal at `/` (before v2.9) becomes [`Error::Unsupported`].
+    async fn post_optional(&self, path: &str, what: &'static str) -> Result<(), Error> {
+        match self.post(path).await {
+            Err(Error::Status {
+                url, status: 404, ..
+            }) => Err(Error::Unsupported { url, what }),
+            Err(Error::Redirected {
+                url,
+                status: 302,
+                location: Some(l),
+            }) if l == "/" => Err(Error::Unsupported { url, what }),
+            other => other,
+        }
     }
 
     async fn post(&self, path: &str) -> Result<(), Error> {

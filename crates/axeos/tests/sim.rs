@@ -83,3 +83,32 @@ async fn identity_is_read_mac_model_board_firmware() {
     let info = client(&m).info().await.expect("info");
     assert_eq!(info.mac_addr.as_deref(), Some("AA:BB:CC:DD:EE:0F"));
 }
+
+#[tokio::test]
+async fn pause_and_resume_on_v2_14_show_in_info() {
+    let m = one(Personality::V2_14).await;
+    let c = client(&m);
+    assert_eq!(c.info().await.expect("info").mining_paused, Some(false));
+    c.pause().await.expect("pause");
+    let paused = c.info().await.expect("info");
+    assert_eq!(paused.mining_paused, Some(true));
+    assert_eq!(paused.hash_rate, Some(0.0));
+    c.resume().await.expect("resume");
+    assert_eq!(c.info().await.expect("info").mining_paused, Some(false));
+}
+
+#[tokio::test]
+async fn pause_on_older_firmware_is_a_typed_unsupported_error() {
+    // v2.10/v2.12 answer 404; v2.6 redirects unknown routes to the captive portal.
+    for p in [Personality::V2_12, Personality::V2_10, Personality::V2_6] {
+        let m = one(p).await;
+        let c = client(&m);
+        for (what, result) in [("pause", c.pause().await), ("resume", c.resume().await)] {
+            let err = result.expect_err("no such route");
+            assert!(err.is_unsupported(), "{p:?} {what}: {err:?}");
+            assert_eq!(err.code(), "unsupported");
+            assert!(err.to_string().contains(&format!("cannot {what}")), "{err}");
+        }
+        assert!(m.state().mining(), "{p:?} still mining");
+    }
+}

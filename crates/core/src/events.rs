@@ -191,6 +191,31 @@ pub enum Event {
         miner: String,
         model: String,
     },
+    /// The Off profile paused mining on a miner (or, on firmware without pause, put it on the
+    /// lowest safe settings); `reason` says why ("plan: off").
+    MiningPaused {
+        miner: String,
+        reason: String,
+    },
+    /// Mining resumed on a miner the engine had paused.
+    MiningResumed {
+        miner: String,
+        reason: String,
+    },
+    /// The power budget holds a miner below its plan: `from` the planned profile, `to` the one it
+    /// may run.
+    BudgetLimited {
+        miner: String,
+        from: String,
+        to: String,
+        reason: String,
+    },
+    /// Room came back: a limited miner is raised again (`to` is its plan when fully restored).
+    BudgetRestored {
+        miner: String,
+        from: String,
+        to: String,
+    },
     /// Something the user should know that is not tied to one miner.
     Warning {
         message: String,
@@ -233,7 +258,8 @@ impl Event {
             | Event::Warning { .. } => Level::Warning,
             Event::CeilingLowered { .. }
             | Event::FirmwareOverheat { .. }
-            | Event::UnknownModel { .. } => Level::Warning,
+            | Event::UnknownModel { .. }
+            | Event::BudgetLimited { .. } => Level::Warning,
             Event::TransitionFailed { .. }
             | Event::GaveUp { .. }
             | Event::IdentityChanged { .. }
@@ -267,7 +293,11 @@ impl Event {
             | Event::CeilingLowered { miner, .. }
             | Event::FanRestored { miner, .. }
             | Event::IdentityChanged { miner, .. }
-            | Event::UnknownModel { miner, .. } => Some(miner),
+            | Event::UnknownModel { miner, .. }
+            | Event::MiningPaused { miner, .. }
+            | Event::MiningResumed { miner, .. }
+            | Event::BudgetLimited { miner, .. }
+            | Event::BudgetRestored { miner, .. } => Some(miner),
             _ => None,
         }
     }
@@ -375,6 +405,14 @@ impl Event {
             Event::UnknownModel { model, .. } => format!(
                 "model {model} has no known hard limits: monitored only, never written to until you set its limits"
             ),
+            Event::MiningPaused { reason, .. } => format!("paused ({reason})"),
+            Event::MiningResumed { reason, .. } => format!("resumed ({reason})"),
+            Event::BudgetLimited {
+                from, to, reason, ..
+            } => format!("limited by the power budget: {to} instead of {from} ({reason})"),
+            Event::BudgetRestored { from, to, .. } => {
+                format!("room in the power budget again: {from} -> {to}")
+            }
             Event::Warning { message } => message.clone(),
         }
     }

@@ -90,5 +90,6 @@ pub async fn snapshot(
         paused: plan.overrides.paused,
         emergency: plan.overrides.emergency,
         pause_reason: plan.overrides.pause_reason.clone(),
+        budget: None,
     }
 }

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod budget;
 pub mod chart;
 pub mod clock;
 pub mod config;

@@ -119,4 +119,7 @@ pub struct FleetStatus {
     /// Why the engine paused by itself (a corrupt state file found at start), until resumed.
     #[serde(default)]
     pub pause_reason: Option<String>,
+    /// The power budget's use now (none without `power_budget`).
+    #[serde(default)]
+    pub budget: Option<crate::budget::BudgetUse>,
 }

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bitaxe_sim::{Faults, MinerSpec, Personality, SimMiner};
+use bitaxe_sim::{Faults, MinerSpec, Personality, Phase, SimMiner};
 use clap::Parser;
 
 #[derive(Parser)]
@@ -38,7 +38,7 @@ struct Args {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
-    /// Port for the control API (GET /miners, GET /miners/NAME/brownouts, POST /miners/NAME/faults,
+    /// Port for the control API (GET /miners (each with `power` in W and `paused`), GET /miners/NAME/brownouts, POST /miners/NAME/faults,
     /// POST /miners/NAME/ambient).
     #[arg(long)]
     control_port: Option<u16>,
@@ -121,7 +121,9 @@ fn control(miners: Vec<SimMiner>) -> Router {
                         let state = x.state();
                         serde_json::json!({
                             "name": x.name(), "url": x.url(), "brownouts": state.brownouts,
-                            "brownout_log": state.brownout_log.clone(), "state": state,
+                            "brownout_log": state.brownout_log.clone(),
+                            "power": state.power(), "paused": state.phase == Phase::Paused,
+                            "state": state,
                         })
                     })
                     .collect();

@@ -183,6 +183,17 @@ impl SimMiner {
         self.inner.with(|s| s.brownouts)
     }
 
+    /// The power the miner draws now, W (what `/info` reports as `power`).
+    pub fn power(&self) -> f64 {
+        self.inner.with(|s| s.power())
+    }
+
+    /// Whether mining is paused (`POST /api/system/pause`; a reboot or resume ends it).
+    pub fn paused(&self) -> bool {
+        self.inner
+            .with(|s| s.phase == crate::physics::Phase::Paused)
+    }
+
     pub fn set_faults(&self, faults: Faults) {
         self.update(|s| s.faults = faults);
     }

@@ -520,6 +520,25 @@ async fn control_api_sets_faults_and_reads_brownouts() {
         .expect("json");
     assert_eq!(list[0]["brownouts"], 1);
     assert_eq!(list[0]["state"]["brownouts"], 1);
+    assert_eq!(list[0]["paused"], false);
+    assert!(list[0]["power"].as_f64().unwrap_or(0.0) > 10.0, "{list}");
+    let r = c
+        .post(format!("{miner}/api/system/pause"))
+        .send()
+        .await
+        .expect("pause");
+    assert_eq!(r.status(), 200);
+    let list: Value = c
+        .get(format!("{control}/miners"))
+        .send()
+        .await
+        .expect("miners")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list[0]["paused"], true, "the control API shows the pause");
+    assert!(list[0]["power"].as_f64().unwrap_or(99.0) < 6.0, "{list}");
+    assert_eq!(list[0]["state"]["phase"]["phase"], "paused");
     let mut errors = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
     let line = tokio::time::timeout(Duration::from_secs(5), errors.next_line())
         .await
@@ -538,4 +557,102 @@ async fn patch_json_url(c: &reqwest::Client, url: &str, body: &str) {
         .await
         .expect("patch");
     assert_eq!(r.status(), 200);
+}
+
+async fn post_message(c: &reqwest::Client, m: &SimMiner, path: &str) -> (u16, String) {
+    let r = c
+        .post(format!("{}{path}", m.url()))
+        .send()
+        .await
+        .expect("post");
+    (r.status().as_u16(), r.text().await.expect("body"))
+}
+
+/// v2.14+: pause stops the ASIC (50 MHz, core off, `temp` -1, power at the floor) without
+/// touching the stored settings; a PATCH while paused is stored; resume brings the stored voltage
+/// back and ramps to the stored frequency with no brownout.
+#[tokio::test]
+async fn pause_and_resume_over_http() {
+    let m = one(Personality::V2_14, 20.0).await;
+    let c = http();
+    let (status, body) = post_message(&c, &m, "/api/system/pause").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"message":"Mining paused"}"#)
+    );
+    let info = info_json(&c, &m).await;
+    assert_eq!(info["miningPaused"], true);
+    assert_eq!(info["temp"], -1.0);
+    assert_eq!(info["actualFrequency"], 50.0);
+    assert_eq!(info["hashRate"], 0.0);
+    assert_eq!(info["expectedHashrate"], 0.0);
+    assert!(
+        info["power"].as_f64().unwrap_or(99.0) < 6.0,
+        "{}",
+        info["power"]
+    );
+    assert_eq!(
+        (info["coreVoltage"].clone(), info["frequency"].clone()),
+        (1150.into(), 525.0.into())
+    );
+    assert!(m.paused());
+    // Stored while paused, applied on resume.
+    patch_json(&c, &m, r#"{"coreVoltage":1200,"frequency":600}"#).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        info_json(&c, &m).await["actualFrequency"],
+        50.0,
+        "still paused"
+    );
+    let (status, body) = post_message(&c, &m, "/api/system/resume").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"message":"Mining resumed"}"#)
+    );
+    // 550 MHz of ramp from 50: 88 steps, 8.8 sim s, 0.44 s at 20x.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let info = info_json(&c, &m).await;
+    assert_eq!(info["miningPaused"], false);
+    assert_eq!(info["actualFrequency"], 600.0);
+    assert_eq!(m.state().applied_voltage, 1200.0);
+    assert!(info["power"].as_f64().unwrap_or(0.0) > 15.0);
+    assert_eq!(m.brownouts(), 0, "{:?}", m.state().brownout_log);
+}
+
+/// The pause lives in RAM: a reboot mines again.
+#[tokio::test]
+async fn a_restart_ends_a_pause() {
+    let m = one(Personality::V2_14, 20.0).await;
+    let c = http();
+    assert_eq!(post_message(&c, &m, "/api/system/pause").await.0, 200);
+    assert!(m.paused());
+    assert_eq!(post_message(&c, &m, "/api/system/restart").await.0, 200);
+    // 1 s delay + 5 s boot + ramp at 20x.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    m.settle().await;
+    let info = info_json(&c, &m).await;
+    assert_eq!(info["miningPaused"], false);
+    assert!(!m.paused());
+    assert!(
+        info["power"].as_f64().unwrap_or(0.0) > 15.0,
+        "{}",
+        info["power"]
+    );
+}
+
+#[tokio::test]
+async fn pause_and_resume_are_unknown_routes_before_v2_14() {
+    for p in [Personality::V2_10, Personality::V2_12] {
+        let m = one(p, 20.0).await;
+        let c = http();
+        for path in ["/api/system/pause", "/api/system/resume"] {
+            let (status, body) = post_message(&c, &m, path).await;
+            assert_eq!(
+                (status, body.as_str()),
+                (404, r#"{"error":"unknown route"}"#),
+                "{p:?}"
+            );
+        }
+        assert!(m.state().mining());
+    }
 }

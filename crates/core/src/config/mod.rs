@@ -216,6 +216,9 @@ pub struct Config {
     /// Electricity prices: fixed windows and/or a price feed (see `prices`). Unset: no prices.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tariff: Option<crate::prices::TariffConfig>,
+    /// The fleet's power cap and how changes are staggered (none: no cap).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power_budget: Option<crate::budget::PowerBudget>,
 }
 
 impl Default for Config {
@@ -269,6 +272,7 @@ impl Default for Config {
             groups: BTreeMap::new(),
             price_rules: Vec::new(),
             tariff: None,
+            power_budget: None,
         }
     }
 }

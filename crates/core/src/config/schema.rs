@@ -41,6 +41,7 @@ pub const TOP_KEYS: &[&str] = &[
     "groups",
     "price_rules",
     "tariff",
+    "power_budget",
 ];
 pub const MINER_KEYS: &[&str] = &[
     "name",
@@ -197,6 +198,10 @@ mod tests {
             currency: "EUR".into(),
             fixed: Vec::new(),
             source: None,
+        });
+        c.power_budget = Some(crate::budget::PowerBudget {
+            watts: 300.0,
+            stagger_seconds: 120,
         });
         let v = serde_json::to_value(&c).expect("value");
         assert!(unknown_keys(&v).is_empty(), "{:?}", unknown_keys(&v));

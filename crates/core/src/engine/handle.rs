@@ -11,6 +11,7 @@ use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::budget_task::BudgetTask;
 use super::recorder::Recorder;
 use super::supervisor::Supervisor;
 use super::{EngineError, EngineOptions, Shared, StatusBoard};
@@ -45,6 +46,8 @@ struct Inner {
     /// Released by shutdown, so another engine may take over the config.
     lock: Mutex<Option<EngineLock>>,
     history: HistoryReader,
+    /// What the workers share (the budget task's results are read from it).
+    shared: Arc<Shared>,
 }
 
 /// A second, read-only connection for chart queries (SQLite WAL lets it read while the recorder
@@ -150,8 +153,9 @@ impl EngineHandle {
             board.clone(),
             cancel.clone(),
         ));
+        tracker.spawn(BudgetTask::new(shared.clone(), plan_tx.subscribe()).run());
         let supervisor = Supervisor::new(
-            shared,
+            shared.clone(),
             plan_tx.clone(),
             tracker.clone(),
             opts.config_path.clone(),
@@ -194,6 +198,7 @@ impl EngineHandle {
                     path: opts.data_dir.join(HISTORY_FILE),
                     conn: Mutex::new(None),
                 },
+                shared,
             }),
         })
     }
@@ -243,6 +248,7 @@ impl EngineHandle {
             paused: plan.overrides.paused,
             emergency: plan.overrides.emergency,
             pause_reason: plan.overrides.pause_reason.clone(),
+            budget: self.inner.shared.budget_use(),
         }
     }
 

@@ -7,11 +7,14 @@
 //!   stops one worker per enabled miner;
 //! - `worker` (one per enabled miner): poll, decide, move; it gets a [`Shared`] (bus, clock,
 //!   its status board, cancellation) and the plan's watch channel;
+//! - [`budget_task`]: with `power_budget` set, decides which profile each miner may run and
+//!   releases those decisions at the stagger's pace ([`budget_task::Caps`]);
 //! - [`recorder`]: keeps the history database and the statistics file from the bus;
 //! - [`status_board`]: what every miner looks like now.
 //!
 //! All tasks are tracked and cancellable; [`EngineHandle::shutdown`] cancels, waits, flushes.
 
+pub(crate) mod budget_task;
 pub(crate) mod handle;
 pub(crate) mod prices;
 pub(crate) mod recorder;
@@ -23,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
@@ -112,6 +115,10 @@ pub(crate) struct Shared {
     pub mailboxes: Arc<Mailboxes>,
     board: Arc<StatusBoard>,
     cancel: CancellationToken,
+    /// What the power budget lets each miner run (inactive without a budget).
+    pub caps: watch::Sender<Arc<budget_task::Caps>>,
+    /// The budget's use now, for the status (none without a budget).
+    budget_use: std::sync::RwLock<Option<crate::budget::BudgetUse>>,
 }
 
 impl Shared {
@@ -130,7 +137,19 @@ impl Shared {
             mailboxes,
             board,
             cancel,
+            caps: watch::Sender::new(Arc::new(budget_task::Caps::default())),
+            budget_use: std::sync::RwLock::new(None),
         }
+    }
+
+    pub fn set_budget_use(&self, u: Option<crate::budget::BudgetUse>) {
+        if let Ok(mut slot) = self.budget_use.write() {
+            *slot = u;
+        }
+    }
+
+    pub fn budget_use(&self) -> Option<crate::budget::BudgetUse> {
+        self.budget_use.read().ok().and_then(|u| u.clone())
     }
 
     pub fn cancel_token(&self) -> &CancellationToken {

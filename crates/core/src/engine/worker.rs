@@ -31,10 +31,14 @@ use crate::transition::{backoff, plan_steps, Mover, Outcome, Pacing};
 mod effort;
 mod mailbox;
 mod moves;
+mod off;
 use effort::Effort;
 pub(crate) use mailbox::Mailboxes;
 pub use mailbox::MinerCommand;
 use mailbox::Request;
+use off::{OffMemory, OffStep};
+
+use crate::engine::budget_task::Caps;
 
 /// The first backoff after giving up a move toward safety, minutes (doubling like the others).
 pub const URGENT_BACKOFF_MINUTES: f64 = 1.0;
@@ -66,6 +70,13 @@ pub(crate) struct Worker {
     identity_pending: bool,
     /// Alerts already given, so each is said once.
     said: Vec<String>,
+    /// What the power budget lets this miner run.
+    caps_rx: watch::Receiver<Arc<Caps>>,
+    /// This miner's entry in the caps as last acted on.
+    last_cap: Option<Option<String>>,
+    off: OffMemory,
+    /// Why the current target, in words ("schedule: day", "power budget: quiet").
+    why: String,
 }
 
 /// What woke the worker.
@@ -85,6 +96,7 @@ impl Worker {
         cancel: CancellationToken,
         commands: mpsc::Receiver<Request>,
     ) -> Worker {
+        let caps_rx = shared.caps.subscribe();
         Worker {
             name,
             client,
@@ -106,6 +118,10 @@ impl Worker {
             blocked: None,
             identity_pending: false,
             said: Vec::new(),
+            caps_rx,
+            last_cap: None,
+            off: OffMemory::default(),
+            why: String::new(),
         }
     }
 
@@ -123,6 +139,11 @@ impl Worker {
                     Wake::Plan
                 }
                 _ = ticks.tick() => Wake::Tick,
+                changed = self.caps_rx.changed() => {
+                    if changed.is_err() { break }
+                    if self.my_cap() == self.last_cap { continue }
+                    Wake::Plan
+                }
                 Some(request) = self.commands.recv() => {
                     self.handle(request).await;
                     continue;
@@ -138,36 +159,6 @@ impl Worker {
             self.cycle().await;
         }
         self.shared.mailboxes.close(&self.name);
-    }
-
-    async fn handle(&mut self, request: Request) {
-        let client = self.client.clone();
-        let io = |r: Result<(), axeos::Error>| r.map_err(|e| e.to_string());
-        let result = match request.command {
-            MinerCommand::Restart => self.cancellable(async { io(client.restart().await) }).await,
-            MinerCommand::Pause => self.cancellable(async { io(client.pause().await) }).await,
-            MinerCommand::Resume => self.cancellable(async { io(client.resume().await) }).await,
-            MinerCommand::Retry => {
-                self.effort.clear();
-                self.publish_status();
-                Ok(())
-            }
-            MinerCommand::ClearCeiling => {
-                self.mem.clear_ceilings();
-                Ok(())
-            }
-        };
-        let _ = request.reply.send(result);
-    }
-
-    async fn cancellable(
-        &self,
-        fut: impl std::future::Future<Output = Result<(), String>>,
-    ) -> Result<(), String> {
-        tokio::select! {
-            _ = self.cancel.cancelled() => Err("shutting down".into()),
-            r = fut => r,
-        }
     }
 
     fn mover(&self, pacing: Pacing) -> Mover<'_> {
@@ -241,7 +232,15 @@ impl Worker {
             Err(e) => return self.poll_failed(&plan, e),
         };
         let now = self.shared.clock.now();
-        let (target, source) = plan.target(&miner, now);
+        let caps = self.caps_rx.borrow_and_update().clone();
+        self.last_cap = self.my_cap();
+        let (mut eff, source) = off::effective(&plan, &miner, now, &caps);
+        let resolution = plan.resolve(&miner, now).0;
+        if !eff.by_budget && source == Source::Schedule {
+            eff.why = format!("{}: {}", resolution.reason, eff.target.profile);
+        }
+        let target = eff.target.clone();
+        self.why = eff.why.clone();
         if self.failures >= plan.config.offline_after {
             self.emit(Event::Warning {
                 message: format!(
@@ -265,9 +264,16 @@ impl Worker {
             frequency: info.frequency,
         }));
         let obs = Observation::from_info(&info);
+        let seen = info.clone();
         let cfg = plan.config.clone();
         let env = self.writable(&cfg, &miner, &info);
-        let why = plan.resolve(&miner, now).0.describe(plan.tz);
+        let mut why = resolution.describe(plan.tz);
+        if eff.by_budget {
+            why = format!(
+                "{}: power budget (the plan: {why})",
+                crate::profiles::label(&target.profile)
+            );
+        }
         self.shared.update_status(&self.name, |s| {
             s.info = Some(info);
             s.target = Some(target.clone());
@@ -276,8 +282,9 @@ impl Worker {
             s.updated = Some(now);
         });
         let emergency = source == Source::Emergency;
-        // Paused: hold whatever the miner runs; safety still acts.
-        let desired = match (plan.overrides.paused && !emergency, obs.reported) {
+        // Paused, or waiting for the budget: hold whatever the miner runs; safety still acts.
+        let hold = (plan.overrides.paused && !emergency) || eff.hold.is_some();
+        let desired = match (hold, obs.reported) {
             (true, Some(r)) => r,
             _ => target.settings,
         };
@@ -298,6 +305,15 @@ impl Worker {
             self.set_state(MinerState::Online, why);
             return;
         };
+        if let OffStep::Done(why) = self
+            .off_step(&seen, &eff, source, plan.overrides.paused)
+            .await
+        {
+            self.waiting_for_permit = false;
+            self.permit = None;
+            self.set_state(MinerState::Online, why);
+            return;
+        }
         let (decision, findings) = decide(&cfg, &env, goal, &obs, &mut self.mem);
         for f in findings {
             self.report(f);

@@ -7,7 +7,8 @@
 //! repeated hour is priced once. At an instant, the first listed window whose interval holds it
 //! gives the price; windows that cover the whole day make the tariff total.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use crate::schedule::local_instant;
+use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::config::WindowConfig;
@@ -143,25 +144,11 @@ impl FixedTariff {
     }
 }
 
-/// The instant a local wall-clock time happens on `date`: the earlier one when it happens twice,
-/// the end of the gap when a DST change skips it.
-pub(crate) fn local_instant(tz: Tz, date: NaiveDate, t: NaiveTime) -> Option<DateTime<Utc>> {
-    let naive = date.and_time(t);
-    if let Some(dt) = tz.from_local_datetime(&naive).earliest() {
-        return Some(dt.with_timezone(&Utc));
-    }
-    (1..=180).find_map(|m| {
-        tz.from_local_datetime(&(naive + Duration::minutes(m)))
-            .earliest()
-            .map(|dt| dt.with_timezone(&Utc))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::ClockTime;
-    use chrono::Timelike;
+    use chrono::{NaiveDate, NaiveTime, TimeZone, Timelike};
     use proptest::prelude::*;
 
     fn w(from: (u32, u32), to: (u32, u32), price: f64, days: Option<Vec<Day>>) -> WindowConfig {

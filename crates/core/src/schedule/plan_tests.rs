@@ -1,21 +1,14 @@
 //! The weekly plan, exceptions, groups and price rules: tables for the documented rules, and a
 //! property that the timeline agrees with a brute-force minute-by-minute reference.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
 use chrono_tz::Tz;
 use proptest::prelude::*;
 use rstest::rstest;
 
+use super::tests::local;
 use super::*;
 use crate::config::{ClockTime, ProfileOverride};
-
-fn local(tz: Tz, s: &str) -> DateTime<Utc> {
-    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
-    tz.from_local_datetime(&naive)
-        .earliest()
-        .expect("exists")
-        .with_timezone(&Utc)
-}
 
 fn period(days: Option<&[Weekday]>, from: (u32, u32), to: (u32, u32), profile: &str) -> Period {
     Period {

@@ -27,7 +27,7 @@ fn utc(s: &str) -> DateTime<Utc> {
         .and_utc()
 }
 
-fn local(tz: Tz, s: &str) -> DateTime<Utc> {
+pub(super) fn local(tz: Tz, s: &str) -> DateTime<Utc> {
     let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
     tz.from_local_datetime(&naive)
         .earliest()

@@ -67,3 +67,46 @@ impl Mailboxes {
             .map_err(|_| format!("miner {miner:?} stopped before answering"))?
     }
 }
+
+impl super::Worker {
+    /// Carry out one command between polls and answer it.
+    pub(super) async fn handle(&mut self, request: Request) {
+        let client = self.client.clone();
+        let io = |r: Result<(), axeos::Error>| r.map_err(|e| e.to_string());
+        let result = match request.command {
+            MinerCommand::Restart => self.cancellable(async { io(client.restart().await) }).await,
+            MinerCommand::Pause => {
+                let r = self.cancellable(async { io(client.pause().await) }).await;
+                self.off.paused_by_user |= r.is_ok();
+                r
+            }
+            MinerCommand::Resume => {
+                let r = self.cancellable(async { io(client.resume().await) }).await;
+                if r.is_ok() {
+                    self.off.paused_by_user = false;
+                }
+                r
+            }
+            MinerCommand::Retry => {
+                self.effort.clear();
+                self.publish_status();
+                Ok(())
+            }
+            MinerCommand::ClearCeiling => {
+                self.mem.clear_ceilings();
+                Ok(())
+            }
+        };
+        let _ = request.reply.send(result);
+    }
+
+    pub(super) async fn cancellable(
+        &self,
+        fut: impl std::future::Future<Output = Result<(), String>>,
+    ) -> Result<(), String> {
+        tokio::select! {
+            _ = self.cancel.cancelled() => Err("shutting down".into()),
+            r = fut => r,
+        }
+    }
+}

@@ -77,7 +77,7 @@ impl Worker {
             return;
         }
         let why = match &reason {
-            Reason::Schedule => format!("{} {}", source.name(), plan.profile(now).0),
+            Reason::Schedule => self.why.clone(),
             Reason::DriftFix => "re-applying after drift".into(),
             Reason::SafetyCorrection => "safety correction".into(),
             Reason::Throttle(r) => r.clone(),
@@ -104,15 +104,21 @@ impl Worker {
             let limit =
                 move |info: &axeos::Info| over_limit(&cfg_for_check, &Observation::from_info(info));
             let rx = self.plan_rx.clone();
+            let caps_rx = self.caps_rx.clone();
+            let cannot_pause = self.off.cannot_pause;
             let start = plan.clone();
             let clock = self.shared.clock.clone();
             let name = self.name.clone();
             let mut stop = move || {
-                if !rx.has_changed().unwrap_or(true) {
+                let plan_changed = rx.has_changed().unwrap_or(true);
+                let caps_changed = caps_rx.has_changed().unwrap_or(true);
+                if !plan_changed && !caps_changed {
                     return None;
                 }
                 let next = rx.borrow().clone();
-                superseded(&start, &next, &name, start_target, clock.now())
+                let caps = caps_rx.borrow().clone();
+                let now = clock.now();
+                superseded(&start, &next, &name, start_target, now, &caps, cannot_pause)
             };
             let mover = self.mover(Pacing::from_config(cfg).with_budget(budget));
             mover.run_counting(from, &path, &limit, &mut stop).await
@@ -214,6 +220,8 @@ fn superseded(
     miner: &str,
     start_target: Settings,
     now: chrono::DateTime<chrono::Utc>,
+    caps: &Caps,
+    cannot_pause: bool,
 ) -> Option<String> {
     if next.overrides.emergency && !start.overrides.emergency {
         return Some("an emergency stop pre-empted it".into());
@@ -224,7 +232,11 @@ fn superseded(
     let Some(m) = next.config.miner(miner).filter(|m| m.enabled) else {
         return Some("the miner was removed or disabled".into());
     };
-    if !crate::reconcile::same(next.target(m, now).0.settings, start_target) {
+    let (eff, _) = super::off::effective(next, m, now, caps);
+    if eff.off && !cannot_pause {
+        return Some("the miner is to be paused".into());
+    }
+    if eff.hold.is_none() && !crate::reconcile::same(eff.target.settings, start_target) {
         return Some("a newer target replaced it".into());
     }
     if next.config.envelope() != start.config.envelope() || start.config.miner(miner) != Some(m) {

@@ -15,9 +15,9 @@ use chrono::{DateTime, Duration as Span, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use super::error::PriceError;
-use super::fixed::local_instant;
 use super::series::Point;
 use super::source::{SourceConfig, SourceKind};
+use crate::schedule::local_instant;
 
 pub use awattar::parse as parse_awattar;
 pub use energy_charts::parse as parse_energy_charts;
