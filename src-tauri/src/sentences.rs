@@ -172,6 +172,27 @@ pub fn sentence(event: &Event, tz: Tz) -> String {
         Event::UnknownModel { miner, model } => format!(
             "{miner} is a {model}, a model without known limits: it is only watched until you set its limits"
         ),
+        Event::MiningPaused { miner, reason } => {
+            format!("{miner} stopped mining{}", because(reason))
+        }
+        Event::MiningResumed { miner, reason } => {
+            format!("{miner} is mining again{}", because(reason))
+        }
+        Event::BudgetLimited {
+            miner,
+            from,
+            to,
+            reason,
+        } => format!(
+            "{miner} runs {} instead of {} to keep the fleet within its power budget{}",
+            capital(to),
+            capital(from),
+            because(reason)
+        ),
+        Event::BudgetRestored { miner, to, .. } => format!(
+            "{miner} is back to {}: the power budget has room again",
+            capital(to)
+        ),
         Event::Warning { message } => capital(message),
         #[allow(unreachable_patterns)]
         other => match other.miner() {
@@ -270,6 +291,16 @@ mod tests {
         assert_eq!(
             sentence(&Event::Paused { paused: false }, Tz::UTC),
             "Schedule resumed"
+        );
+        let limited = Event::BudgetLimited {
+            miner: "Attic".into(),
+            from: "performance".into(),
+            to: "quiet".into(),
+            reason: "fleet at 310 W of 300 W".into(),
+        };
+        assert_eq!(
+            sentence(&limited, Tz::UTC),
+            "Attic runs Quiet instead of Performance to keep the fleet within its power budget (fleet at 310 W of 300 W)"
         );
     }
 }

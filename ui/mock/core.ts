@@ -49,6 +49,7 @@ const overview = (): Overview => ({
   status: {
     miners, totals: { online: 2, total: 3, hashrate: 2100.5, power: 35.1, efficiency: 16.71 }, profile: "day", source: "schedule",
     next_change: [iso(now + 5 * 3600_000 + 12 * 60_000), "night"], paused: false, emergency: false, pause_reason: null,
+    budget: { cap: 60, used: 35.1, measured: 35.1, counted: 3, reporting: 2, limited: [], met: true },
   },
   read_only: null, config_path: "/home/demo/.config/bitaxe/multi_scheduler_config.json", demo: true,
   limits: { min_voltage: 1000, max_voltage: 1300, min_frequency: 100, max_frequency: 650 },

@@ -9,7 +9,7 @@ import { totalsLine } from "../src/views/fleet-status";
 function overview(online: number, power: number): Overview {
   const totals: Totals = { online, total: 3, hashrate: 1500, power, efficiency: 15.5 };
   return {
-    status: { miners: [], totals, profile: "day", source: "schedule", next_change: null, paused: false, emergency: false, pause_reason: null },
+    status: { miners: [], totals, profile: "day", source: "schedule", next_change: null, paused: false, emergency: false, pause_reason: null, budget: null },
     read_only: null, config_path: "/tmp/c.json", demo: false, colours: [],
     limits: { min_voltage: 1000, max_voltage: 1300, min_frequency: 100, max_frequency: 800 },
   };

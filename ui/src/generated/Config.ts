@@ -3,6 +3,7 @@ import type { GroupConfig } from "./GroupConfig";
 import type { MinerConfig } from "./MinerConfig";
 import type { PeriodSettings } from "./PeriodSettings";
 import type { PlanConfig } from "./PlanConfig";
+import type { PowerBudget } from "./PowerBudget";
 import type { PriceRule } from "./PriceRule";
 import type { ProfileConfig } from "./ProfileConfig";
 import type { SafeSettings } from "./SafeSettings";
@@ -120,4 +121,8 @@ price_rules: Array<PriceRule>,
 /**
  * Electricity prices: fixed windows and/or a price feed (see `prices`). Unset: no prices.
  */
-tariff?: TariffConfig | null, };
+tariff?: TariffConfig | null, 
+/**
+ * The fleet's power cap and how changes are staggered (none: no cap).
+ */
+power_budget: PowerBudget | null, };

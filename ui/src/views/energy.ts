@@ -9,9 +9,8 @@ import { profileNames } from "./profile-names";
 import { tariffPanel } from "./tariff";
 
 export interface PriceRuleShape { profile: string; max_price?: number | null; cheapest_hours?: number | null; groups?: string[] | null }
-interface BudgetShape { watts: number; stagger_seconds?: number }
 type Draft = Config & {
-  price_rules?: PriceRuleShape[]; power_budget?: BudgetShape | null; profiles?: Record<string, unknown>;
+  price_rules?: PriceRuleShape[]; profiles?: Record<string, unknown>;
   groups?: Record<string, unknown>;
 };
 
@@ -93,18 +92,15 @@ export async function renderEnergy(root: HTMLElement, ctx: Ctx): Promise<void> {
   const stagger = h("input", { id: "budget-stagger", type: "number", min: 0, max: 3600, step: 1, placeholder: "120", disabled: readOnly,
     value: draft.power_budget?.stagger_seconds ?? "", "data-path": "power_budget.stagger_seconds" }) as HTMLInputElement;
   const syncBudget = () => {
-    if (watts.value === "") draft.power_budget = null;
-    else {
-      draft.power_budget = { watts: Number(watts.value) };
-      if (stagger.value !== "") draft.power_budget.stagger_seconds = Number(stagger.value);
-    }
+    // The engine's default stagger is 120 s.
+    draft.power_budget = watts.value === "" ? null : { watts: Number(watts.value), stagger_seconds: stagger.value === "" ? 120 : Number(stagger.value) };
     void changed();
   };
   [watts, stagger].forEach((i) => i.addEventListener("input", syncBudget));
   // An engine without the power budget refuses the key: say so instead of offering it.
   const probe = { ...JSON.parse(JSON.stringify(draft)), power_budget: { watts: 1000 } } as Draft;
   const budgetKnown = !(await api.checkConfig(probe).catch(() => [])).some((p) => p.path === "power_budget" && /unknown|not a key|misspel/i.test(p.message));
-  const use = (ctx.overview?.status as unknown as { budget?: { watts: number; used: number } | null } | undefined)?.budget;
+  const use = ctx.overview?.status.budget;
   root.replaceChildren(h("h1", {}, "Energy"), draftNote(ctx.store, redraw),
     tariffPanel(draft, readOnly, () => void changed()),
     h("section", { class: "panel" }, h("h2", {}, "Price rules"),
@@ -113,7 +109,7 @@ export async function renderEnergy(root: HTMLElement, ctx: Ctx): Promise<void> {
     !budgetKnown ? h("section", { class: "panel" }, h("h2", {}, "Power budget"), h("p", { class: "muted" }, "This build's engine has no power budget yet.")) : h("section", { class: "panel" }, h("h2", {}, "Power budget"),
       h("p", { class: "hint" }, "The most the whole fleet may draw (your circuit's limit). Over it, the least efficient miners step down first; changes are spread over the stagger window so the fleet never steps at the same second."),
       h("div", { class: "form-row" }, h("label", { class: "field" }, h("span", {}, "Cap (W)"), watts), h("label", { class: "field" }, h("span", {}, "Stagger changes over (s)"), stagger)),
-      use ? h("p", { class: "muted", id: "budget-use" }, `Now: ${use.used.toFixed(0)} W of ${use.watts.toFixed(0)} W`) : null),
+      use ? h("p", { class: "muted", id: "budget-use" }, `Now: ${use.used.toFixed(0)} W of ${use.cap.toFixed(0)} W${use.limited.length ? `; held back: ${use.limited.join(", ")}` : ""}`) : null),
     msg, h("div", { class: "buttons" }, save));
   await changed();
 }
