@@ -111,6 +111,7 @@ test("the miners list says what a miner's own settings change, and the drawer th
   assert.equal(overrideSummary({ ...base, night_settings: { voltage: 1250, frequency: null } }), "Own settings: night 1250 mV");
   assert.equal(overrideSummary({ ...base, day_settings: { voltage: 1100, frequency: 450 }, night_settings: { voltage: null, frequency: null } }),
     "Own settings: day 1100 mV @ 450 MHz");
+  assert.equal(overrideSummary({ ...base, profiles: { quiet: { voltage: 1040, frequency: 390 } } }), "Own settings: quiet 1040 mV @ 390 MHz");
   assert.equal(rangeProblem("Night voltage", "", 1000, 1300, "mV"), "");
   assert.equal(rangeProblem("Night voltage", "1250", 1000, 1300, "mV"), "");
   assert.equal(rangeProblem("Night voltage", "1400", 1000, 1300, "mV"), "Night voltage must be 1000–1300 mV (the safety limits).");

@@ -8,7 +8,8 @@ export function overrideSummary(m: MinerConfig): string {
     const bits = [o.voltage != null ? `${o.voltage} mV` : null, o.frequency != null ? `${o.frequency} MHz` : null].filter(Boolean);
     return `${label} ${bits.join(" @ ")}`;
   };
-  const parts = [part("day", m.day_settings), part("night", m.night_settings)].filter(Boolean);
+  const parts = [part("day", m.day_settings), part("night", m.night_settings),
+    ...Object.entries(m.profiles ?? {}).map(([n, o]) => part(n, o))].filter(Boolean);
   return parts.length ? `Own settings: ${parts.join(", ")}` : "Fleet settings";
 }
 

@@ -1,8 +1,10 @@
 // Miners: add by address with a live probe, scan a range, edit and remove.
-import { api, errorText, type Config, type Found, type MinerConfig } from "../ipc";
+import { api, errorText, type Config, type Found, type MinerConfig, type ProfileOverride } from "../ipc";
 import type { Ctx } from "../main";
 import { capital, confirmDialog, drawer, h, settingsText, toast } from "../ui";
 import { overrideSummary, rangeProblem } from "./miner-text";
+import { sentence } from "./problems";
+import { profileNames } from "./profile-names";
 
 function field(label: string, input: HTMLElement, hint?: HTMLElement): HTMLElement {
   return h("label", { class: "field" }, h("span", {}, label), input, hint ?? null);
@@ -142,19 +144,32 @@ function editMiner(config: Config, m: MinerConfig, ctx: Ctx, root: HTMLElement, 
   const ipI = input("edit-address", m.ip);
   const en = h("input", { type: "checkbox", id: "edit-enabled", checked: m.enabled }) as HTMLInputElement;
   const num = (id: string, v: number | null | undefined, step: number) => input(id, v, { type: "number", step, placeholder: "fleet" });
-  const profiles: ["day" | "night", HTMLInputElement, HTMLInputElement][] = [
+  const profiles: [string, HTMLInputElement, HTMLInputElement][] = [
     ["day", num("edit-day-voltage", m.day_settings?.voltage, 5), num("edit-day-frequency", m.day_settings?.frequency, 5)],
     ["night", num("edit-night-voltage", m.night_settings?.voltage, 5), num("edit-night-frequency", m.night_settings?.frequency, 5)],
   ];
+  // The presets and the user's own profiles: this miner's overrides of them (`profiles`).
+  const others = profileNames(config.profiles).filter((n) => !["day", "night", "off"].includes(n));
+  for (const n of others) {
+    const o = m.profiles?.[n];
+    profiles.push([n, num(`edit-${n}-voltage`, o?.voltage, 5), num(`edit-${n}-frequency`, o?.frequency, 5)]);
+  }
   const msg = h("p", { class: "hint error", id: "edit-message", role: "alert" });
   const save = h("button", { class: "primary", id: "edit-save" }, "Save");
   const remove = h("button", { class: "danger", id: "edit-remove" }, "Remove miner");
   const ov = (v: HTMLInputElement, f: HTMLInputElement) =>
     v.value || f.value ? { voltage: v.value ? Number(v.value) : null, frequency: f.value ? Number(f.value) : null } : null;
-  const edited = (): MinerConfig => ({
-    ...m, name: nameI.value.trim(), ip: ipI.value.trim(), enabled: en.checked,
-    day_settings: ov(profiles[0][1], profiles[0][2]), night_settings: ov(profiles[1][1], profiles[1][2]),
-  });
+  const edited = (): MinerConfig => {
+    const own: Record<string, ProfileOverride> = {};
+    for (const [n, v, f] of profiles.slice(2)) {
+      const o = ov(v, f);
+      if (o) own[n] = o;
+    }
+    return {
+      ...m, name: nameI.value.trim(), ip: ipI.value.trim(), enabled: en.checked,
+      day_settings: ov(profiles[0][1], profiles[0][2]), night_settings: ov(profiles[1][1], profiles[1][2]), profiles: own,
+    };
+  };
   let seq = 0;
   const check = async (): Promise<boolean> => {
     const mine = ++seq;
@@ -171,7 +186,8 @@ function editMiner(config: Config, m: MinerConfig, ctx: Ctx, root: HTMLElement, 
     if (!p) {
       // The engine's own rules on the whole config with this miner changed.
       const next: Config = { ...config, miners: config.miners.map((x) => (x.name === m.name ? edited() : x)) };
-      p = (await api.validateConfig(next).catch((e) => errorText(e))) ?? "";
+      const problems = await api.checkConfig(next).catch((e) => [{ code: "ipc", path: "", message: errorText(e) }]);
+      p = problems[0] ? sentence(problems[0]) : "";
     }
     if (mine !== seq) return false;
     msg.textContent = p;
@@ -184,8 +200,11 @@ function editMiner(config: Config, m: MinerConfig, ctx: Ctx, root: HTMLElement, 
   const body = h("div", { class: "drawer-body" },
     field2("Name", nameI), field2("Address", ipI),
     h("label", { class: "check" }, en, " Follow the schedule (unticked: watched, never changed)"),
-    ...profiles.map(([label, v, f]) => h("fieldset", {}, h("legend", {}, `Own ${label} settings (empty: the fleet's)`),
+    ...profiles.slice(0, 2).map(([label, v, f]) => h("fieldset", {}, h("legend", {}, `Own ${label} settings (empty: the fleet's)`),
       field2("Voltage (mV)", v), field2("Frequency (MHz)", f))),
+    others.length ? h("details", { class: "more-profiles" }, h("summary", {}, "Own settings for other profiles"),
+      ...profiles.slice(2).map(([label, v, f]) => h("fieldset", {}, h("legend", {}, capital(label)),
+        field2("Voltage (mV)", v), field2("Frequency (MHz)", f)))) : null,
     msg,
     h("div", { class: "actions" }, remove, h("div", { class: "buttons" }, save)));
   const d = drawer(`Edit ${m.name}`, body, opener);
