@@ -86,9 +86,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     if args.plan {
         let prices = plan_view::known_prices(&config, &path);
-        let prices = prices
-            .as_deref()
-            .map(|p| p as &dyn bitaxe_core::schedule::PriceLookup);
+        let prices = prices.as_deref();
         return if args.week {
             plan_view::week(&config, args.at.as_deref(), prices)
         } else {
@@ -103,7 +101,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .data_dir
             .clone()
             .unwrap_or_else(|| bitaxe_core::EngineOptions::new(&path).data_dir);
-        return crate::cost::run(&config, &data_dir, args.from.as_deref(), args.to.as_deref());
+        return crate::cost::run(
+            &config,
+            &path,
+            &data_dir,
+            args.from.as_deref(),
+            args.to.as_deref(),
+        );
     }
     if args.status {
         return runtime.block_on(status(&target));

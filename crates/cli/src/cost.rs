@@ -14,6 +14,7 @@ use chrono::{Datelike, Days, NaiveDate, Utc};
 
 pub fn run(
     config: &Config,
+    config_path: &Path,
     data_dir: &Path,
     from: Option<&str>,
     to: Option<&str>,
@@ -21,8 +22,10 @@ pub fn run(
     let tz = schedule::zone(config);
     let today = Utc::now().with_timezone(&tz).date_naive();
     let (first, last) = range(from, to, today)?;
-    let prices = cost::price_source(config, tz);
-    if let Some(note) = &prices.note {
+    // The prices known without fetching: the feed's cache, then the fixed tariff.
+    let (view, note) = cost::price_view(config, config_path);
+    let prices = cost::price_source(config, view);
+    for note in note.iter().chain(&prices.note) {
         eprintln!("Note: {note}");
     }
     let path = data_dir.join(HISTORY_FILE);
@@ -113,7 +116,11 @@ pub fn render(report: &CostReport, configured: &[&str], prices: &PriceSource) ->
 }
 
 fn line(name: &str, width: usize, t: &Totals, currency: &str) -> String {
-    let money = match t.cost {
+    // No energy costs nothing, once there is a currency to say it in.
+    let cost = t
+        .cost
+        .or_else(|| (t.kwh == 0.0 && !currency.is_empty()).then_some(0.0));
+    let money = match cost {
         Some(c) if currency.is_empty() => format!("{c:.2}"),
         Some(c) => format!("{c:.2} {currency}"),
         None => "-".to_string(),
@@ -187,7 +194,7 @@ mod tests {
             lines,
             [
                 "b            0.250 kWh  0.05 EUR",
-                "idle         0.000 kWh  -",
+                "idle         0.000 kWh  0.00 EUR",
                 "a            1.000 kWh  0.10 EUR  (0.500 kWh without a price)",
                 "TOTAL:       1.250 kWh  0.15 EUR  (0.500 kWh without a price)",
             ]

@@ -17,16 +17,12 @@ use chrono_tz::Tz;
 pub fn known_prices(
     config: &Config,
     path: &std::path::Path,
-) -> Option<std::sync::Arc<bitaxe_core::prices::Prices>> {
-    config.tariff.as_ref()?;
-    let clock = std::sync::Arc::new(bitaxe_core::clock::SystemClock);
-    match bitaxe_core::prices::PriceFeed::for_config(config, path, clock, Default::default()) {
-        Ok(feed) => Some(feed.current()),
-        Err(e) => {
-            eprintln!("Note: prices not used: {e}");
-            None
-        }
+) -> Option<std::sync::Arc<dyn PriceLookup>> {
+    let (view, note) = bitaxe_core::cost::price_view(config, path);
+    if let Some(note) = note {
+        eprintln!("Note: {note}");
     }
+    view
 }
 
 /// `--at` as an instant (default: now).

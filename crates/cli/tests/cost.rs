@@ -107,3 +107,70 @@ fn cost_prints_a_line_per_miner_and_a_total_and_refuses_bad_dates() {
     assert_eq!(code, 1);
     assert!(err.contains("after"), "{err}");
 }
+
+#[test]
+fn cost_is_priced_by_the_feed_cache_and_the_fixed_tariff_without_fetching() {
+    use bitaxe_core::prices::{cache_path, save_cache, PriceSeries, Slot};
+    let dir = tempfile::tempdir().expect("dir");
+    let config_path = dir.path().join("multi_scheduler_config.json");
+    // The feed's URL is a closed loopback port: --cost must not need it.
+    std::fs::write(
+        &config_path,
+        r#"{
+          "miners": [{"name": "rig-a", "ip": "127.0.0.1:9"}, {"name": "rig-b", "ip": "127.0.0.1:10"}],
+          "timezone": "UTC",
+          "tariff": {
+            "currency": "EUR",
+            "fixed": [{"from": "00:00", "to": "00:00", "price_per_kwh": 0.20}],
+            "source": {"type": "awattar", "url": "http://127.0.0.1:9/prices"}
+          }
+        }"#,
+    )
+    .expect("config");
+    let cfg = Config::load(&config_path).expect("loads");
+    let label = cfg
+        .tariff
+        .as_ref()
+        .and_then(|t| t.source.as_ref())
+        .expect("source")
+        .label();
+    // Yesterday (inside the cache's retention), 10:00-11:00 UTC.
+    let day = (Utc::now() - Duration::days(1)).date_naive();
+    let t0 = day.and_hms_opt(10, 0, 0).expect("t0").and_utc();
+    // The feed knew 10:00-10:30 at 0.50; the fixed tariff answers for the rest.
+    let series = PriceSeries::new(
+        label,
+        "EUR",
+        t0,
+        vec![Slot {
+            start: t0,
+            end: t0 + Duration::minutes(30),
+            price: 0.50,
+        }],
+    );
+    save_cache(&cache_path(&config_path), &series).expect("cache");
+    let mut history = History::open(&dir.path().join(HISTORY_FILE)).expect("history");
+    // 3.6 kW for an hour: 1.8 kWh at 0.50 and 1.8 kWh at 0.20.
+    let samples: Vec<Sample> = (0..=120)
+        .map(|i| Sample {
+            miner: "rig-a".into(),
+            at: t0 + Duration::seconds(30 * i),
+            profile: bitaxe_core::schedule::Profile::new("performance"),
+            hashrate: 1000.0,
+            power: 3600.0,
+            temp: Some(50.0),
+            vr_temp: None,
+            voltage: Some(1150),
+            frequency: Some(525.0),
+        })
+        .collect();
+    history.insert(&samples).expect("insert");
+    drop(history);
+    let d = day.format("%Y-%m-%d").to_string();
+    let (code, out, err) = bin(dir.path(), &["--cost", "--from", &d, "--to", &d]);
+    assert_eq!(code, 0, "{out}{err}");
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("rig-a 3.600 kWh 1.26 EUR"), "{out}{err}");
+    assert!(words.contains("rig-b 0.000 kWh 0.00 EUR"), "{out}{err}");
+    assert!(words.contains("TOTAL: 3.600 kWh 1.26 EUR"), "{out}{err}");
+}

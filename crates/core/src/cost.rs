@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::history::{EnergyRef, EnergyRow, History, HistoryError, SLOT_S};
 
-mod fixed_price;
+mod price_source;
 
-pub use fixed_price::{price_source, FixedPrice, PriceSource};
+pub use price_source::{price_source, price_view, PriceSource};
 
 /// Hashes in one TH-day.
 const HASHES_PER_TH_DAY: f64 = 1e12 * 86_400.0;

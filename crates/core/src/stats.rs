@@ -14,8 +14,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{write_atomic, Config};
-use crate::cost::{self, CostReport, Totals};
+use crate::config::write_atomic;
+use crate::cost::{self, CostReport, PriceSource, Totals};
 use crate::events::Sample;
 use crate::history::{History, HistoryError};
 
@@ -223,12 +223,12 @@ impl Stats {
         }
     }
 
-    /// Measure today (local, in `tz`) from the history with the configured prices, then
+    /// Measure today (local, in `tz`) from the history with `prices`, then
     /// [`Stats::set_today`].
     pub fn measure_today(
         &mut self,
         history: &History,
-        cfg: &Config,
+        prices: &PriceSource,
         tz: Tz,
         now: DateTime<Utc>,
     ) -> Result<(), HistoryError> {
@@ -237,7 +237,6 @@ impl Stats {
         let to = date
             .succ_opt()
             .map_or(now, |next| cost::local_day_start(tz, next));
-        let prices = cost::price_source(cfg, tz);
         let report = cost::report(history, from, to, &*prices.price, tz)?;
         self.set_today(date, &report, prices.currency.as_deref());
         Ok(())
@@ -395,7 +394,7 @@ mod tests {
             s.record(x, "http://127.0.0.1:1");
         }
         let now = later + chrono::Duration::hours(1);
-        s.measure_today(&h, &Config::default(), tz, now)
+        s.measure_today(&h, &PriceSource::none(), tz, now)
             .expect("measure");
         let today = s.today.clone().expect("fleet today");
         assert_eq!(today.date, NaiveDate::from_ymd_opt(2026, 11, 25));

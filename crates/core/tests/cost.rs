@@ -523,7 +523,20 @@ async fn the_engine_records_energy_with_a_gap_cap_of_three_poll_periods() {
     use support::{sims, Harness, NIGHT};
 
     // Polls every 0.2 s: the cap is 0.6 s of the engine's (fake) clock.
-    let mut h = Harness::start(sims(1, Personality::V2_14).await, NIGHT, |_| {}).await;
+    // A fixed tariff of 0.25 all day prices it.
+    let mut h = Harness::start(sims(1, Personality::V2_14).await, NIGHT, |c| {
+        c.tariff = Some(bitaxe_core::prices::TariffConfig {
+            currency: "EUR".into(),
+            fixed: vec![bitaxe_core::prices::WindowConfig {
+                from: bitaxe_core::config::ClockTime::hm(0, 0),
+                to: bitaxe_core::config::ClockTime::hm(0, 0),
+                price_per_kwh: 0.25,
+                days: None,
+            }],
+            source: None,
+        });
+    })
+    .await;
     let mut seen: Vec<(DateTime<Utc>, f64)> = Vec::new();
     for i in 0..12 {
         let e = h
@@ -565,13 +578,14 @@ async fn the_engine_records_energy_with_a_gap_cap_of_three_poll_periods() {
         "{got} J recorded, {want} J from the samples"
     );
     assert!(rows.iter().all(|r| r.profile == "night"), "{rows:?}");
-    // The handle reports it too (no tariff: energy, no money).
+    // The handle reports it too.
     let report = h.engine.cost(at(-1e9), at(1e9)).expect("cost");
     assert!(close(
         report.miners["sim-1"].profiles["night"].kwh,
         got / 3.6e6
     ));
-    assert_eq!(report.fleet.total.cost, None);
+    let cost = report.fleet.total.cost.expect("priced");
+    assert!(close(cost, got / 3.6e6 * 0.25), "{cost}");
     // The statistics file carries today's energy.
     let stats: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(h.path.with_file_name("multi_bitaxe_stats.json")).expect("stats"),
@@ -581,5 +595,55 @@ async fn the_engine_records_energy_with_a_gap_cap_of_three_poll_periods() {
         .as_f64()
         .expect("kwh");
     assert!(close(kwh, want / 3.6e6), "{stats}");
+    let cost = stats["today"]["cost"].as_f64().expect("cost");
+    assert!(close(cost, want / 3.6e6 * 0.25), "{stats}");
+    assert_eq!(stats["today"]["currency"], "EUR");
     assert_eq!(stats["today"]["date"], "2026-06-01");
+}
+
+#[test]
+fn a_day_whose_midnight_is_skipped_starts_at_its_first_instant() {
+    // Sao Paulo went from 00:00 to 01:00 on 2018-11-04.
+    let tz: Tz = "America/Sao_Paulo".parse().expect("tz");
+    let start = local_day_start(tz, NaiveDate::from_ymd_opt(2018, 11, 4).expect("d"));
+    let local = start.with_timezone(&tz);
+    assert_eq!(
+        local.format("%Y-%m-%d %H:%M").to_string(),
+        "2018-11-04 01:00"
+    );
+    assert_eq!(
+        start,
+        Utc.with_ymd_and_hms(2018, 11, 4, 3, 0, 0)
+            .single()
+            .expect("utc")
+    );
+}
+
+#[test]
+fn the_price_source_prefers_the_view_then_the_fixed_tariff_then_nothing() {
+    use bitaxe_core::config::Config;
+    use bitaxe_core::cost::price_source;
+    use bitaxe_core::schedule::PriceSlot;
+    let parse = |text: &str| Config::parse(text, std::path::Path::new("test.json")).expect("cfg");
+    let none = price_source(&parse(r#"{"timezone": "UTC"}"#), None);
+    assert_eq!(none.currency, None);
+    assert_eq!((none.price)(at(0.0)), None);
+    let cfg = parse(
+        r#"{"timezone": "Europe/Berlin", "tariff": {"currency": "CHF",
+            "fixed": [{"from": "08:00", "to": "20:00", "price_per_kwh": 0.31}]}}"#,
+    );
+    let fixed = price_source(&cfg, None);
+    assert_eq!(fixed.currency.as_deref(), Some("CHF"));
+    // T0 is 08:00 UTC, 09:00 in Berlin: inside the window; 20:30 Berlin is not.
+    assert_eq!((fixed.price)(at(0.0)), Some(0.31));
+    assert_eq!((fixed.price)(at(11.5 * 3600.0)), None);
+    let view: Vec<PriceSlot> = vec![PriceSlot {
+        start: at(0.0),
+        end: at(900.0),
+        price: -0.01,
+    }];
+    let viewed = price_source(&cfg, Some(std::sync::Arc::new(view)));
+    assert_eq!((viewed.price)(at(60.0)), Some(-0.01));
+    assert_eq!((viewed.price)(at(960.0)), None, "the view alone decides");
+    assert_eq!(viewed.currency.as_deref(), Some("CHF"));
 }

@@ -80,10 +80,10 @@ impl HistoryReader {
 }
 
 impl HistoryReader {
-    /// Energy and cost of `[from, to)` with the configured prices ([`crate::cost::price_source`]).
+    /// Energy and cost of `[from, to)` priced by `prices`.
     fn cost(
         &self,
-        cfg: &Config,
+        prices: &crate::cost::PriceSource,
         tz: chrono_tz::Tz,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
@@ -95,7 +95,6 @@ impl HistoryReader {
         if conn.is_none() {
             *conn = Some(History::open(&self.path)?);
         }
-        let prices = crate::cost::price_source(cfg, tz);
         match conn.as_ref() {
             Some(h) => Ok(crate::cost::report(h, from, to, &*prices.price, tz)?),
             None => Ok(crate::cost::report_rows(&[], from, to, &*prices.price, tz)),
@@ -330,14 +329,16 @@ impl EngineHandle {
     }
 
     /// Measured energy and its cost for the slots in `[from, to)`, per miner, local day, month
-    /// and profile. Blocks on SQLite like [`EngineHandle::history`].
+    /// and profile, priced by the plan's price view (or the fixed tariff). Blocks on SQLite like
+    /// [`EngineHandle::history`].
     pub fn cost(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<crate::cost::CostReport, EngineError> {
         let plan = self.plan();
-        self.inner.history.cost(&plan.config, plan.tz, from, to)
+        let prices = crate::cost::price_source(&plan.config, plan.prices.clone());
+        self.inner.history.cost(&prices, plan.tz, from, to)
     }
 
     /// The zone the schedule runs in.

@@ -144,9 +144,10 @@ impl Recorder {
     fn save_stats(&mut self) {
         let now = self.clock.now();
         let plan = self.plan.borrow().clone();
+        let prices = crate::cost::price_source(&plan.config, plan.prices.clone());
         if let Err(e) = self
             .stats
-            .measure_today(&self.history, &plan.config, plan.tz, now)
+            .measure_today(&self.history, &prices, plan.tz, now)
         {
             let _ = self.bus.send(Event::Warning {
                 message: format!("today's energy not measured: {e}"),
