@@ -107,6 +107,8 @@ async function show(address: string): Promise<void> {
   const root = document.getElementById("view");
   if (!root) return;
   root.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  // A new view starts at its top, whatever the last one was scrolled to.
+  for (const el of [document.scrollingElement, document.querySelector(".main"), root]) el?.scrollTo?.(0, 0);
   try {
     await views[name](root, ctx);
   } catch (e) {
