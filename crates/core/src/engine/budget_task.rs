@@ -18,8 +18,8 @@ use tokio::time::MissedTickBehavior;
 use super::Shared;
 use crate::budget::curve::{estimate_jth, IDLE_WATTS};
 use crate::budget::{
-    allocate, estimate_watts, BudgetUse, Change, Memory, MinerView, PowerCurve, Reach, Rung,
-    Stagger, Tuning,
+    allocate, estimate_watts, BudgetUse, Change, Memory, MinerView, PowerBudget, PowerCurve, Reach,
+    Rung, Stagger, Tuning,
 };
 use crate::config::{Config, MinerConfig};
 use crate::events::{Event, MinerState};
@@ -81,6 +81,8 @@ pub(crate) struct BudgetTask {
     curves: HashMap<String, PowerCurve>,
     /// Limits in force, for the status.
     limited: BTreeMap<String, String>,
+    /// Each group budget's own hysteresis memory.
+    group_mem: HashMap<String, Memory>,
 }
 
 impl BudgetTask {
@@ -92,6 +94,7 @@ impl BudgetTask {
             stagger: Stagger::new(Duration::ZERO),
             curves: HashMap::new(),
             limited: BTreeMap::new(),
+            group_mem: HashMap::new(),
         }
     }
 
@@ -113,7 +116,23 @@ impl BudgetTask {
     /// One round: allocate, report, release, publish.
     pub fn tick(&mut self, plan: &Plan, now: Instant) {
         let cfg = plan.config.clone();
-        let Some(budget) = cfg.power_budget else {
+        let groups: Vec<(String, PowerBudget, Vec<String>)> = cfg
+            .groups
+            .iter()
+            .filter_map(|(name, g)| Some((name.clone(), g.power_budget?, g.miners.clone())))
+            .collect();
+        // Group caps alone: the fleet itself is unbounded, paced by the groups' longest stagger.
+        let fleet = cfg.power_budget.or_else(|| {
+            (!groups.is_empty()).then(|| PowerBudget {
+                watts: f64::INFINITY,
+                stagger_seconds: groups
+                    .iter()
+                    .map(|(_, b, _)| b.stagger_seconds)
+                    .max()
+                    .unwrap_or(0),
+            })
+        });
+        let Some(budget) = fleet else {
             if self.shared.caps.borrow().active {
                 self.shared.caps.send_replace(Arc::new(Caps::default()));
                 *self = BudgetTask::new(self.shared.clone(), self.plan_rx.clone());
@@ -144,9 +163,27 @@ impl BudgetTask {
             self.record(status, &view);
             views.push(view);
         }
+        let mut changes = Vec::new();
+        for (group, cap, members) in &groups {
+            let mine: Vec<MinerView> = views
+                .iter()
+                .filter(|v| members.contains(&v.name))
+                .cloned()
+                .collect();
+            let mem = self.group_mem.entry(group.clone()).or_default();
+            let within = allocate(cap.watts, &mine, mem, &tuning, now);
+            // The group's grant is a ceiling for the fleet's allocation.
+            for grant in &within.grants {
+                if let Some(v) = views.iter_mut().find(|v| v.name == grant.miner) {
+                    v.planned = v.planned.min(grant.rung);
+                }
+            }
+            changes.extend(within.changes.into_iter().map(|c| in_group(c, group)));
+        }
         let allocation = allocate(budget.watts, &views, &mut self.mem, &tuning, now);
+        changes.extend(allocation.changes.iter().cloned());
         let mut urgent = Vec::new();
-        for change in &allocation.changes {
+        for change in &changes {
             match change {
                 Change::Limited {
                     miner,
@@ -208,8 +245,13 @@ impl BudgetTask {
             .filter(|g| g.capped)
             .map(|g| (g.miner.clone(), g.profile.clone()))
             .collect();
+        let cap = if budget.watts.is_finite() {
+            budget.watts
+        } else {
+            groups.iter().map(|(_, b, _)| b.watts).sum()
+        };
         self.shared.set_budget_use(Some(BudgetUse {
-            cap: budget.watts,
+            cap,
             used: allocation.expected,
             measured: views
                 .iter()
@@ -382,4 +424,22 @@ fn poll_period(cfg: &Config) -> Duration {
 /// Half a poll period, at least 50 ms and at most a second (the stagger's pace needs no more).
 fn tick_period(cfg: &Config) -> Duration {
     (poll_period(cfg) / 2).clamp(Duration::from_millis(50), Duration::from_secs(1))
+}
+
+/// A group budget's change, its reason naming the group.
+fn in_group(change: Change, group: &str) -> Change {
+    match change {
+        Change::Limited {
+            miner,
+            from,
+            to,
+            reason,
+        } => Change::Limited {
+            miner,
+            from,
+            to,
+            reason: format!("group {group}: {reason}"),
+        },
+        other => other,
+    }
 }

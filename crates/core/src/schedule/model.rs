@@ -94,9 +94,11 @@ pub struct GroupConfig {
     pub miners: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanConfig>,
-    /// The group's share of the fleet's power budget (the engine's key; kept as raw JSON here).
+    /// A cap for this group's summed power (same shape as the fleet's `power_budget`). Changes
+    /// are paced by the fleet's `stagger_seconds`, or without a fleet budget by the longest of
+    /// the groups'.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub power_budget: Option<serde_json::Value>,
+    pub power_budget: Option<crate::budget::PowerBudget>,
 }
 
 pub type GroupMap = BTreeMap<String, GroupConfig>;
