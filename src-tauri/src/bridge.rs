@@ -34,7 +34,7 @@ pub fn spawn(app: AppHandle, engine: EngineHandle, menu: TrayMenu) {
             };
             let _ = app.emit(ENGINE_EVENT, &event);
             let state = app.state::<AppState>();
-            if let Some(logged) = log_line(&event, engine.now()) {
+            if let Some(logged) = log_line(&event, engine.now(), engine.zone()) {
                 state.push_event(logged);
             }
             let prefs = state.prefs();
@@ -59,7 +59,11 @@ pub fn spawn(app: AppHandle, engine: EngineHandle, menu: TrayMenu) {
 }
 
 /// Events worth a line in the events view (samples and single steps are not).
-pub fn log_line(event: &Event, at: chrono::DateTime<chrono::Utc>) -> Option<LoggedEvent> {
+pub fn log_line(
+    event: &Event,
+    at: chrono::DateTime<chrono::Utc>,
+    zone: chrono_tz::Tz,
+) -> Option<LoggedEvent> {
     let level = match event.level() {
         bitaxe_core::events::Level::Trace => return None,
         l => l.name(),
@@ -73,7 +77,7 @@ pub fn log_line(event: &Event, at: chrono::DateTime<chrono::Utc>) -> Option<Logg
         miner: event.miner().map(str::to_string),
         kind,
         level: level.into(),
-        text: event.describe(),
+        text: crate::sentences::sentence(event, zone),
     })
 }
 
@@ -247,7 +251,7 @@ mod tests {
             to: bitaxe_core::MinerState::Offline,
             reason: "refused".into(),
         };
-        let line = log_line(&off, now).expect("logged");
+        let line = log_line(&off, now, chrono_tz::Tz::UTC).expect("logged");
         assert_eq!(
             (
                 line.level.as_str(),
@@ -256,8 +260,8 @@ mod tests {
             ),
             ("error", "state_changed", Some("a"))
         );
-        assert!(line.text.contains("Offline"));
-        assert!(log_line(&Event::ConfigReloaded, now).is_some());
+        assert_eq!(line.text, "a went offline (refused)");
+        assert!(log_line(&Event::ConfigReloaded, now, chrono_tz::Tz::UTC).is_some());
         let s = bitaxe_core::events::Sample {
             miner: "a".into(),
             at: now,
@@ -269,7 +273,7 @@ mod tests {
             voltage: None,
             frequency: None,
         };
-        assert!(log_line(&Event::Sampled(s), now).is_none());
+        assert!(log_line(&Event::Sampled(s), now, chrono_tz::Tz::UTC).is_none());
     }
 
     fn settings(v: u32, f: f64) -> bitaxe_core::safety::Settings {
@@ -382,72 +386,5 @@ mod tests {
             bitaxe_core::MinerState::Overheated,
         )]);
         assert_eq!(alerts.len(), 1);
-    }
-
-    /// The UI's TypeScript mirrors (ui/src/ipc/index.ts) name every alert kind and the new
-    /// event kinds exactly as serde writes them.
-    #[test]
-    fn the_ui_types_name_the_kinds_serde_writes() {
-        let ts = include_str!("../../ui/src/ipc/index.ts");
-        let union = |name: &str| -> String {
-            let start = ts.find(&format!("export type {name} =")).unwrap_or(0);
-            ts[start..]
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        };
-        let alert_kinds = union("AlertKind");
-        for kind in AlertKind::ALL {
-            let tag = serde_json::to_value(kind).unwrap_or_default();
-            let tag = tag.as_str().unwrap_or("?");
-            assert!(
-                alert_kinds.contains(&format!("\"{tag}\"")),
-                "AlertKind {tag}"
-            );
-        }
-        let event_kinds = union("EventKind");
-        let miner = || "a".to_string();
-        let events = [
-            Event::GaveUp {
-                miner: miner(),
-                target: settings(1200, 550.0),
-                reason: "r".into(),
-                retry_at: None,
-            },
-            Event::FirmwareOverheat { miner: miner() },
-            Event::CeilingLowered {
-                miner: miner(),
-                profile: bitaxe_core::schedule::Profile::night(),
-                steps: 1,
-            },
-            Event::FanRestored {
-                miner: miner(),
-                auto: true,
-                manual_percent: None,
-            },
-            Event::IdentityChanged {
-                miner: miner(),
-                expected: "x".into(),
-                found: "y".into(),
-            },
-            Event::UnknownModel {
-                miner: miner(),
-                model: "m".into(),
-            },
-            Event::Restored { miner: miner() },
-            Event::ConfigReloaded,
-            Event::Warning {
-                message: "w".into(),
-            },
-        ];
-        for e in &events {
-            let v = serde_json::to_value(e).unwrap_or_default();
-            let tag = v.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
-            assert!(
-                event_kinds.contains(&format!("\"{tag}\"")),
-                "EventKind {tag}"
-            );
-        }
     }
 }

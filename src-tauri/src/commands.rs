@@ -8,7 +8,7 @@ use bitaxe_core::ops;
 use bitaxe_core::schedule::{self, Profile};
 use bitaxe_core::stats::Stats;
 use bitaxe_core::status::FleetStatus;
-use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{Datelike, Duration, NaiveDateTime, TimeZone, Utc};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_opener::OpenerExt;
@@ -18,7 +18,10 @@ use crate::background;
 use crate::demo;
 use crate::error::CmdError;
 use crate::export;
-use crate::models::{ChartOut, LoggedEvent, Overview, Prefs};
+use crate::models::{
+    ChartOut, CostSummary, DraftProblem, LoggedEvent, Overview, Prefs, PriceStrip, ProfileRow,
+    TestFetch, WeekPreview,
+};
 use crate::state::AppState;
 use bitaxe_core::ops::PlanRow;
 
@@ -74,6 +77,65 @@ pub fn validate_config(config: Config) -> Option<String> {
             p.message
         )
     })
+}
+
+/// Check a config draft as typed, by the engine's own rules: every problem with its key path
+/// (`global_night_settings.voltage`, `miners[2].ip`), so a form can put it beside the field.
+/// Empty: the draft would load and save as it is.
+#[tauri::command]
+pub fn check_config(config: serde_json::Value) -> Vec<DraftProblem> {
+    crate::draft::check(&config)
+}
+
+/// Every profile a config draft knows, as the engine resolves it fleet-wide (presets clamped
+/// into the envelope), in the engine's order.
+#[tauri::command]
+pub fn profile_specs(config: Config) -> Vec<ProfileRow> {
+    crate::draft::profile_rows(&config)
+}
+
+/// The next 7 days for a config draft (nothing saved): from today's local midnight, each
+/// miner's profile segments with the resolver's reason in words.
+#[tauri::command]
+pub fn preview_week(state: State<'_, AppState>, config: Config) -> WeekPreview {
+    let now = state
+        .engine
+        .as_ref()
+        .map(|e| e.now())
+        .unwrap_or_else(Utc::now);
+    let clock: std::sync::Arc<dyn bitaxe_core::clock::Clock> =
+        std::sync::Arc::new(bitaxe_core::clock::FakeClock::new(now));
+    let prices = crate::prices::view(&config, &state.config_path, clock);
+    crate::draft::preview(&config, now, prices.as_deref())
+}
+
+/// Fetch a draft tariff's price source once (today and tomorrow): the tariff editor's test.
+#[tauri::command]
+pub async fn test_fetch(config: Config) -> Res<TestFetch> {
+    crate::prices::test_fetch(&config, Utc::now()).await
+}
+
+/// Fetch the saved tariff's prices now (the cache beside the config is refreshed).
+#[tauri::command]
+pub async fn refresh_prices(state: State<'_, AppState>) -> Res<PriceStrip> {
+    let config = config_of(&state)?;
+    crate::prices::refresh(&config, &state.config_path).await
+}
+
+/// The price slots known for a chart range (cache and fixed windows) and their status.
+#[tauri::command]
+pub fn price_strip(state: State<'_, AppState>, range: String) -> Res<Option<PriceStrip>> {
+    let config = config_of(&state)?;
+    let hours = range_hours(&range)?;
+    let now = state
+        .engine
+        .as_ref()
+        .map(|e| e.now())
+        .unwrap_or_else(Utc::now);
+    let clock: std::sync::Arc<dyn bitaxe_core::clock::Clock> =
+        std::sync::Arc::new(bitaxe_core::clock::FakeClock::new(now));
+    Ok(crate::prices::view(&config, &state.config_path, clock)
+        .map(|v| crate::prices::strip(&v, now - Duration::hours(hours), now)))
 }
 
 #[tauri::command]
@@ -247,12 +309,27 @@ pub async fn chart(
 ) -> Res<ChartOut> {
     let started = std::time::Instant::now();
     let engine = state.engine()?.clone();
+    let config = config_of(&state)?;
     let hours = range_hours(&range)?;
     background::blocking(move || {
         let to = engine.now();
         let from = to - Duration::hours(hours);
         let points =
             engine.history(miner.as_deref(), from, to, chart::bucket_for(from, to, 240))?;
+        // The bands come from the plan over the whole range, data or not: the miner's group's
+        // plan for one miner, the fleet's for the rest.
+        let tz = engine.zone();
+        let group = miner
+            .as_deref()
+            .and_then(|m| schedule::group_of(&config, m));
+        let bands: Vec<chart::Band> = schedule::timeline(&config, tz, group, from, to, None)
+            .into_iter()
+            .map(|s| chart::Band {
+                from: s.start.timestamp(),
+                to: s.end.timestamp(),
+                profile: s.profile.name().to_string(),
+            })
+            .collect();
         let req = ChartRequest {
             metric,
             from,
@@ -262,10 +339,18 @@ pub async fn chart(
             height,
             dark,
         };
-        let svg = chart::render_svg(&req, &points, engine.zone())
+        let svg = chart::render_svg_with_bands(&req, &points, tz, &bands)
             .map_err(|m| CmdError::new("chart", m))?;
+        let mut legend: Vec<(String, String)> = Vec::new();
+        for b in &bands {
+            if !legend.iter().any(|(p, _)| *p == b.profile) {
+                let colour = chart::colour_hex(chart::band_colour(&b.profile, dark));
+                legend.push((b.profile.clone(), colour));
+            }
+        }
         Ok(ChartOut {
             svg,
+            legend,
             points: points.len(),
             render_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
@@ -330,6 +415,27 @@ pub async fn export_file(
         };
         bitaxe_core::config::write_atomic(&path, &bytes)?;
         Ok(path.display().to_string())
+    })
+    .await
+}
+
+/// Measured energy and its cost, today and this month (local days), per miner, fleet and
+/// profile. SQLite runs on the blocking pool.
+#[tauri::command]
+pub async fn cost_summary(state: State<'_, AppState>) -> Res<CostSummary> {
+    let engine = state.engine()?.clone();
+    let currency = config_of(&state)?.tariff.map(|t| t.currency);
+    background::blocking(move || {
+        let now = engine.now();
+        let tz = engine.zone();
+        let today = now.with_timezone(&tz).date_naive();
+        let month = today.with_day(1).unwrap_or(today);
+        let end = now + Duration::seconds(1);
+        Ok(CostSummary {
+            currency,
+            today: engine.cost(bitaxe_core::cost::local_day_start(tz, today), end)?,
+            month: engine.cost(bitaxe_core::cost::local_day_start(tz, month), end)?,
+        })
     })
     .await
 }

@@ -6,11 +6,16 @@ pub mod background;
 pub mod bridge;
 pub mod commands;
 pub mod demo;
+pub mod draft;
 pub mod error;
 pub mod export;
 pub mod models;
+pub mod prices;
+pub mod sentences;
 pub mod state;
 pub mod tray;
+#[cfg(test)]
+mod typescript;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -147,6 +152,13 @@ pub fn run() {
             commands::get_config,
             commands::save_config,
             commands::validate_config,
+            commands::check_config,
+            commands::profile_specs,
+            commands::preview_week,
+            commands::test_fetch,
+            commands::refresh_prices,
+            commands::price_strip,
+            commands::cost_summary,
             commands::probe_miner,
             commands::scan,
             commands::default_scan_range,

@@ -12,7 +12,7 @@ use bitaxe_e2e::process::{self, Group};
 use bitaxe_e2e::webdriver::Session;
 use bitaxe_e2e::{binary, wait_until};
 use bitaxe_sim::{Faults, Personality, SimMiner};
-use chrono::{Timelike, Utc};
+use chrono::{Datelike, Timelike, Utc};
 use serde_json::json;
 
 fn free_port() -> u16 {
@@ -65,6 +65,60 @@ async fn shot(s: &Session, name: &str) {
     if let Ok(png) = s.screenshot().await {
         let _ = std::fs::write(artifacts().join(format!("{name}.png")), png);
     }
+}
+
+/// An Energy-Charts price feed on loopback: 0.10 EUR/kWh in every quarter hour from a day
+/// ago to a day ahead. Returns its URL.
+async fn serve_prices() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/price", listener.local_addr().expect("addr"));
+    let start = (Utc::now().timestamp() / 900 - 96) * 900;
+    let times: Vec<i64> = (0..192).map(|i| start + i * 900).collect();
+    let body =
+        json!({"unix_seconds": times, "price": vec![100.0; times.len()], "unit": "EUR / MWh"})
+            .to_string();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    url
+}
+
+/// `1050 mV @ 400 MHz` -> (1050, 400.0)
+fn parse_settings(text: &str) -> (u32, f64) {
+    let nums: Vec<f64> = text
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    (nums[0] as u32, nums[1])
+}
+
+/// Drag across the week grid from one cell to another (pointer events, as a mouse sends them).
+async fn drag(s: &Session, d0: u32, s0: u32, d1: u32, s1: u32) {
+    let js = format!(
+        "const a = document.querySelector(\".wg-cell[data-day='{d0}'][data-slot='{s0}']\");
+         const b = document.querySelector(\".wg-cell[data-day='{d1}'][data-slot='{s1}']\");
+         const at = (el) => {{ const r = el.getBoundingClientRect(); return {{ clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true, pointerId: 1 }}; }};
+         b.scrollIntoView({{ block: 'nearest', inline: 'nearest' }});
+         a.dispatchEvent(new PointerEvent('pointerdown', at(a)));
+         a.dispatchEvent(new PointerEvent('pointermove', at(b)));
+         b.dispatchEvent(new PointerEvent('pointerup', at(b)));
+         return true;"
+    );
+    s.script(&js).await.expect("drag");
 }
 
 async fn settings(m: &SimMiner) -> (u32, f64) {
@@ -259,7 +313,7 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
     shot(&s, "history").await;
     s.click("a[data-view='events']").await.expect("events nav");
     s.wait_text("#events-list", Duration::from_secs(10), |t| {
-        t.contains("now at 1220mV @ 560MHz")
+        t.contains("office now runs 1220mV @ 560MHz") && !t.contains("->")
     })
     .await
     .expect("events");
@@ -271,6 +325,188 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
         .await
         .expect("settings");
     shot(&s, "settings").await;
+
+    // Edit the miner in its drawer: a value past the limits is refused as typed, with the
+    // limit; a good one is saved to the file.
+    s.click("a[data-view='miners']").await.expect("miners nav");
+    s.wait("button[data-edit='office']", Duration::from_secs(10))
+        .await
+        .expect("edit button");
+    s.click("button[data-edit='office']")
+        .await
+        .expect("open the drawer");
+    s.wait(".drawer #edit-day-voltage", Duration::from_secs(5))
+        .await
+        .expect("drawer");
+    s.fill("#edit-day-voltage", "1400").await.expect("too high");
+    let refusal = s
+        .wait_text("#edit-message", Duration::from_secs(5), |t| !t.is_empty())
+        .await
+        .expect("refused");
+    assert!(
+        refusal.contains("Day voltage must be") && refusal.contains("mV"),
+        "{refusal}"
+    );
+    s.fill("#edit-day-voltage", "1120").await.expect("good");
+    s.wait_text("#edit-message", Duration::from_secs(5), |t| t.is_empty())
+        .await
+        .expect("accepted");
+    shot(&s, "miner-drawer").await;
+    s.click("#edit-save").await.expect("save miner");
+    let saved = wait_until("the override saved", Duration::from_secs(10), || {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&config).ok()?).ok()?;
+        (v["miners"][0]["day_settings"]["voltage"] == 1120).then_some(v)
+    });
+    assert_eq!(saved["miners"][0]["name"], "office");
+    let mut open = true;
+    for _ in 0..30 {
+        open = s.find(".drawer").await.is_ok();
+        if !open {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!open, "the drawer closes after saving");
+
+    // Paint the plan: Quiet from this quarter hour for two hours (the config's zone is UTC),
+    // save, and the miner follows it.
+    s.click("a[data-view='profiles']")
+        .await
+        .expect("profiles nav");
+    let quiet = s
+        .wait_text(
+            "[data-profile='quiet'] .num",
+            Duration::from_secs(10),
+            |t| t.contains("mV"),
+        )
+        .await
+        .expect("quiet card");
+    let (qv, qf) = parse_settings(&quiet);
+    s.click("a[data-view='plan']").await.expect("plan nav");
+    s.wait(".week-grid", Duration::from_secs(10))
+        .await
+        .expect("week grid");
+    s.click(".wg-brush[data-brush='quiet']")
+        .await
+        .expect("quiet brush");
+    let now = Utc::now();
+    let day = now.weekday().num_days_from_monday();
+    let slot = (now.hour() * 60 + now.minute()) / 15;
+    // One cell by a real click, the rest by a drag along the row (and on into tomorrow).
+    s.click(&format!(".wg-cell[data-day='{day}'][data-slot='{slot}']"))
+        .await
+        .expect("paint a cell");
+    let last = slot + 8;
+    drag(&s, day, slot, day, last.min(95)).await;
+    if last > 95 {
+        drag(&s, (day + 1) % 7, 0, (day + 1) % 7, last - 96).await;
+    }
+    shot(&s, "plan").await;
+    s.wait_text("#plan-message", Duration::from_secs(5), |t| t.is_empty())
+        .await
+        .expect("the painted plan is valid");
+    s.click("#save-plan").await.expect("save plan");
+    // Night was applied by hand above and holds until the plan's next change: end it.
+    s.wait("#back-to-plan", Duration::from_secs(5))
+        .await
+        .expect("a profile applied by hand offers the way back");
+    s.click("#back-to-plan").await.expect("back to the plan");
+    let saved = wait_until("the plan saved", Duration::from_secs(10), || {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&config).ok()?).ok()?;
+        v["plan"]["week"].as_array().filter(|w| !w.is_empty())?;
+        Some(v)
+    });
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let from = format!("{:02}:{:02}", slot * 15 / 60, slot * 15 % 60);
+    assert!(
+        saved["plan"]["week"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|p| p["profile"] == "quiet"
+                && p["from"] == from.as_str()
+                && p["days"] == json!([days[day as usize]])),
+        "{}",
+        saved["plan"]
+    );
+    let mut got = (0, 0.0);
+    for _ in 0..100 {
+        got = settings(miner).await;
+        if got == (qv, qf) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(got, (qv, qf), "the miner follows the painted plan");
+
+    // A tariff from a price feed on loopback: the test fetch reads it, the tariff is saved,
+    // and the History view's cost panel prices the measured energy.
+    let feed = serve_prices().await;
+    s.click("a[data-view='energy']").await.expect("energy nav");
+    s.wait("#tariff-on", Duration::from_secs(10))
+        .await
+        .expect("tariff switch");
+    s.click("#tariff-on").await.expect("use a tariff");
+    s.wait("#source-type", Duration::from_secs(5))
+        .await
+        .expect("source select");
+    s.script(
+        "const k = document.getElementById('source-type'); k.value = 'energy-charts'; \
+         k.dispatchEvent(new Event('change')); return true;",
+    )
+    .await
+    .expect("pick energy-charts");
+    s.fill("#source-url", &feed).await.expect("feed url");
+    s.click("#window-add").await.expect("a fixed window");
+    s.click("#test-fetch").await.expect("test fetch");
+    let fetched = s
+        .wait_text("#test-fetch-result", Duration::from_secs(20), |t| {
+            t.contains("prices from") || t.contains("failed")
+        })
+        .await
+        .expect("test fetch result");
+    assert!(
+        fetched.contains("energy-charts") && fetched.contains("0.100 to 0.100 EUR/kWh"),
+        "{fetched}"
+    );
+    s.wait_text("#energy-message", Duration::from_secs(5), |t| t.is_empty())
+        .await
+        .expect("the tariff is valid");
+    s.script(
+        "document.getElementById('save-energy').scrollIntoView({block: 'center'}); return true;",
+    )
+    .await
+    .expect("scroll to save");
+    s.click("#save-energy").await.expect("save tariff");
+    wait_until("the tariff saved", Duration::from_secs(10), || {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&config).ok()?).ok()?;
+        (v["tariff"]["source"]["url"] == feed.as_str()).then_some(())
+    });
+    let mut cost = String::new();
+    for _ in 0..20 {
+        s.click("a[data-view='history']")
+            .await
+            .expect("history nav");
+        cost = s
+            .wait_text("#cost-panel", Duration::from_secs(20), |t| {
+                t.contains("Fleet") || t.contains("No cost")
+            })
+            .await
+            .unwrap_or_default();
+        if cost.contains(" EUR") {
+            break;
+        }
+        s.click("a[data-view='fleet']").await.expect("fleet nav");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    assert!(
+        cost.contains(" EUR"),
+        "the cost panel prices the energy: {cost}"
+    );
+    shot(&s, "cost").await;
 
     // The miner goes offline: a desktop notification goes out on the session bus, once.
     miner.set_faults(Faults {

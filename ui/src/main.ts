@@ -1,5 +1,6 @@
 // The app shell: top bar, navigation, live updates by event, and the view router.
-import { api, errorText, onConfirmSafe, onEngineEvent, type EngineEvent, type Overview } from "./ipc";
+import { api, errorText, onConfirmSafe, onEngineEvent, type Overview } from "./ipc";
+import { Store, type Scope } from "./store";
 import { capital, confirmDialog, duration, h, hashrate, localHm, num, toast } from "./ui";
 import { renderFleet } from "./views/fleet";
 import { renderMiners } from "./views/miners";
@@ -7,28 +8,38 @@ import { renderSchedule } from "./views/schedule";
 import { renderHistory } from "./views/history";
 import { renderEvents } from "./views/events";
 import { renderSettings } from "./views/settings";
+import { renderProfiles } from "./views/profiles";
+import { renderPlan } from "./views/plan";
+import { renderEnergy } from "./views/energy";
 
 export interface Ctx {
-  overview: Overview | null;
+  /** The app's one store (overview, config draft, events). */
+  store: Store;
+  /** The shown view's subscriptions: dropped when the user leaves the view. */
+  scope: Scope;
+  /** The store's latest overview. */
+  readonly overview: Overview | null;
   refresh: () => Promise<void>;
-  /** Called with every engine event while the view is shown. */
-  onEvent: ((e: EngineEvent) => void) | null;
   /** The part of the address after the view name (`#miners/scan` -> `scan`). */
   sub: string;
 }
 
 const views: Record<string, (root: HTMLElement, ctx: Ctx) => void | Promise<void>> = {
-  fleet: renderFleet, miners: renderMiners, schedule: renderSchedule,
+  fleet: renderFleet, miners: renderMiners, profiles: renderProfiles, plan: renderPlan, energy: renderEnergy, schedule: renderSchedule,
   history: renderHistory, events: renderEvents, settings: renderSettings,
 };
 
-const ctx: Ctx = { overview: null, refresh, onEvent: null, sub: "" };
+const store = new Store({
+  overview: api.overview, getConfig: api.getConfig, saveConfig: api.saveConfig, listen: onEngineEvent,
+});
+const ctx: Ctx = { store, scope: store.scope(), get overview() { return store.overview; }, refresh, sub: "" };
 let currentView = "";
+// The top bar follows every new overview, as the views' totals do: one source for both.
+store.watchOverview(renderTopbar);
 
 async function refresh(): Promise<void> {
   try {
-    ctx.overview = await api.overview();
-    renderTopbar(ctx.overview);
+    await store.refresh();
   } catch (e) {
     toast(`Could not read the fleet status: ${errorText(e)}`, "error");
   }
@@ -58,6 +69,12 @@ function renderTopbar(o: Overview): void {
   const profile = h("div", { class: `profile ${s.emergency ? "emergency" : s.profile}`, id: "profile-now" },
     h("span", { class: "label" }, s.source === "schedule" ? "Profile" : `Profile (${s.source})`), h("span", {}, profileText));
   const actions = h("div", { class: "bar-actions" }, pause);
+  if (!s.emergency && s.source === "manual" && o.read_only === null) {
+    // A profile applied by hand holds until the plan's next change; this ends it now.
+    const back = h("button", { id: "back-to-plan", title: "End the profile applied by hand: the plan decides again" }, "Back to the plan");
+    back.addEventListener("click", async () => { await api.resume().catch((e) => toast(errorText(e), "error")); await refresh(); });
+    actions.prepend(back);
+  }
   if (s.emergency) {
     const resume = h("button", { class: "primary", id: "resume-btn" }, "Resume schedule");
     resume.addEventListener("click", async () => { await api.resume().catch((e) => toast(errorText(e), "error")); await refresh(); });
@@ -81,7 +98,8 @@ async function show(address: string): Promise<void> {
   const name = views[view] ? view : "fleet";
   ctx.sub = sub ?? "";
   currentView = name;
-  ctx.onEvent = null;
+  ctx.scope.drop();
+  ctx.scope = store.scope();
   document.querySelectorAll<HTMLAnchorElement>(".sidebar a").forEach((a) => {
     a.classList.toggle("active", a.dataset.view === name);
     if (a.dataset.view === name) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
@@ -89,6 +107,8 @@ async function show(address: string): Promise<void> {
   const root = document.getElementById("view");
   if (!root) return;
   root.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  // A new view starts at its top, whatever the last one was scrolled to.
+  for (const el of [document.scrollingElement, document.querySelector(".main"), root]) el?.scrollTo?.(0, 0);
   try {
     await views[name](root, ctx);
   } catch (e) {
@@ -105,10 +125,8 @@ function scheduleRefresh(): void {
 async function main(): Promise<void> {
   await refresh();
   window.addEventListener("hashchange", () => void show(location.hash.slice(1)));
-  await onEngineEvent((e) => {
-    if (e.kind !== "transition_step") scheduleRefresh();
-    ctx.onEvent?.(e);
-  });
+  store.subscribe((e) => { if (e.kind !== "transition_step") scheduleRefresh(); });
+  await store.start();
   const confirmSafe = async () => {
     if (!(await api.takePendingSafe())) return;
     const safe = ctx.overview;

@@ -156,3 +156,27 @@ export function menu(label: string, items: MenuItem[]): HTMLElement {
   });
   return wrap;
 }
+
+/**
+ * A side drawer (a modal dialog at the window's right edge): Esc, the close button or a click on
+ * the shade close it; focus goes to its first field and back to `opener` after.
+ */
+export function drawer(title: string, content: HTMLElement, opener?: HTMLElement | null): { el: HTMLElement; close: () => void } {
+  const closeBtn = h("button", { class: "small drawer-close", "aria-label": "Close", title: "Close (Esc)" }, "✕");
+  const panel = h("aside", { class: "drawer", role: "dialog", "aria-modal": "true", "aria-label": title },
+    h("header", {}, h("h2", {}, title), closeBtn), content);
+  const shade = h("div", { class: "drawer-shade" }, panel);
+  const onKey = (e: KeyboardEvent) => { if (e.key === "Escape") { e.stopPropagation(); close(); } };
+  function close(): void {
+    if (!shade.isConnected) return;
+    shade.remove();
+    document.removeEventListener("keydown", onKey, true);
+    opener?.focus();
+  }
+  closeBtn.addEventListener("click", close);
+  shade.addEventListener("mousedown", (e) => { if (e.target === shade) close(); });
+  document.addEventListener("keydown", onKey, true);
+  document.body.append(shade);
+  panel.querySelector<HTMLElement>("input, select, textarea, button:not(.drawer-close)")?.focus();
+  return { el: panel, close };
+}

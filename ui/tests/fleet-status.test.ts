@@ -17,7 +17,8 @@ const hm = (iso: string) => {
 function miner(over: Partial<MinerStatus> = {}): MinerStatus {
   return {
     name: "attic", url: "http://127.0.0.1:4001", enabled: true, state: "online", reason: "",
-    info: null, target: null, throttle_cap: null, cooloff_until: null, gave_up: null, last_error: null, updated: null,
+    info: null, target: null, throttle_cap: null, cooloff_until: null, gave_up: null, ceilings: [], identity_pending: false, plan_why: null,
+    last_error: null, updated: null,
     ...over,
   };
 }
@@ -101,4 +102,31 @@ test("the engine's status fields alone bring Confirm device and Clear ceiling", 
   assert.deepEqual(attention(miner({ identity_pending: true }), n), ["confirm_identity"]);
   assert.deepEqual(attention(miner({ ceilings: [["night", 1]] }), n), ["clear_ceiling"]);
   assert.deepEqual(attention(miner({ ceilings: [] }), n), []);
+});
+
+test("the miners list says what a miner's own settings change, and the drawer the limit it broke", async () => {
+  const { overrideSummary, rangeProblem } = await import("../src/views/miner-text");
+  const base = { name: "a", ip: "http://127.0.0.1:1", enabled: true, day_settings: null, night_settings: null };
+  assert.equal(overrideSummary(base), "Fleet settings");
+  assert.equal(overrideSummary({ ...base, night_settings: { voltage: 1250, frequency: null } }), "Own settings: night 1250 mV");
+  assert.equal(overrideSummary({ ...base, day_settings: { voltage: 1100, frequency: 450 }, night_settings: { voltage: null, frequency: null } }),
+    "Own settings: day 1100 mV @ 450 MHz");
+  assert.equal(overrideSummary({ ...base, profiles: { quiet: { voltage: 1040, frequency: 390 } } }), "Own settings: quiet 1040 mV @ 390 MHz");
+  assert.equal(rangeProblem("Night voltage", "", 1000, 1300, "mV"), "");
+  assert.equal(rangeProblem("Night voltage", "1250", 1000, 1300, "mV"), "");
+  assert.equal(rangeProblem("Night voltage", "1400", 1000, 1300, "mV"), "Night voltage must be 1000–1300 mV (the safety limits).");
+  assert.equal(rangeProblem("Day frequency", "abc", 100, 800, "MHz"), "Day frequency: enter a number.");
+});
+
+test("a draft's problems find the fields they are about", async () => {
+  const { under, sentence } = await import("../src/views/problems");
+  const ps = [
+    { code: "config_invalid", path: "plan.weekly[0].to", message: "ends before it starts" },
+    { code: "config_invalid", path: "planet", message: "unknown key" },
+    { code: "config_invalid", path: "", message: "whole" },
+  ];
+  assert.deepEqual(under(ps, "plan").map((p) => p.path), ["plan.weekly[0].to"]);
+  assert.deepEqual(under(ps, "plan.weekly[0]").map((p) => p.path), ["plan.weekly[0].to"]);
+  assert.equal(sentence(ps[0]), "plan.weekly[0].to: ends before it starts");
+  assert.equal(sentence(ps[2]), "whole");
 });

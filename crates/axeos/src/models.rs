@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 /// `GET /api/system/info`, normalised across firmware generations.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Info {
     /// W (on a Gamma: regulator estimate plus a fixed 5 W).
     pub power: Option<f64>,
@@ -36,10 +37,13 @@ pub struct Info {
     pub fan_rpm: Option<f64>,
     pub auto_fan: Option<bool>,
     pub manual_fan_percent: Option<f64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub shares_accepted: Option<u64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub shares_rejected: Option<u64>,
     pub best_diff: Option<f64>,
     pub best_session_diff: Option<f64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub uptime_seconds: Option<u64>,
     pub overheat_mode: Option<bool>,
     pub mining_paused: Option<bool>,
@@ -59,6 +63,7 @@ pub struct Info {
     pub rotation: Option<u32>,
     /// The reply as the miner sent it, for display.
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub raw: Value,
 }
 

@@ -11,6 +11,7 @@ use crate::events::{Event, MinerState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum AlertKind {
     Offline,
     Overheated,

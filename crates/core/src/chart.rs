@@ -1,6 +1,6 @@
 //! History charts drawn by plotters as SVG: one implementation for the desktop window and for
-//! exports. Day periods on a faint warm band, night on a faint cool band, one stable colour per
-//! miner, axes with units.
+//! exports. Each profile on its own faint band (day warm, night cool; [`bands`]), one stable
+//! colour per miner, axes with units, time labels on round local times ([`ticks`]).
 
 use std::collections::BTreeMap;
 
@@ -11,8 +11,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::history::Point;
 
+mod bands;
+mod ticks;
+
+pub use bands::{band_colour, bands_from, Band};
+pub use ticks::{ticks, Ticks};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Metric {
     Hashrate,
     Power,
@@ -102,26 +109,19 @@ fn fleet_series(metric: Metric, points: &[Point]) -> Vec<(i64, f64)> {
         .collect()
 }
 
-/// Day (true) and night bands across the chart, from the points' profiles.
-fn bands(points: &[Point]) -> Vec<(i64, i64, bool)> {
-    let mut by_time: BTreeMap<i64, bool> = BTreeMap::new();
-    for p in points {
-        by_time.entry(p.at).or_insert(p.profile == "day");
-    }
-    let mut out: Vec<(i64, i64, bool)> = Vec::new();
-    let times: Vec<(i64, bool)> = by_time.into_iter().collect();
-    for (i, (at, day)) in times.iter().enumerate() {
-        let end = times.get(i + 1).map(|(t, _)| *t).unwrap_or(*at + 1);
-        match out.last_mut() {
-            Some(last) if last.2 == *day && last.1 >= *at => last.1 = end,
-            _ => out.push((*at, end, *day)),
-        }
-    }
-    out
+/// Draw the chart as an SVG document, with bands from the profiles the points carry.
+pub fn render_svg(req: &ChartRequest, points: &[Point], tz: Tz) -> Result<String, String> {
+    render_svg_with_bands(req, points, tz, &bands::from_points(points))
 }
 
-/// Draw the chart as an SVG document.
-pub fn render_svg(req: &ChartRequest, points: &[Point], tz: Tz) -> Result<String, String> {
+/// Draw the chart as an SVG document over the given profile bands (from the schedule, see
+/// [`bands_from`]); the time axis is labelled on round local times ([`ticks`]).
+pub fn render_svg_with_bands(
+    req: &ChartRequest,
+    points: &[Point],
+    tz: Tz,
+    bands: &[Band],
+) -> Result<String, String> {
     let mut series: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
     if req.fleet_total {
         series.insert("Fleet".into(), fleet_series(req.metric, points));
@@ -146,30 +146,17 @@ pub fn render_svg(req: &ChartRequest, points: &[Point], tz: Tz) -> Result<String
     } else {
         (0.0, 1.0)
     };
-    let (fg, grid, day_band, night_band) = if req.dark {
-        (
-            RGBColor(0xE6, 0xE6, 0xE6),
-            RGBColor(0x44, 0x44, 0x44),
-            RGBColor(0x5A, 0x45, 0x20),
-            RGBColor(0x20, 0x30, 0x50),
-        )
+    let (fg, grid) = if req.dark {
+        (RGBColor(0xE6, 0xE6, 0xE6), RGBColor(0x44, 0x44, 0x44))
     } else {
-        (
-            RGBColor(0x22, 0x22, 0x22),
-            RGBColor(0xDD, 0xDD, 0xDD),
-            RGBColor(0xFF, 0xF1, 0xDC),
-            RGBColor(0xE3, 0xEC, 0xFA),
-        )
+        (RGBColor(0x22, 0x22, 0x22), RGBColor(0xDD, 0xDD, 0xDD))
     };
-    let span = x1 - x0;
+    let marks = ticks(x0, x1, tz);
     let label_fmt = move |t: &i64| {
-        let local = tz.timestamp_opt(*t, 0).single().map(|d| d.naive_local());
-        match local {
-            Some(d) if span > 3 * 86400 => d.format("%b %d").to_string(),
-            Some(d) if span > 86400 => d.format("%a %H:%M").to_string(),
-            Some(d) => d.format("%H:%M").to_string(),
-            None => String::new(),
-        }
+        tz.timestamp_opt(*t, 0)
+            .single()
+            .map(|d| d.format(marks.format).to_string())
+            .unwrap_or_default()
     };
     let mut svg = String::new();
     {
@@ -180,14 +167,14 @@ pub fn render_svg(req: &ChartRequest, points: &[Point], tz: Tz) -> Result<String
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(56)
-            .build_cartesian_2d(x0..x1, y0..y1)
+            .build_cartesian_2d((x0..x1).with_key_points(marks.points.clone()), y0..y1)
             .map_err(|e| err(&e))?;
         let style = ("sans-serif", 12).into_font().color(&fg);
-        for (a, b, day) in bands(points) {
-            let colour = if day { day_band } else { night_band };
+        for band in bands.iter().filter(|b| b.to > x0 && b.from < x1) {
+            let colour = band_colour(&band.profile, req.dark);
             chart
                 .draw_series(std::iter::once(Rectangle::new(
-                    [(a.max(x0), y0), (b.min(x1), y1)],
+                    [(band.from.max(x0), y0), (band.to.min(x1), y1)],
                     colour.filled(),
                 )))
                 .map_err(|e| err(&e))?;
@@ -198,7 +185,7 @@ pub fn render_svg(req: &ChartRequest, points: &[Point], tz: Tz) -> Result<String
             .bold_line_style(grid)
             .axis_style(fg)
             .label_style(style.clone())
-            .x_labels(6)
+            .x_labels(marks.points.len().max(2))
             .y_labels(6)
             .x_label_formatter(&label_fmt)
             .y_desc(req.metric.label())
@@ -358,6 +345,36 @@ mod tests {
         assert_eq!(
             lines[1],
             "2027-01-15T08:00:00+00:00,a,night,1000.00,20.00,55.00,19.50"
+        );
+    }
+
+    #[test]
+    fn schedule_bands_show_without_data_and_the_axis_reads_round_hours() {
+        let r = req(Metric::Hashrate, false);
+        let night = bands_from(r.from, r.to, |_| Some("night".into()));
+        let svg = render_svg_with_bands(&r, &[], Tz::UTC, &night).expect("svg");
+        assert!(
+            svg.contains("#E3ECFA") || svg.contains("#e3ecfa"),
+            "a night band"
+        );
+        // 2027-01-15 08:00 UTC to the next day: labels every three hours from 09:00.
+        let labels: Vec<&str> = svg
+            .split("</text>")
+            .filter_map(|t| t.rsplit('>').next())
+            .map(str::trim)
+            .filter(|t| t.contains(':'))
+            .collect();
+        assert_eq!(
+            labels,
+            ["09:00", "12:00", "15:00", "18:00", "21:00", "00:00", "03:00", "06:00"]
+        );
+        let quiet = bands_from(r.from, r.to, |_| Some("quiet".into()));
+        let dark = ChartRequest { dark: true, ..r };
+        let svg = render_svg_with_bands(&dark, &pts(), Tz::UTC, &quiet).expect("svg");
+        let c = colour_hex(band_colour("quiet", true));
+        assert!(
+            svg.contains(&c) || svg.contains(&c.to_ascii_lowercase()),
+            "a quiet band"
         );
     }
 

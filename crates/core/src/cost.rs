@@ -28,6 +28,7 @@ const J_PER_KWH: f64 = 3.6e6;
 
 /// Energy, money and efficiency of one group of slots.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "CostTotals"))]
 pub struct Totals {
     /// Measured energy, kWh (priced or not).
     pub kwh: f64,
@@ -47,6 +48,7 @@ pub struct Totals {
 
 /// One miner's (or the fleet's) totals, broken down.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Breakdown {
     pub total: Totals,
     /// Per local day.
@@ -59,6 +61,7 @@ pub struct Breakdown {
 
 /// What a period cost, per miner and for the fleet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CostReport {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

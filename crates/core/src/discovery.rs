@@ -16,6 +16,7 @@ const SCAN_CONCURRENCY: usize = 64;
 
 /// What a probe found at an address.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Found {
     pub url: String,
     pub hostname: Option<String>,

@@ -10,6 +10,7 @@ use crate::schedule::Profile;
 /// Health of one miner, as badges and the tray show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum MinerState {
     /// Not polled yet.
     Unknown,
@@ -45,6 +46,7 @@ impl MinerState {
 
 /// One poll's numbers, as stored in history and statistics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Sample {
     pub miner: String,
     pub at: DateTime<Utc>,
@@ -70,6 +72,7 @@ impl Sample {
 /// Everything the engine reports. Serialised with a `kind` tag for the desktop bridge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Event {
     /// A miner answered a poll.
     Sampled(Sample),
@@ -222,6 +225,7 @@ pub enum Event {
 /// How much an event matters to a person reading a log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Level {
     /// Routine (samples, single steps): not worth a log line.
     Trace,

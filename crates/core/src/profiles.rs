@@ -22,6 +22,8 @@ use crate::safety::Settings;
 
 /// A profile's name. Cheap to clone; compared by name.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(type = "string"))]
 pub struct Profile(Arc<str>);
 
 impl Profile {
@@ -114,6 +116,7 @@ pub fn check_name(s: &str) -> Result<(), String> {
 /// Fan behaviour under a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "lowercase", deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum FanSpec {
     /// The firmware's automatic fan, aiming at this ASIC temperature (°C).
     Auto { target_temp: f64 },
@@ -125,6 +128,7 @@ pub enum FanSpec {
 /// set voltage and frequency.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProfileConfig {
     /// mV
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,6 +145,7 @@ pub struct ProfileConfig {
 
 /// Everything a profile means for one miner.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProfileSpec {
     pub settings: Settings,
     pub fan: Option<FanSpec>,

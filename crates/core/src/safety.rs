@@ -21,6 +21,7 @@ pub const GAMMA_MIN_FREQUENCY_MHZ: f64 = 50.0;
 
 /// Core voltage (mV) and frequency (MHz) of one miner.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Settings {
     pub voltage: u32,
     pub frequency: f64,
@@ -67,6 +68,7 @@ pub enum Write {
 
 /// Limits for one miner.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Envelope {
     pub min_voltage: u32,
     pub max_voltage: u32,

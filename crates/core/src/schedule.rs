@@ -50,6 +50,7 @@ pub use validate::validate;
 
 /// What one miner should run, and under which profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Target {
     pub profile: Profile,
     pub settings: Settings,
@@ -79,6 +80,7 @@ impl Target {
 /// Why a profile runs (layers 3 to 7 of the priority; the engine adds the safety caps).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Reason {
     Emergency,
     Manual,
@@ -140,6 +142,7 @@ impl fmt::Display for Reason {
 /// The profile at an instant, why, and until when (the next instant it changes, if that is
 /// within eight days).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Resolution {
     pub profile: Profile,
     pub reason: Reason,

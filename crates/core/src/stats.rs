@@ -23,6 +23,7 @@ pub const STATS_FILE: &str = "multi_bitaxe_stats.json";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Performance {
     /// GH/s
     pub avg_hashrate: f64,
@@ -30,6 +31,7 @@ pub struct Performance {
     pub avg_power: f64,
     /// J/TH (from the averages)
     pub avg_efficiency: Option<f64>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub samples: u64,
 }
 
@@ -47,6 +49,7 @@ impl Performance {
 /// A profile other than the seed's two: its averages and today's energy.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProfileStats {
     #[serde(flatten)]
     pub performance: Performance,
@@ -61,6 +64,7 @@ pub struct ProfileStats {
 /// Energy and cost of one profile today.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProfileEnergy {
     pub energy_kwh: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -70,6 +74,7 @@ pub struct ProfileEnergy {
 /// Today's measured energy and cost (a miner's or the fleet's).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EnergyToday {
     /// The local day.
     pub date: Option<NaiveDate>,
@@ -87,6 +92,7 @@ pub struct EnergyToday {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MinerStats {
     pub ip: String,
     pub online: bool,
@@ -101,6 +107,7 @@ pub struct MinerStats {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Stats {
     pub timestamp: Option<DateTime<Utc>>,
     pub miners: BTreeMap<String, MinerStats>,

@@ -8,6 +8,7 @@ use crate::safety::Settings;
 use crate::schedule::{Profile, Target};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MinerStatus {
     pub name: String,
     pub url: String,
@@ -74,6 +75,7 @@ impl MinerStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Totals {
     pub online: usize,
     pub total: usize,
@@ -104,6 +106,7 @@ impl Totals {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FleetStatus {
     pub miners: Vec<MinerStatus>,
     pub totals: Totals,

@@ -2,107 +2,49 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
-export type Profile = "day" | "night" | "safe";
-export type MinerStateName =
-  | "unknown" | "online" | "offline" | "transitioning" | "throttled" | "stalled" | "overheated" | "disabled";
-export type Metric = "hashrate" | "power" | "temperature" | "efficiency";
-/** Mirrors bitaxe_core::alerts::AlertKind (snake_case). */
-export type AlertKind =
-  | "offline" | "overheated" | "throttled" | "stalled" | "drift" | "transition_failed"
-  | "gave_up" | "ceiling_lowered" | "identity_changed";
+// The types come from the Rust types (ts-rs, `ui/src/generated/`, checked by a cargo test in
+// src-tauri/src/typescript.rs): no hand-kept mirrors.
+import type { Event } from "../generated/Event";
+import type { Config } from "../generated/Config";
+import type { Found } from "../generated/Found";
+import type { MinerConfig } from "../generated/MinerConfig";
+import type { Overview } from "../generated/Overview";
+import type { Profile } from "../generated/Profile";
+import type { PlanRow } from "../generated/PlanRow";
+import type { ChartOut } from "../generated/ChartOut";
+import type { LoggedEvent } from "../generated/LoggedEvent";
+import type { Stats } from "../generated/Stats";
+import type { Prefs } from "../generated/Prefs";
+import type { Metric } from "../generated/Metric";
+import type { CmdError } from "../generated/CmdError";
+import type { DraftProblem } from "../generated/DraftProblem";
+import type { ProfileRow } from "../generated/ProfileRow";
+import type { WeekPreview } from "../generated/WeekPreview";
+import type { PriceStrip } from "../generated/PriceStrip";
+import type { TestFetch } from "../generated/TestFetch";
+import type { CostSummary } from "../generated/CostSummary";
 
-export interface Settings { voltage: number; frequency: number }
-export interface Target { profile: Profile; settings: Settings }
-/** The fields of axeos::Info the UI reads (the Rust struct has more). */
-export interface Info {
-  power: number | null; temp: number | null; vr_temp: number | null; hash_rate: number | null;
-  core_voltage: number | null; core_voltage_actual: number | null; frequency: number | null; actual_frequency: number | null;
-  version: string | null; asic_model: string | null; device_model: string | null; mac_addr: string | null;
-  hostname: string | null; fan_percent: number | null; auto_fan: boolean | null; manual_fan_percent: number | null;
-  overheat_mode: boolean | null; shares_accepted: number | null; uptime_seconds: number | null;
-}
-/** Mirrors bitaxe_core::status::MinerStatus. */
-export interface MinerStatus {
-  name: string; url: string; enabled: boolean; state: MinerStateName;
-  /** Why it is in that state, in words. */
-  reason: string;
-  info: Info | null; target: Target | null; throttle_cap: Settings | null;
-  /** After the firmware's own overheat recovery: the schedule may not raise it before then (RFC 3339). */
-  cooloff_until: string | null;
-  /** A target the miner would not take, in words (cleared by Retry or a new target). */
-  gave_up: string | null;
-  /** Profiles whose ceiling was lowered on this miner after repeated firmware overheats, and by how many throttle steps. */
-  ceilings?: [Profile, number][];
-  /** A different device answers at this miner's address: not written to until confirmed. */
-  identity_pending?: boolean;
-  last_error: string | null; updated: string | null;
-}
-export interface Totals { online: number; total: number; hashrate: number; power: number; efficiency: number | null }
-export interface FleetStatus {
-  miners: MinerStatus[]; totals: Totals; profile: Profile; source: string;
-  next_change: [string, Profile] | null; paused: boolean; emergency: boolean;
-}
-export interface Envelope { min_voltage: number; max_voltage: number; min_frequency: number; max_frequency: number }
-export interface Overview {
-  status: FleetStatus; read_only: string | null; config_path: string; demo: boolean; limits: Envelope;
-  colours: [string, string][];
-}
-export interface ProfileOverride { voltage?: number | null; frequency?: number | null }
-export interface MinerConfig {
-  name: string; ip: string; enabled: boolean;
-  day_settings: ProfileOverride | null; night_settings: ProfileOverride | null;
-}
-export interface PeriodSettings { start_time: string; end_time: string; voltage: number; frequency: number }
-export interface Config {
-  miners: MinerConfig[];
-  global_day_settings: PeriodSettings; global_night_settings: PeriodSettings;
-  max_voltage: number; max_frequency: number; max_temp: number; max_power: number;
-  check_interval: number; temp_check_interval: number; log_stats_interval: number;
-  smooth_transition: boolean; transition_steps: number; transition_delay: number;
-  parallel_operations: boolean; max_workers: number; retry_attempts: number; retry_delay: number;
-  safe_settings: Settings; min_voltage: number; min_frequency: number; max_vr_temp: number;
-  /** Minutes after the firmware's own overheat recovery before the schedule may raise that miner. */
-  overheat_cooloff_minutes: number;
-  /** Minutes before a given-up target is tried again (doubling each time). */
-  give_up_backoff_minutes: number;
-  [key: string]: unknown;
-}
-export interface Found {
-  url: string; hostname: string | null; model: string | null; asic_model: string | null; firmware: string | null;
-  voltage: number | null; frequency: number | null; hashrate: number | null;
-}
-export interface PlanRow { miner: string; enabled: boolean; target: Target }
-export interface ChartOut { svg: string; points: number; render_ms: number }
-/** One line of the events view (src-tauri models::LoggedEvent). */
-export interface LoggedEvent { at: string; miner: string | null; kind: EventKind; level: "info" | "warning" | "error"; text: string }
-export interface Performance { avg_hashrate: number; avg_power: number; avg_efficiency: number | null; samples: number }
-export interface Stats { timestamp: string | null; miners: Record<string, { ip: string; online: boolean; day_performance: Performance; night_performance: Performance }> }
-export interface Prefs {
-  notify: AlertKind[]; quiet_hours: { enabled: boolean; start: string; end: string }; chart_range: string; demo_ports: number[];
-}
-/** The `kind` tags of bitaxe_core::events::Event (snake_case). */
-export type EventKind =
-  | "sampled" | "poll_failed" | "state_changed" | "transition_started" | "transition_step" | "transition_done"
-  | "transition_failed" | "transition_stopped" | "throttled" | "restored" | "drift" | "safety_correction"
-  | "profile_changed" | "emergency" | "paused" | "config_reloaded" | "stats_saved"
-  | "gave_up" | "firmware_overheat" | "ceiling_lowered" | "fan_restored" | "identity_changed" | "unknown_model"
-  | "warning";
-/** The engine events the UI reads field by field; the rest arrive as `OtherEvent`. */
-export type EngineEvent =
-  | { kind: "gave_up"; miner: string; target: Settings; reason: string; retry_at: string | null }
-  | { kind: "firmware_overheat"; miner: string }
-  | { kind: "ceiling_lowered"; miner: string; profile: Profile; steps: number }
-  | { kind: "fan_restored"; miner: string; auto: boolean; manual_percent: number | null }
-  | { kind: "identity_changed"; miner: string; expected: string; found: string }
-  | { kind: "unknown_model"; miner: string; model: string }
-  | OtherEvent;
-export interface OtherEvent {
-  kind: Exclude<EventKind, "gave_up" | "firmware_overheat" | "ceiling_lowered" | "fan_restored" | "identity_changed" | "unknown_model">;
-  miner?: string; [key: string]: unknown;
-}
+export type { AlertKind } from "../generated/AlertKind";
+export type { FanSpec } from "../generated/FanSpec";
+export type { Envelope } from "../generated/Envelope";
+export type { FleetStatus } from "../generated/FleetStatus";
+export type { Info } from "../generated/Info";
+export type { MinerState as MinerStateName } from "../generated/MinerState";
+export type { MinerStatus } from "../generated/MinerStatus";
+export type { PeriodSettings } from "../generated/PeriodSettings";
+export type { Performance } from "../generated/Performance";
+export type { ProfileOverride } from "../generated/ProfileOverride";
+export type { Settings } from "../generated/Settings";
+export type { Target } from "../generated/Target";
+export type { Totals } from "../generated/Totals";
+export type {
+  ChartOut, CmdError, Config, CostSummary, DraftProblem, PriceStrip, ProfileRow, TestFetch, WeekPreview, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
+};
 
-/** A failed command: the UI branches on `code`, shows `message`. */
-export interface CmdError { code: string; message: string }
+/** An engine event as the bridge sends it (bitaxe_core::events::Event, tagged by `kind`). */
+export type EngineEvent = Event;
+/** The `kind` tags of the engine's events. */
+export type EventKind = Event["kind"];
 
 export function errorText(e: unknown): string {
   if (e && typeof e === "object" && "message" in e) return String((e as CmdError).message);
@@ -114,6 +56,8 @@ export const api = {
   getConfig: () => invoke<Config>("get_config"),
   saveConfig: (config: Config) => invoke<void>("save_config", { config }),
   validateConfig: (config: Config) => invoke<string | null>("validate_config", { config }),
+  /** Every problem in a draft, by the engine's rules, with the key path of the field. */
+  checkConfig: (config: Config) => invoke<DraftProblem[]>("check_config", { config }),
   probe: (address: string) => invoke<Found>("probe_miner", { address }),
   scan: (range: string, port: number) => invoke<Found[]>("scan", { range, port }),
   defaultScanRange: () => invoke<string | null>("default_scan_range"),
@@ -126,6 +70,16 @@ export const api = {
   resume: () => invoke<void>("resume"),
   restartMiner: (name: string) => invoke<void>("restart_miner", { name }),
   pauseMiner: (name: string, paused: boolean) => invoke<void>("pause_miner", { name, paused }),
+  /** Every profile the draft knows, resolved fleet-wide. */
+  profileSpecs: (config: Config) => invoke<ProfileRow[]>("profile_specs", { config }),
+  /** The next 7 days from today's local midnight, for a draft (nothing saved). */
+  previewWeek: (config: Config) => invoke<WeekPreview>("preview_week", { config }),
+  /** Fetch a draft tariff's source once (nothing saved). */
+  testFetch: (config: Config) => invoke<TestFetch>("test_fetch", { config }),
+  /** Fetch the saved tariff's prices now. */
+  refreshPrices: () => invoke<PriceStrip>("refresh_prices"),
+  /** The price slots known over a chart range (null without a tariff). */
+  priceStrip: (range: string) => invoke<PriceStrip | null>("price_strip", { range }),
   plan: (at: string, config?: Config) => invoke<PlanRow[]>("plan", { at, config: config ?? null }),
   chart: (metric: Metric, range: string, miner: string | null, total: boolean, dark: boolean, width: number, height: number) =>
     invoke<ChartOut>("chart", { metric, range, miner, total, dark, width, height }),
@@ -133,6 +87,8 @@ export const api = {
   exportFile: (kind: string, range: string, miner: string | null, content?: number[]) =>
     invoke<string>("export_file", { kind, range, miner, content: content ?? null }),
   stats: () => invoke<Stats>("day_night_stats"),
+  /** Measured energy and cost today and this month. */
+  costSummary: () => invoke<CostSummary>("cost_summary"),
   events: () => invoke<LoggedEvent[]>("events"),
   getPrefs: () => invoke<Prefs>("get_prefs"),
   setPrefs: (prefs: Prefs) => invoke<void>("set_prefs", { prefs }),

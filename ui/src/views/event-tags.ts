@@ -12,5 +12,5 @@ const KIND_TAGS: Partial<Record<EventKind, string>> = {
 };
 
 export function eventTag(e: Pick<LoggedEvent, "kind" | "level">): string | null {
-  return KIND_TAGS[e.kind] ?? (e.level === "error" ? "Error" : e.level === "warning" ? "Warning" : null);
+  return KIND_TAGS[e.kind as EventKind] ?? (e.level === "error" ? "Error" : e.level === "warning" ? "Warning" : null);
 }

@@ -1,4 +1,5 @@
-// Events: what the scheduler did and why, newest first, live.
+// Events: what the scheduler did and why, newest first, live; each line a plain sentence
+// (src-tauri/src/sentences.rs) that names the miner.
 import { api, type LoggedEvent } from "../ipc";
 import type { Ctx } from "../main";
 import { h } from "../ui";
@@ -8,7 +9,6 @@ function line(e: LoggedEvent): HTMLElement {
   const tag = eventTag(e);
   return h("li", { class: `ev ${e.level}`, "data-kind": e.kind },
     h("time", { datetime: e.at }, new Date(e.at).toLocaleTimeString()),
-    h("span", { class: "who" }, e.miner ?? "fleet"),
     h("span", { class: "what" }, tag ? h("span", { class: "tag" }, tag) : null, e.text));
 }
 
@@ -22,5 +22,5 @@ export async function renderEvents(root: HTMLElement, ctx: Ctx): Promise<void> {
   filter.addEventListener("change", fill);
   root.replaceChildren(h("h1", {}, "Events"), h("div", { class: "toolbar" }, filter), list);
   await fill();
-  ctx.onEvent = (e) => { if (e.kind !== "sampled" && e.kind !== "transition_step") window.setTimeout(fill, 50); };
+  ctx.scope.onEvent((e) => { if (e.kind !== "sampled" && e.kind !== "transition_step") window.setTimeout(fill, 50); });
 }

@@ -1,6 +1,7 @@
 // What the Fleet view says about one miner beside its badge, and which attention actions its
 // menu offers. Pure (no DOM, no Tauri), so it is unit-tested on its own.
-import type { EngineEvent, LoggedEvent, MinerStatus } from "../ipc";
+import type { EngineEvent, LoggedEvent, MinerStatus, Totals } from "../ipc";
+import { hashrate } from "../ui";
 
 /** Per-miner actions that appear only when the engine reports something to act on. */
 export type Attention = "retry" | "clear_ceiling" | "confirm_identity";
@@ -31,7 +32,7 @@ export function notesFrom(events: LoggedEvent[], into: Notes = emptyNotes()): No
 }
 
 export function noteLive(n: Notes, e: EngineEvent, now: number): void {
-  note(n, e.kind, typeof e.miner === "string" ? e.miner : null, now);
+  note(n, e.kind, "miner" in e ? e.miner : null, now);
 }
 
 /** The user acted (the command succeeded): the button goes until a newer event asks again. */
@@ -105,4 +106,10 @@ export function attentionText(a: Attention, m: MinerStatus): { label: string; ti
         body: `A different device now answers at ${m.url}. Nothing is written to it until you confirm that it is ${m.name}; then the schedule and the safety limits apply to it.`,
       };
   }
+}
+
+/** The line under the Fleet table; the top bar shows the same overview's totals. */
+export function totalsLine(t: Totals): string {
+  const eff = t.efficiency != null ? ` · ${t.efficiency.toFixed(2)} J/TH` : "";
+  return `${t.online}/${t.total} online · ${hashrate(t.hashrate)} · ${t.power.toFixed(1)} W${eff}`;
 }

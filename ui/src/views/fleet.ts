@@ -1,8 +1,8 @@
 // Fleet: one row per miner with a live sparkline, a badge, numbers and actions; teaches when empty.
 import { api, errorText, type MinerStatus } from "../ipc";
 import type { Ctx } from "../main";
-import { badge, capital, confirmDialog, h, hashrate, localHm, menu, num, settingsText, sparkline, toast, type MenuItem } from "../ui";
-import { attention, attentionText, coolingOff, emptyNotes, handled, noteLive, notesFrom, statusParts, type Attention } from "./fleet-status";
+import { badge, capital, confirmDialog, h, localHm, menu, num, settingsText, sparkline, toast, type MenuItem } from "../ui";
+import { attention, attentionText, coolingOff, emptyNotes, handled, noteLive, notesFrom, statusParts, totalsLine, type Attention } from "./fleet-status";
 
 type SortKey = "name" | "state" | "hashrate" | "temp" | "power" | "eff";
 let sortKey: SortKey = "name";
@@ -29,6 +29,29 @@ export async function renderFleet(root: HTMLElement, ctx: Ctx): Promise<void> {
   if (o.status.miners.length === 0) return renderFirstRun(root, ctx);
   for (const [name, values] of await api.sparklines().catch(() => [] as [string, number[]][])) spark.set(name, values);
   notesFrom(await api.events().catch(() => []), notes);
+  let shown = drawFleet(root, ctx);
+  ctx.scope.onEvent((e) => noteLive(notes, e, Date.now()));
+  ctx.scope.on("sampled", (e) => {
+    const list = spark.get(String(e.miner)) ?? [];
+    list.push(Number(e.hashrate));
+    if (list.length > 120) list.shift();
+    spark.set(String(e.miner), list);
+  });
+  // Rows and the totals line follow each new overview in place (the top bar reads the same one).
+  ctx.scope.onOverview((now) => {
+    if (!document.body.contains(shown.body)) return;
+    if (now.status.miners.length === 0) { ctx.scope.drop(); ctx.scope = ctx.store.scope(); void renderFleet(root, ctx); return; }
+    const names = (list: { name: string }[]) => list.map((m) => m.name).sort().join("\u0000");
+    if (names(now.status.miners) !== shown.names) shown = drawFleet(root, ctx);
+    else { updateRows(shown.body, ctx, shown.colours); shown.foot.textContent = totalsLine(now.status.totals); }
+  });
+}
+
+interface Shown { body: HTMLElement; foot: HTMLElement; colours: Map<string, string>; names: string }
+
+function drawFleet(root: HTMLElement, ctx: Ctx): Shown {
+  const o = ctx.overview;
+  if (!o) throw new Error("no status yet");
   const colours = new Map(o.colours);
   const table = h("table", { class: "fleet", id: "fleet-table" });
   const head = h("tr");
@@ -36,11 +59,12 @@ export async function renderFleet(root: HTMLElement, ctx: Ctx): Promise<void> {
     ["Name", "name", false], ["Status", "state", false], ["Last hour", null, false], ["Hashrate", "hashrate", true],
     ["Temp", "temp", true], ["Power", "power", true], ["J/TH", "eff", true], ["Settings", null, true], ["Profile", null, false], ["", null, false],
   ];
+  let shown: Shown;
   for (const [label, key, right] of cols) {
-    const th = h("th", { class: right ? "right" : "", scope: "col" });
+    const th = h("th", { class: `${right ? "right" : ""}${label === "Settings" ? " col-settings" : ""}`, scope: "col" });
     if (key) {
       const b = h("button", { class: "sort" }, label + (sortKey === key ? (sortUp ? " ▲" : " ▼") : ""));
-      b.addEventListener("click", () => { sortUp = sortKey === key ? !sortUp : true; sortKey = key; void renderFleet(root, ctx); });
+      b.addEventListener("click", () => { sortUp = sortKey === key ? !sortUp : true; sortKey = key; Object.assign(shown, drawFleet(root, ctx)); });
       th.append(b);
     } else th.append(label);
     head.append(th);
@@ -53,25 +77,10 @@ export async function renderFleet(root: HTMLElement, ctx: Ctx): Promise<void> {
   });
   for (const m of rows) body.append(row(m, colours.get(m.name) ?? "#888", ctx));
   table.append(h("thead", {}, head), body);
-  const t = o.status.totals;
-  const foot = h("p", { class: "muted totals-line" }, `${t.online}/${t.total} online · ${hashrate(t.hashrate)} · ${t.power.toFixed(1)} W`);
-  root.replaceChildren(h("h1", {}, "Fleet"), table, foot);
-  ctx.onEvent = (e) => {
-    noteLive(notes, e, Date.now());
-    if (e.kind === "sampled") {
-      const list = spark.get(String(e.miner)) ?? [];
-      list.push(Number(e.hashrate));
-      if (list.length > 120) list.shift();
-      spark.set(String(e.miner), list);
-    }
-    // Cells update in place once the fresh status arrives (main refreshes on events).
-    window.setTimeout(() => {
-      if (!ctx.overview || !document.body.contains(body)) return;
-      const shown = body.querySelectorAll("tr[data-miner]").length;
-      if (shown !== ctx.overview.status.miners.length) void renderFleet(root, ctx);
-      else updateRows(body, ctx, colours);
-    }, 350);
-  };
+  const foot = h("p", { class: "muted totals-line", id: "totals-line" }, totalsLine(o.status.totals));
+  root.replaceChildren(h("h1", {}, "Fleet"), h("div", { class: "table-scroll" }, table), foot);
+  shown = { body, foot, colours, names: o.status.miners.map((m) => m.name).sort().join("\u0000") };
+  return shown;
 }
 
 function updateRows(body: HTMLElement, ctx: Ctx, colours: Map<string, string>): void {
@@ -87,6 +96,8 @@ function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
   const eff = i && i.hash_rate && i.power ? i.power / (i.hash_rate / 1000) : null;
   const up = i !== null && !["offline", "disabled", "unknown"].includes(m.state);
   const profile = m.target ? capital(m.target.profile) : "--";
+  // What the plan says and why ("Off: price 31 ct above 25; until 21:00"), under the profile.
+  const why = m.plan_why ? h("span", { class: "reason plan-why" }, m.plan_why.replace(/^[^:]*:\s*/, "")) : null;
   const items: MenuItem[] = [];
   const act = (label: string, title: string, fn: () => Promise<unknown>, urgent = false) => {
     items.push({ label, title, attention: urgent, run: async () => {
@@ -121,8 +132,8 @@ function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
     h("td", { class: "right" }, up ? num(i?.temp, 1, "°C") : num(null, 0, "")),
     h("td", { class: "right" }, up ? num(i?.power, 1, "W") : num(null, 0, "")),
     h("td", { class: "right" }, up ? num(eff, 2, "J/TH") : num(null, 0, "")),
-    h("td", { class: "right num settings" }, up ? settingsText(i?.core_voltage, i?.frequency) : "--"),
-    h("td", {}, profile),
+    h("td", { class: "right num settings col-settings" }, up ? settingsText(i?.core_voltage, i?.frequency) : "--"),
+    h("td", { title: m.plan_why ?? "" }, profile, why),
     h("td", {}, h("div", { class: "row-actions" }, menu(`Actions for ${m.name}`, items))));
   return tr;
 }
@@ -159,9 +170,12 @@ async function confirmed(m: MinerStatus, profile: "day" | "night", ctx: Ctx): Pr
 
 function renderFirstRun(root: HTMLElement, ctx: Ctx): void {
   // Miners added elsewhere (Miners view, the tray, another window) replace the welcome page.
-  ctx.onEvent = () => window.setTimeout(() => {
-    if (document.body.contains(root) && (ctx.overview?.status.miners.length ?? 0) > 0) void renderFleet(root, ctx);
-  }, 400);
+  ctx.scope.onOverview((o) => {
+    if (!document.body.contains(root) || o.status.miners.length === 0) return;
+    ctx.scope.drop();
+    ctx.scope = ctx.store.scope();
+    void renderFleet(root, ctx);
+  });
   const card = (title: string, text: string, label: string, id: string, fn: () => void) => {
     const b = h("button", { class: "primary", id }, label);
     b.addEventListener("click", fn);

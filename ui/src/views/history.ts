@@ -1,7 +1,8 @@
 // History: charts drawn in Rust (plotters, SVG), ranges, fleet or per miner, day/night stats, exports.
 import { api, errorText, type Metric } from "../ipc";
 import type { Ctx } from "../main";
-import { h, toast } from "../ui";
+import { capital, h, toast } from "../ui";
+import { costPanel } from "./cost-panel";
 
 const METRICS: [Metric, string][] = [["hashrate", "Hashrate"], ["power", "Power"], ["temperature", "Temperature"], ["efficiency", "Efficiency"]];
 
@@ -12,6 +13,7 @@ export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> 
   let total = false;
   const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
   const charts = h("div", { class: "charts", id: "charts" });
+  const legend = h("p", { class: "hint legend", id: "band-legend" });
   const seg = (items: [string, string][], current: () => string, set: (v: string) => void, label: string) => {
     const g = h("div", { class: "segmented", role: "group", "aria-label": label });
     for (const [v, t] of items) {
@@ -32,6 +34,10 @@ export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> 
     for (const [metric, title] of METRICS) {
       try {
         const c = await api.chart(metric, range, miner, total, dark, width, 240);
+        if (metric === "hashrate") {
+          legend.replaceChildren(...(c.legend.length ? ["Bands: the profile that ran. "] : []),
+            ...c.legend.map(([p, colour]) => h("span", { class: "swatch-item" }, h("span", { class: "swatch", style: `background:${colour}` }), capital(p))));
+        }
         const box = h("figure", { class: "chart", "data-metric": metric });
         box.innerHTML = c.svg;
         box.prepend(h("figcaption", {}, title, h("span", { class: "muted" }, ` · ${c.points} points · drawn in ${c.render_ms.toFixed(0)} ms`)));
@@ -45,6 +51,35 @@ export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> 
       } catch (e) { out.push(h("p", { class: "error" }, `${title}: ${errorText(e)}`)); }
     }
     charts.replaceChildren(...out);
+    await drawPrices();
+  };
+  // The price of each slot over the range, under the charts (from the tariff: feed and fixed).
+  const priceBox = h("figure", { class: "chart price-strip", id: "price-strip" });
+  const drawPrices = async () => {
+    const s = await api.priceStrip(range).catch(() => null);
+    if (!s || s.slots.length === 0) { priceBox.replaceChildren(); priceBox.hidden = true; return; }
+    priceBox.hidden = false;
+    const t0 = Date.parse(s.slots[0].start), t1 = Date.parse(s.slots[s.slots.length - 1].end);
+    const lo = Math.min(0, ...s.slots.map((x) => x.price)), hi = Math.max(...s.slots.map((x) => x.price), lo + 0.01);
+    const ns = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 1000 60");
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("class", "strip");
+    for (const x of s.slots) {
+      const r = document.createElementNS(ns, "rect");
+      const a = ((Date.parse(x.start) - t0) / (t1 - t0)) * 1000, b = ((Date.parse(x.end) - t0) / (t1 - t0)) * 1000;
+      const y = 58 - ((x.price - lo) / (hi - lo)) * 56;
+      r.setAttribute("x", a.toFixed(2)); r.setAttribute("width", Math.max(0.5, b - a - 0.3).toFixed(2));
+      r.setAttribute("y", Math.min(y, 58).toFixed(2)); r.setAttribute("height", Math.max(1, 58 - y).toFixed(2));
+      r.setAttribute("fill", "#F7931A");
+      const tip = document.createElementNS(ns, "title");
+      tip.textContent = `${new Date(x.start).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" })}: ${x.price.toFixed(3)} ${s.currency}/kWh`;
+      r.append(tip);
+      svg.append(r);
+    }
+    priceBox.replaceChildren(h("figcaption", {}, "Electricity price", h("span", { class: "muted" },
+      ` · ${lo.toFixed(3)} to ${hi.toFixed(3)} ${s.currency}/kWh · ${s.status.last_fetch ? `fetched ${new Date(s.status.last_fetch).toLocaleString()}` : s.status.source ? "not fetched yet" : "fixed tariff"}`)), svg);
   };
   const save = async (kind: string, content?: number[]) => {
     try { toast(`Saved ${await api.exportFile(kind, range, miner, content)}`); } catch (e) { toast(errorText(e), "error"); }
@@ -52,7 +87,7 @@ export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> 
   const csv = h("button", { id: "export-csv" }, "Export CSV");
   csv.addEventListener("click", () => save("csv"));
   const stats = await api.stats().catch(() => null);
-  const statRows = Object.entries(stats?.miners ?? {}).map(([name, s]) => h("tr", {},
+  const statRows = Object.entries(stats?.miners ?? {}).flatMap(([name, s]) => !s ? [] : h("tr", {},
     h("td", {}, name),
     ...[s.day_performance, s.night_performance].flatMap((p) => [
       h("td", { class: "right num" }, p.samples ? `${p.avg_hashrate.toFixed(1)} GH/s` : "--"),
@@ -63,8 +98,8 @@ export async function renderHistory(root: HTMLElement, ctx: Ctx): Promise<void> 
     : h("p", { class: "muted" }, "Day and night averages appear after the first statistics save.");
   root.replaceChildren(h("h1", {}, "History"),
     h("div", { class: "toolbar" }, seg([["1h", "1 h"], ["24h", "24 h"], ["7d", "7 d"], ["30d", "30 d"]], () => range, (v) => { range = v; void api.setPrefs({ ...prefs, chart_range: v }); }, "Range"), who, csv),
-    h("p", { class: "hint" }, "Warm bands: day profile. Cool bands: night profile."),
-    charts, h("h2", {}, "Day vs night"), statTable);
+    legend,
+    charts, priceBox, await costPanel(), h("h2", {}, "Day vs night"), statTable);
   await draw();
 }
 

@@ -1,7 +1,10 @@
 // Miners: add by address with a live probe, scan a range, edit and remove.
-import { api, errorText, type Config, type Found, type MinerConfig } from "../ipc";
+import { api, errorText, type Config, type Found, type MinerConfig, type ProfileOverride } from "../ipc";
 import type { Ctx } from "../main";
-import { confirmDialog, h, settingsText, toast } from "../ui";
+import { capital, confirmDialog, drawer, h, settingsText, toast } from "../ui";
+import { overrideSummary, rangeProblem } from "./miner-text";
+import { sentence } from "./problems";
+import { profileNames } from "./profile-names";
 
 function field(label: string, input: HTMLElement, hint?: HTMLElement): HTMLElement {
   return h("label", { class: "field" }, h("span", {}, label), input, hint ?? null);
@@ -18,9 +21,12 @@ function foundCard(f: Found): HTMLElement {
 export async function renderMiners(root: HTMLElement, ctx: Ctx): Promise<void> {
   const config = await api.getConfig();
   const readOnly = ctx.overview?.read_only != null;
-  root.replaceChildren(h("h1", {}, "Miners"), addSection(config, ctx, root), await scanSection(config, ctx, root), listSection(config, ctx, root, readOnly));
+  const list = listSection(config, ctx, root, readOnly);
+  const add = addSection(config, ctx, root), scan = await scanSection(config, ctx, root);
+  // With miners, the list comes first; without, adding and scanning do.
+  root.replaceChildren(h("h1", {}, "Miners"), ...(config.miners.length ? [list, add, scan] : [add, scan, list]));
   if (ctx.sub === "scan") document.getElementById("scan-range")?.focus();
-  else document.getElementById("add-name")?.focus();
+  else if (config.miners.length === 0) document.getElementById("add-name")?.focus();
 }
 
 function addSection(config: Config, ctx: Ctx, root: HTMLElement): HTMLElement {
@@ -112,46 +118,113 @@ function uniqueName(config: Config, base: string): string {
 
 function listSection(config: Config, ctx: Ctx, root: HTMLElement, readOnly: boolean): HTMLElement {
   if (config.miners.length === 0) return h("section", { class: "panel" }, h("h2", {}, "Your miners"), h("p", { class: "muted" }, "None yet."));
-  const limits = ctx.overview?.limits;
-  const items = config.miners.map((m) => {
-    const nameI = h("input", { value: m.name, "aria-label": "Name" }) as HTMLInputElement;
-    const ipI = h("input", { value: m.ip, "aria-label": "Address" }) as HTMLInputElement;
-    const en = h("input", { type: "checkbox", checked: m.enabled, "aria-label": "Enabled" }) as HTMLInputElement;
-    const o = (v: number | null | undefined, label: string) => h("input", { type: "number", value: v ?? "", placeholder: "global", "aria-label": label }) as HTMLInputElement;
-    const dv = o(m.day_settings?.voltage, "Day voltage"), df = o(m.day_settings?.frequency, "Day frequency");
-    const nv = o(m.night_settings?.voltage, "Night voltage"), nf = o(m.night_settings?.frequency, "Night frequency");
-    const msg = h("span", { class: "hint error", role: "alert" });
-    const check = () => {
-      let p = "";
-      for (const [i, kind] of [[dv, "v"], [nv, "v"], [df, "f"], [nf, "f"]] as [HTMLInputElement, string][]) {
-        if (!i.value || !limits) continue;
-        const x = Number(i.value);
-        if (kind === "v" && (x < limits.min_voltage || x > limits.max_voltage)) p = `Voltage must be ${limits.min_voltage}–${limits.max_voltage} mV.`;
-        if (kind === "f" && (x < limits.min_frequency || x > limits.max_frequency)) p = `Frequency must be ${limits.min_frequency}–${limits.max_frequency} MHz.`;
-      }
-      msg.textContent = p;
-      return p === "";
-    };
-    [dv, df, nv, nf].forEach((i) => i.addEventListener("input", check));
-    const ov = (v: HTMLInputElement, f: HTMLInputElement) => (v.value || f.value ? { voltage: v.value ? Number(v.value) : null, frequency: f.value ? Number(f.value) : null } : null);
-    const save = h("button", { class: "small", disabled: readOnly }, "Save");
-    save.addEventListener("click", async () => {
-      if (!check()) return;
-      try {
-        await api.updateMiner(m.name, { name: nameI.value.trim(), ip: ipI.value.trim(), enabled: en.checked, day_settings: ov(dv, df), night_settings: ov(nv, nf) });
-        toast(`Saved ${nameI.value.trim()}`);
-        await ctx.refresh();
-      } catch (e) { msg.textContent = errorText(e); }
-    });
-    const del = h("button", { class: "small danger", disabled: readOnly }, "Remove");
-    del.addEventListener("click", async () => {
-      if (!(await confirmDialog(`Remove ${m.name}?`, "The app stops scheduling it. The miner keeps its current settings.", "Remove"))) return;
-      try { await api.removeMiner(m.name); await ctx.refresh(); await renderMiners(root, ctx); } catch (e) { toast(errorText(e), "error"); }
-    });
-    return h("tr", { "data-miner": m.name }, h("td", {}, nameI), h("td", {}, ipI), h("td", {}, en), h("td", {}, dv, df), h("td", {}, nv, nf), h("td", {}, save, del, msg));
+  const colours = new Map(ctx.overview?.colours ?? []);
+  const rows = config.miners.map((m) => {
+    const edit = h("button", { class: "small", "data-edit": m.name, disabled: readOnly, title: readOnly ? "Read-only" : `Edit ${m.name}` }, "Edit…");
+    edit.addEventListener("click", () => editMiner(config, m, ctx, root, edit));
+    return h("tr", { "data-miner": m.name },
+      h("td", { class: "nowrap" }, h("span", { class: "dot", style: `background:${colours.get(m.name) ?? "#888"}` }), m.name),
+      h("td", { class: "num" }, m.ip),
+      h("td", {}, m.enabled ? "Scheduled" : h("span", { class: "muted" }, "Disabled")),
+      h("td", {}, h("span", { class: "muted" }, overrideSummary(m))),
+      h("td", { class: "right" }, edit));
   });
-  const table = h("table", { class: "edit" },
-    h("thead", {}, h("tr", {}, ...["Name", "Address", "On", "Day override (mV, MHz)", "Night override (mV, MHz)", ""].map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, ...items));
-  return h("section", { class: "panel" }, h("h2", {}, "Your miners"), table);
+  const table = h("table", { class: "edit miner-list" },
+    h("thead", {}, h("tr", {}, ...["Name", "Address", "Schedule", "Settings", ""].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, ...rows));
+  return h("section", { class: "panel" }, h("h2", {}, "Your miners"), h("div", { class: "table-scroll" }, table));
+}
+
+/** Edit one miner in a drawer: name, address, enabled, its own settings per profile; or remove it. */
+function editMiner(config: Config, m: MinerConfig, ctx: Ctx, root: HTMLElement, opener: HTMLElement): void {
+  const limits = ctx.overview?.limits;
+  const input = (id: string, value: string | number | null | undefined, attrs: Record<string, string | number> = {}) =>
+    h("input", { id, value: value ?? "", autocomplete: "off", ...attrs }) as HTMLInputElement;
+  const nameI = input("edit-name", m.name);
+  const ipI = input("edit-address", m.ip);
+  const en = h("input", { type: "checkbox", id: "edit-enabled", checked: m.enabled }) as HTMLInputElement;
+  const num = (id: string, v: number | null | undefined, step: number) => input(id, v, { type: "number", step, placeholder: "fleet" });
+  const profiles: [string, HTMLInputElement, HTMLInputElement][] = [
+    ["day", num("edit-day-voltage", m.day_settings?.voltage, 5), num("edit-day-frequency", m.day_settings?.frequency, 5)],
+    ["night", num("edit-night-voltage", m.night_settings?.voltage, 5), num("edit-night-frequency", m.night_settings?.frequency, 5)],
+  ];
+  // The presets and the user's own profiles: this miner's overrides of them (`profiles`).
+  const others = profileNames(config.profiles).filter((n) => !["day", "night", "off"].includes(n));
+  for (const n of others) {
+    const o = m.profiles?.[n];
+    profiles.push([n, num(`edit-${n}-voltage`, o?.voltage, 5), num(`edit-${n}-frequency`, o?.frequency, 5)]);
+  }
+  const msg = h("p", { class: "hint error", id: "edit-message", role: "alert" });
+  const save = h("button", { class: "primary", id: "edit-save" }, "Save");
+  const remove = h("button", { class: "danger", id: "edit-remove" }, "Remove miner");
+  const ov = (v: HTMLInputElement, f: HTMLInputElement) =>
+    v.value || f.value ? { voltage: v.value ? Number(v.value) : null, frequency: f.value ? Number(f.value) : null } : null;
+  const edited = (): MinerConfig => {
+    const own: Record<string, ProfileOverride> = {};
+    for (const [n, v, f] of profiles.slice(2)) {
+      const o = ov(v, f);
+      if (o) own[n] = o;
+    }
+    return {
+      ...m, name: nameI.value.trim(), ip: ipI.value.trim(), enabled: en.checked,
+      day_settings: ov(profiles[0][1], profiles[0][2]), night_settings: ov(profiles[1][1], profiles[1][2]), profiles: own,
+    };
+  };
+  let seq = 0;
+  const check = async (): Promise<boolean> => {
+    const mine = ++seq;
+    let p = "";
+    const n = nameI.value.trim();
+    if (!n) p = "Give the miner a name.";
+    else if (n !== m.name && config.miners.some((x) => x.name === n)) p = `A miner named "${n}" already exists.`;
+    else if (!ipI.value.trim()) p = "Enter its address.";
+    for (const [label, v, f] of profiles) {
+      if (p || !limits) break;
+      p = rangeProblem(`${capital(label)} voltage`, v.value, limits.min_voltage, limits.max_voltage, "mV")
+        || rangeProblem(`${capital(label)} frequency`, f.value, limits.min_frequency, limits.max_frequency, "MHz");
+    }
+    if (!p) {
+      // The engine's own rules on the whole config with this miner changed.
+      const next: Config = { ...config, miners: config.miners.map((x) => (x.name === m.name ? edited() : x)) };
+      const problems = await api.checkConfig(next).catch((e) => [{ code: "ipc", path: "", message: errorText(e) }]);
+      p = problems[0] ? sentence(problems[0]) : "";
+    }
+    if (mine !== seq) return false;
+    msg.textContent = p;
+    save.disabled = p !== "";
+    return p === "";
+  };
+  [nameI, ipI, ...profiles.flatMap(([, v, f]) => [v, f])].forEach((i) => i.addEventListener("input", () => void check()));
+  en.addEventListener("change", () => void check());
+  const field2 = (label: string, i: HTMLElement) => h("label", { class: "field" }, h("span", {}, label), i);
+  const body = h("div", { class: "drawer-body" },
+    field2("Name", nameI), field2("Address", ipI),
+    h("label", { class: "check" }, en, " Follow the schedule (unticked: watched, never changed)"),
+    ...profiles.slice(0, 2).map(([label, v, f]) => h("fieldset", {}, h("legend", {}, `Own ${label} settings (empty: the fleet's)`),
+      field2("Voltage (mV)", v), field2("Frequency (MHz)", f))),
+    others.length ? h("details", { class: "more-profiles" }, h("summary", {}, "Own settings for other profiles"),
+      ...profiles.slice(2).map(([label, v, f]) => h("fieldset", {}, h("legend", {}, capital(label)),
+        field2("Voltage (mV)", v), field2("Frequency (MHz)", f)))) : null,
+    msg,
+    h("div", { class: "actions" }, remove, h("div", { class: "buttons" }, save)));
+  const d = drawer(`Edit ${m.name}`, body, opener);
+  // Leaving the view closes it.
+  ctx.scope.add(d.close);
+  save.addEventListener("click", async () => {
+    if (!(await check())) return;
+    try {
+      const next = edited();
+      await api.updateMiner(m.name, next);
+      toast(`Saved ${next.name}`);
+      d.close();
+      await ctx.store.configChanged();
+      await ctx.refresh();
+      await renderMiners(root, ctx);
+    } catch (e) { msg.textContent = errorText(e); }
+  });
+  remove.addEventListener("click", async () => {
+    if (!(await confirmDialog(`Remove ${m.name}?`, "The app stops scheduling it. The miner keeps its current settings.", "Remove"))) return;
+    try { await api.removeMiner(m.name); d.close(); await ctx.store.configChanged(); await ctx.refresh(); await renderMiners(root, ctx); } catch (e) { toast(errorText(e), "error"); }
+  });
+  void check();
 }

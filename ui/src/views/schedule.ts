@@ -2,6 +2,8 @@
 import { api, errorText, type Config, type PeriodSettings } from "../ipc";
 import type { Ctx } from "../main";
 import { capital, confirmDialog, h, toast } from "../ui";
+import { draftChanged, draftNote } from "./draft-note";
+import { mark, sentence } from "./problems";
 
 const PRESETS: [string, [number, number], [number, number]][] = [
   ["Quiet home", [1100, 400], [1200, 500]],
@@ -26,8 +28,8 @@ function timeline(day: PeriodSettings): HTMLElement {
 }
 
 export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void> {
-  const config = await api.getConfig();
-  const draft: Config = JSON.parse(JSON.stringify(config));
+  // The store's draft: edits made here and not saved are still here after visiting another view.
+  const draft: Config = await ctx.store.draft();
   const lim = ctx.overview?.limits;
   const msg = h("p", { class: "hint error", id: "schedule-message", role: "alert" });
   const tl = h("div", {}, timeline(draft.global_day_settings));
@@ -40,15 +42,18 @@ export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void>
       if (lim && (v < lim.min_voltage || v > lim.max_voltage)) p = `${capital(which)} voltage ${v} mV is outside the limits ${lim.min_voltage}–${lim.max_voltage} mV.`;
       if (lim && (f < lim.min_frequency || f > lim.max_frequency)) p = `${capital(which)} frequency ${f} MHz is outside the limits ${lim.min_frequency}–${lim.max_frequency} MHz.`;
     }
-    if (!p) p = (await api.validateConfig(draft)) ?? "";
+    const problems = await api.checkConfig(draft).catch(() => []);
+    mark(root, problems);
+    if (!p && problems[0]) p = sentence(problems[0]);
     msg.textContent = p;
     save.disabled = p !== "" || ctx.overview?.read_only != null;
+    draftChanged();
     return p === "";
   };
   const period = (which: "day" | "night") => {
     const p = which === "day" ? draft.global_day_settings : draft.global_night_settings;
     const mk = (key: keyof PeriodSettings, type: string, extra: Record<string, string | number> = {}) => {
-      const i = h("input", { id: `${which}-${key.replace("_time", "")}`, type, value: String(p[key]), ...extra }) as HTMLInputElement;
+      const i = h("input", { id: `${which}-${key.replace("_time", "")}`, type, value: String(p[key]), "data-path": `global_${which}_settings.${key}`, ...extra }) as HTMLInputElement;
       inputs[`${which}-${key.replace("_time", "")}`] = i;
       i.addEventListener("input", () => {
         (p as unknown as Record<string, unknown>)[key] = type === "number" ? Number(i.value) : i.value;
@@ -91,7 +96,7 @@ export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void>
   }));
   save.addEventListener("click", async () => {
     if (!(await validate())) return;
-    try { await api.saveConfig(draft); toast("Schedule saved"); await ctx.refresh(); } catch (e) { msg.textContent = errorText(e); }
+    try { await ctx.store.save(); toast("Schedule saved"); await ctx.refresh(); } catch (e) { msg.textContent = errorText(e); }
   });
   const at = h("input", { id: "preview-at", type: "datetime-local" }) as HTMLInputElement;
   const d = new Date(); d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
@@ -105,7 +110,8 @@ export async function renderSchedule(root: HTMLElement, ctx: Ctx): Promise<void>
     } catch (e) { preview.replaceChildren(h("tr", {}, h("td", {}, errorText(e)))); }
   };
   at.addEventListener("change", showPreview);
-  root.replaceChildren(h("h1", {}, "Schedule"), tl, h("h2", {}, "Presets"), presets, h("div", { class: "periods" }, period("day"), period("night")),
+  root.replaceChildren(h("h1", {}, "Schedule"), draftNote(ctx.store, () => void renderSchedule(root, ctx)),
+    draft.plan ? h("p", { class: "banner warn", id: "plan-decides" }, "A weekly plan decides when each profile runs (see Plan); the day window below applies only without one. Day and night settings still apply whenever the plan runs them.") : "", tl, h("h2", {}, "Presets"), presets, h("div", { class: "periods" }, period("day"), period("night")),
     msg, h("div", { class: "buttons" }, save),
     h("section", { class: "panel" }, h("h2", {}, "Preview"), h("label", { class: "field inline" }, h("span", {}, "At"), at), preview),
     h("p", { class: "hint" }, "Per-miner overrides are on the Miners page."));

@@ -2,6 +2,8 @@
 import { api, errorText, type AlertKind, type Config } from "../ipc";
 import type { Ctx } from "../main";
 import { h, toast } from "../ui";
+import { draftChanged, draftNote } from "./draft-note";
+import { mark, sentence } from "./problems";
 
 const FIELDS: [keyof Config, string, string, number, number, number][] = [
   ["max_voltage", "Maximum voltage", "mV", 1000, 1300, 5],
@@ -30,28 +32,31 @@ const ALERTS: [AlertKind, string][] = [
 ];
 
 export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void> {
-  const config = await api.getConfig();
-  const draft: Config = JSON.parse(JSON.stringify(config));
+  // The store's draft: edits made here and not saved are still here after visiting another view.
+  const draft: Config = await ctx.store.draft();
   const msg = h("p", { class: "hint error", role: "alert", id: "settings-message" });
   const save = h("button", { class: "primary", id: "save-settings", disabled: ctx.overview?.read_only != null }, "Save settings");
   const grid = h("div", { class: "settings-grid" });
   for (const [key, label, unit, min, max, step] of FIELDS) {
-    const i = h("input", { type: "number", id: `set-${String(key)}`, value: String(draft[key]), min, max, step }) as HTMLInputElement;
+    const i = h("input", { type: "number", id: `set-${String(key)}`, value: String(draft[key]), min, max, step, "data-path": String(key) }) as HTMLInputElement;
     i.addEventListener("input", async () => {
-      (draft as Record<string, unknown>)[key as string] = Number(i.value);
-      const p = Number(i.value) < min || Number(i.value) > max ? `${label} must be between ${min} and ${max}${unit ? " " + unit : ""}.` : (await api.validateConfig(draft)) ?? "";
+      (draft as unknown as Record<string, unknown>)[key as string] = Number(i.value);
+      const problems = await api.checkConfig(draft).catch(() => []);
+      mark(grid, problems);
+      const p = Number(i.value) < min || Number(i.value) > max ? `${label} must be between ${min} and ${max}${unit ? " " + unit : ""}.` : problems[0] ? sentence(problems[0]) : "";
       msg.textContent = p;
       save.disabled = p !== "";
+      draftChanged();
     });
     grid.append(h("label", { class: "field" }, h("span", {}, `${label}${unit ? ` (${unit})` : ""}`), i));
   }
   const toggle = (key: "smooth_transition" | "parallel_operations", label: string) => {
     const c = h("input", { type: "checkbox", checked: Boolean(draft[key]) }) as HTMLInputElement;
-    c.addEventListener("change", () => ((draft as Record<string, unknown>)[key] = c.checked));
+    c.addEventListener("change", () => { (draft as Record<string, unknown>)[key] = c.checked; draftChanged(); });
     return h("label", { class: "check" }, c, ` ${label}`);
   };
   save.addEventListener("click", async () => {
-    try { await api.saveConfig(draft); toast("Settings saved"); await ctx.refresh(); } catch (e) { msg.textContent = errorText(e); }
+    try { await ctx.store.save(); toast("Settings saved"); await ctx.refresh(); } catch (e) { msg.textContent = errorText(e); }
   });
   const prefs = await api.getPrefs();
   const alertBoxes = ALERTS.map(([k, label]) => {
@@ -73,13 +78,13 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
   file.addEventListener("change", async () => {
     const f = file.files?.[0];
     if (!f) return;
-    try { const n = await api.importConfig(await f.text()); toast(`Imported ${n} miner(s)`); await ctx.refresh(); await renderSettings(root, ctx); } catch (e) { toast(errorText(e), "error"); }
+    try { const n = await api.importConfig(await f.text()); toast(`Imported ${n} miner(s)`); ctx.store.discard(); await ctx.store.configChanged(); await ctx.refresh(); await renderSettings(root, ctx); } catch (e) { toast(errorText(e), "error"); }
   });
   const exp = h("button", {}, "Export config");
   exp.addEventListener("click", async () => { try { toast(`Saved ${await api.exportConfig()}`); } catch (e) { toast(errorText(e), "error"); } });
   const logs = h("button", {}, "Open log folder");
   logs.addEventListener("click", () => api.openLogFolder().catch((e) => toast(errorText(e), "error")));
-  root.replaceChildren(h("h1", {}, "Settings"),
+  root.replaceChildren(h("h1", {}, "Settings"), draftNote(ctx.store, () => void renderSettings(root, ctx)),
     h("section", { class: "panel" }, h("h2", {}, "Safety, timing and transitions"), grid,
       h("div", { class: "checks" }, toggle("smooth_transition", "Change settings in smooth steps"), toggle("parallel_operations", "Change several miners at once")),
       msg, save),

@@ -43,6 +43,7 @@ pub const DEFAULT_STAGGER_SECONDS: u32 = 120;
 /// meant for `groups.<name>.power_budget` later; fleet-wide for now.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawPowerBudget")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PowerBudget {
     /// The cap on the fleet's summed `power`, W (>= 0; 0 pauses every miner).
     pub watts: f64,
@@ -87,6 +88,7 @@ impl TryFrom<RawPowerBudget> for PowerBudget {
 
 /// What the budget looks like now, for front ends.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BudgetUse {
     /// The cap, W.
     pub cap: f64,

@@ -31,6 +31,8 @@ use crate::safety::Envelope;
 
 /// `HH:MM` local wall-clock time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(type = "string"))]
 pub struct ClockTime(pub NaiveTime);
 
 impl ClockTime {
@@ -66,6 +68,7 @@ impl<'de> Deserialize<'de> for ClockTime {
 
 /// A global profile: when it starts and ends, and what it runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PeriodSettings {
     pub start_time: ClockTime,
     pub end_time: ClockTime,
@@ -78,6 +81,7 @@ pub struct PeriodSettings {
 /// A miner's partial override of a global profile: unset fields inherit.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProfileOverride {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voltage: Option<u32>,
@@ -86,6 +90,7 @@ pub struct ProfileOverride {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MinerConfig {
     pub name: String,
     /// `http://HOST[:PORT]`
@@ -108,6 +113,7 @@ pub struct MinerConfig {
 
 /// Per-miner hard limits (see [`MinerConfig::limits`]). Unset fields fall back to the config's.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MinerLimits {
     /// mV
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,6 +135,7 @@ fn yes() -> bool {
 
 /// Safe settings for emergencies and fallbacks.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SafeSettings {
     pub voltage: u32,
     pub frequency: f64,
@@ -137,6 +144,7 @@ pub struct SafeSettings {
 /// The whole file. Seed keys first, then the keys this project added (all defaulted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Config {
     pub miners: Vec<MinerConfig>,
     pub global_day_settings: PeriodSettings,

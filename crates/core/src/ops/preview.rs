@@ -9,6 +9,7 @@ use crate::schedule::{self, PriceLookup, Resolution, Segment, Target};
 
 /// One miner at one instant.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlanRow {
     pub miner: String,
     pub enabled: bool,
@@ -38,6 +39,7 @@ pub fn plan_at(cfg: &Config, at: DateTime<Utc>, prices: Option<&dyn PriceLookup>
 
 /// One miner's days ahead.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PreviewRow {
     pub miner: String,
     pub group: Option<String>,
@@ -45,6 +47,7 @@ pub struct PreviewRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Preview {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,

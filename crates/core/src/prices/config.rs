@@ -19,6 +19,7 @@ use crate::schedule::Day;
 /// The whole `tariff` key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TariffConfig {
     /// ISO 4217 code of every price (fixed and fed), e.g. "EUR".
     #[serde(default = "default_currency")]
@@ -40,6 +41,7 @@ fn default_currency() -> String {
 /// the window starts on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WindowConfig {
     pub from: ClockTime,
     pub to: ClockTime,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// One priced interval. `price` is currency per kWh after charges and tax.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Slot {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SourceKind {
     #[serde(rename = "energy-charts")]
     EnergyCharts,
@@ -55,6 +56,7 @@ impl SourceKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum UrlFormat {
     Json,
     Csv,
@@ -62,6 +64,7 @@ pub enum UrlFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum TimeFormat {
     Unix,
     UnixMs,
@@ -70,6 +73,7 @@ pub enum TimeFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PriceUnit {
     Kwh,
     Mwh,
@@ -78,6 +82,8 @@ pub enum PriceUnit {
 /// A secret (API token). Its Debug output never shows it; it is only written back to the config.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(type = "string"))]
 pub struct Secret(String);
 
 impl Secret {
@@ -100,6 +106,7 @@ impl fmt::Debug for Secret {
 /// refused by name; keys that belong to another type are reported by [`TariffConfig::problems`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SourceConfig {
     #[serde(rename = "type")]
     pub kind: SourceKind,

@@ -14,6 +14,7 @@ use crate::schedule::{PriceLookup, PriceSlot};
 /// Where a price comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Coverage {
     Feed,
     Fixed,
@@ -22,6 +23,7 @@ pub enum Coverage {
 
 /// What the view knows, as of `as_of`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PriceStatus {
     pub as_of: DateTime<Utc>,
     pub currency: String,

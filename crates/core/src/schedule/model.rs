@@ -12,6 +12,7 @@ use crate::config::ClockTime;
 /// A weekly plan: periods on weekdays, a profile for the time no period covers, and exceptions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PlanConfig {
     /// The profile when no period covers the moment.
     pub default: String,
@@ -28,6 +29,7 @@ pub struct PlanConfig {
 /// to the weekday it starts on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Period {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub days: Option<Vec<Day>>,
@@ -40,6 +42,7 @@ pub struct Period {
 /// (`periods` with `default`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Exception {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -85,6 +88,7 @@ impl Exception {
 /// Miners with a plan (and price rules) of their own.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GroupConfig {
     /// Miner names.
     pub miners: Vec<String>,
@@ -103,6 +107,7 @@ pub type GroupMap = BTreeMap<String, GroupConfig>;
 /// order and the first that matches wins; a rule without a condition matches every known price.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PriceRule {
     pub profile: String,
     /// Matches when the slot's price is at most this (currency per kWh).
@@ -118,6 +123,11 @@ pub struct PriceRule {
 
 /// A weekday as the file writes it: `mon` … `sun` (full names accepted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(
+    feature = "ts",
+    ts(type = "\"mon\" | \"tue\" | \"wed\" | \"thu\" | \"fri\" | \"sat\" | \"sun\"")
+)]
 pub struct Day(pub Weekday);
 
 impl Serialize for Day {

@@ -15,6 +15,7 @@ use crate::config::Config;
 
 /// One stretch of time with one profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Segment {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
