@@ -5,7 +5,7 @@ use bitaxe_core::ops::{self, Target};
 use bitaxe_core::schedule::Profile;
 use bitaxe_core::status::FleetStatus;
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Emitter, Manager, Wry};
 
@@ -103,14 +103,30 @@ pub struct TrayMenu {
 pub fn build(app: &AppHandle) -> tauri::Result<TrayMenu> {
     let open = MenuItem::with_id(app, "open", "Open", true, None::<&str>)?;
     let pause = MenuItem::with_id(app, "pause", "Pause schedule", true, None::<&str>)?;
-    let day = MenuItem::with_id(app, "apply_day", "Apply day now", true, None::<&str>)?;
-    let night = MenuItem::with_id(app, "apply_night", "Apply night now", true, None::<&str>)?;
+    // Every built-in profile; the config's own are applied from the window.
+    let builtin = bitaxe_core::profiles::names(&bitaxe_core::config::Config::default());
+    let items = builtin
+        .iter()
+        .map(|p| {
+            let label = bitaxe_core::profiles::label(p);
+            MenuItem::with_id(app, format!("apply:{p}"), label, true, None::<&str>)
+        })
+        .collect::<tauri::Result<Vec<_>>>()?;
+    let back = MenuItem::with_id(app, "follow_plan", "Back to the plan", true, None::<&str>)?;
+    let mut entries: Vec<&dyn tauri::menu::IsMenuItem<Wry>> = items
+        .iter()
+        .map(|i| i as &dyn tauri::menu::IsMenuItem<Wry>)
+        .collect();
+    let sep_in = PredefinedMenuItem::separator(app)?;
+    entries.push(&sep_in);
+    entries.push(&back);
+    let apply = Submenu::with_id_and_items(app, "apply", "Apply now", true, &entries)?;
     let safe = MenuItem::with_id(app, "safe", "Safe settings for all…", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
     let sep = || PredefinedMenuItem::separator(app);
     let menu = Menu::with_items(
         app,
-        &[&open, &sep()?, &pause, &day, &night, &safe, &sep()?, &quit],
+        &[&open, &sep()?, &pause, &apply, &safe, &sep()?, &quit],
     )?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(Health::Good))
@@ -173,8 +189,16 @@ fn on_menu(app: &AppHandle, id: &str) {
                 eprintln!("tray: pause: {e}");
             }
         }
-        ("apply_day", Some(engine)) => apply_from_tray(engine, Profile::day()),
-        ("apply_night", Some(engine)) => apply_from_tray(engine, Profile::night()),
+        // Back to the plan ends a profile applied by hand; never an emergency stop (that is
+        // resumed in the window, where it says what it is doing).
+        ("follow_plan", Some(engine)) if !engine.overrides().emergency => {
+            if let Err(e) = ops::resume(&Target::Engine(engine)) {
+                eprintln!("tray: back to the plan: {e}");
+            }
+        }
+        (id, Some(engine)) if id.starts_with("apply:") => {
+            apply_from_tray(engine, Profile::new(&id["apply:".len()..]))
+        }
         _ => show_window(app),
     }
 }
