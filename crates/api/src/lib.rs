@@ -1,0 +1,152 @@
+//! The engine's HTTP API (axum): JSON under `/api/v1/`, the engine's events as Server-Sent
+//! Events, Prometheus `/metrics`, and the web UI's static files at `/`. Every route but the
+//! static files needs a bearer token (see [`tokens`]); the checks are in [`guard`]. Handlers call
+//! [`bitaxe_core::ops`] with the engine as target.
+//!
+//! Routes: `GET /api/v1/version`, `GET /api/v1/overview`, `GET /api/v1/miners`,
+//! `GET /api/v1/plan`, `GET /api/v1/events` (SSE), `GET /metrics` (read token);
+//! `POST /api/v1/apply` `{profile, miner?}`, `POST /api/v1/emergency`, `POST /api/v1/resume`,
+//! `POST /api/v1/pause` (control token).
+
+pub mod guard;
+pub mod limiter;
+pub mod metrics;
+pub mod routes;
+mod sse;
+mod state;
+pub mod tokens;
+mod web;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use bitaxe_core::EngineHandle;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use limiter::LockoutPolicy;
+pub use routes::API_VERSION;
+pub use tokens::{Scope, TokenError, Tokens};
+
+/// Limits and where the web UI is.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// Bytes a request body may have (larger: 413).
+    pub max_body: usize,
+    /// Failed authentications per source before a lockout (429).
+    pub lockout: LockoutPolicy,
+    /// Events kept for `Last-Event-ID` replay.
+    pub replay: usize,
+    /// The built web UI (`ui/dist`); none: a placeholder page at `/`.
+    pub static_dir: Option<PathBuf>,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        ApiOptions {
+            max_body: 64 * 1024,
+            lockout: LockoutPolicy::default(),
+            replay: 512,
+            static_dir: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("the API cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A running API server.
+pub struct ApiServer {
+    addr: SocketAddr,
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl ApiServer {
+    /// Bind `listen` and serve `engine` until [`ApiServer::stop`].
+    pub async fn start(
+        engine: EngineHandle,
+        listen: SocketAddr,
+        tokens: Tokens,
+        options: ApiOptions,
+    ) -> Result<ApiServer, ServeError> {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+            addr: listen,
+            source,
+        })?;
+        let cancel = CancellationToken::new();
+        let shared = Arc::new(state::Shared::new(
+            engine,
+            tokens,
+            guard::HostAllowList::new(addr),
+            options.clone(),
+            sse::EventLog::new(options.replay),
+            cancel.clone(),
+        ));
+        tokio::spawn(sse::pump(shared.clone(), cancel.clone()));
+        let app = router(shared);
+        let stop = cancel.clone();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await;
+            if let Err(e) = served {
+                tracing::error!("API server stopped: {e}");
+            }
+        });
+        tracing::info!("API listening on http://{addr}");
+        Ok(ApiServer { addr, cancel, task })
+    }
+
+    /// Where it listens (the real port when bound to port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stop accepting, end the event streams, and wait for the server to finish.
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        let _ = self.task.await;
+    }
+}
+
+fn router(shared: Arc<state::Shared>) -> Router {
+    let max_body = shared.options.max_body;
+    Router::new()
+        .route("/api/v1/version", get(routes::version))
+        .route("/api/v1/overview", get(routes::overview))
+        .route("/api/v1/miners", get(routes::miners))
+        .route("/api/v1/plan", get(routes::plan))
+        .route("/api/v1/events", get(sse::events))
+        .route("/api/v1/apply", post(routes::apply))
+        .route("/api/v1/emergency", post(routes::emergency))
+        .route("/api/v1/resume", post(routes::resume))
+        .route("/api/v1/pause", post(routes::pause))
+        .route("/metrics", get(metrics::metrics))
+        .fallback(web::page)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            guard::guard,
+        ))
+        .with_state(shared)
+}

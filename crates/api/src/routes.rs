@@ -1,0 +1,128 @@
+//! The JSON routes under `/api/v1/`: each one calls the operations layer with the engine as
+//! target (nothing reimplemented here).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bitaxe_core::ops::{self, CarriedOut, OpsError, Report};
+use bitaxe_core::schedule::Profile;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::state::Shared;
+
+/// The API's version: a client refuses another major.
+pub const API_VERSION: &str = "1.0";
+
+/// `{"error": code, "message": text}`.
+pub fn error_body(code: &str, message: &str) -> Json<Value> {
+    Json(json!({ "error": code, "message": message }))
+}
+
+/// An operation's failure as an answer.
+pub struct ApiError(OpsError);
+
+impl From<OpsError> for ApiError {
+    fn from(e: OpsError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = self.0.code();
+        let status = match code {
+            "unknown_miner" => StatusCode::NOT_FOUND,
+            "unknown_profile" | "bad_name" | "miner_exists" => StatusCode::BAD_REQUEST,
+            "emergency_in_force" | "nothing_pending" => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (status, error_body(code, &self.0.to_string())).into_response()
+    }
+}
+
+type Answer = Result<Json<Value>, ApiError>;
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn report(r: &Report) -> Value {
+    json!({
+        "by": match r.by {
+            CarriedOut::Engine => "engine",
+            CarriedOut::Scheduler => "scheduler",
+            CarriedOut::Here => "here",
+        },
+        "saved": r.saved.is_ok(),
+        "save_error": r.saved.as_ref().err(),
+        "notes": r.notes,
+        "miners": r.miners.iter().map(|m| json!({
+            "miner": m.miner,
+            "ok": m.result.is_ok(),
+            "settings": m.result.as_ref().ok().map(to_value),
+            "error": m.result.as_ref().err(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub async fn version() -> Json<Value> {
+    Json(json!({ "api": API_VERSION, "app": env!("CARGO_PKG_VERSION") }))
+}
+
+pub async fn overview(State(s): State<Arc<Shared>>) -> Answer {
+    let status = ops::status(&s.target()).await?;
+    Ok(Json(to_value(&status)))
+}
+
+pub async fn miners(State(s): State<Arc<Shared>>) -> Answer {
+    let config = ops::config(&s.target())?;
+    Ok(Json(to_value(&config.miners)))
+}
+
+pub async fn plan(State(s): State<Arc<Shared>>) -> Json<Value> {
+    let rows = ops::plan_at(&s.engine.config(), s.engine.now(), None);
+    Json(to_value(&rows))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyBody {
+    pub profile: Profile,
+    #[serde(default)]
+    pub miner: Option<String>,
+}
+
+pub async fn apply(State(s): State<Arc<Shared>>, Json(body): Json<ApplyBody>) -> Answer {
+    let r = ops::apply(&s.target(), body.profile, body.miner.as_deref()).await?;
+    Ok(Json(report(&r)))
+}
+
+pub async fn emergency(State(s): State<Arc<Shared>>) -> Answer {
+    let r = ops::emergency_stop(&s.target()).await?;
+    Ok(Json(report(&r)))
+}
+
+pub async fn resume(State(s): State<Arc<Shared>>) -> Answer {
+    let o = ops::resume(&s.target())?;
+    Ok(Json(
+        json!({ "emergency": o.emergency, "paused": o.paused }),
+    ))
+}
+
+pub async fn pause(State(s): State<Arc<Shared>>) -> Answer {
+    ops::set_paused(&s.target(), true)?;
+    Ok(Json(json!({ "paused": true })))
+}
+
+/// Unknown paths under the API (after authentication).
+pub async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        error_body("not_found", "no such route"),
+    )
+        .into_response()
+}

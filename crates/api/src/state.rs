@@ -1,0 +1,54 @@
+//! What every handler shares: the engine, the tokens, the allow-list, the limiter, the event log.
+
+use std::sync::{Mutex, MutexGuard};
+
+use bitaxe_core::ops::Target;
+use bitaxe_core::EngineHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::guard::HostAllowList;
+use crate::limiter::Limiter;
+use crate::sse::EventLog;
+use crate::tokens::Tokens;
+use crate::ApiOptions;
+
+pub struct Shared {
+    pub engine: EngineHandle,
+    pub tokens: Tokens,
+    pub hosts: HostAllowList,
+    pub options: ApiOptions,
+    pub events: EventLog,
+    /// Fires when the server stops (ends the event streams).
+    pub cancel: CancellationToken,
+    limiter: Mutex<Limiter>,
+}
+
+impl Shared {
+    pub fn new(
+        engine: EngineHandle,
+        tokens: Tokens,
+        hosts: HostAllowList,
+        options: ApiOptions,
+        events: EventLog,
+        cancel: CancellationToken,
+    ) -> Shared {
+        Shared {
+            limiter: Mutex::new(Limiter::new(options.lockout)),
+            engine,
+            tokens,
+            hosts,
+            options,
+            events,
+            cancel,
+        }
+    }
+
+    /// The operations layer's view of the engine.
+    pub fn target(&self) -> Target {
+        Target::Engine(self.engine.clone())
+    }
+
+    pub fn limiter(&self) -> MutexGuard<'_, Limiter> {
+        self.limiter.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
