@@ -7,8 +7,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bitaxe_core::config::MinerConfig;
 use bitaxe_core::ops::{self, CarriedOut, OpsError, Report};
 use bitaxe_core::schedule::Profile;
+use bitaxe_core::status::FleetStatus;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -73,19 +75,16 @@ pub async fn version() -> Json<Value> {
     Json(json!({ "api": API_VERSION, "app": env!("CARGO_PKG_VERSION") }))
 }
 
-pub async fn overview(State(s): State<Arc<Shared>>) -> Answer {
-    let status = ops::status(&s.target()).await?;
-    Ok(Json(to_value(&status)))
+pub async fn overview(State(s): State<Arc<Shared>>) -> Result<Json<FleetStatus>, ApiError> {
+    Ok(Json(ops::status(&s.target()).await?))
 }
 
-pub async fn miners(State(s): State<Arc<Shared>>) -> Answer {
-    let config = ops::config(&s.target())?;
-    Ok(Json(to_value(&config.miners)))
+pub async fn miners(State(s): State<Arc<Shared>>) -> Result<Json<Vec<MinerConfig>>, ApiError> {
+    Ok(Json(ops::config(&s.target())?.miners))
 }
 
-pub async fn plan(State(s): State<Arc<Shared>>) -> Json<Value> {
-    let rows = ops::plan_at(&s.engine.config(), s.engine.now(), None);
-    Json(to_value(&rows))
+pub async fn plan(State(s): State<Arc<Shared>>) -> Json<Vec<ops::PlanRow>> {
+    Json(ops::plan_at(&s.engine.config(), s.engine.now(), None))
 }
 
 #[derive(Debug, Deserialize)]

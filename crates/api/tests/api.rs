@@ -27,6 +27,11 @@ struct Api {
 
 impl Api {
     async fn start(n: usize, options: ApiOptions) -> Api {
+        Api::start_polling(n, options, 0.2).await
+    }
+
+    /// `check_every`: seconds between the engine's polls of each miner.
+    async fn start_polling(n: usize, options: ApiOptions, check_every: f64) -> Api {
         let miners = bitaxe_sim::fleet("sim", n, |s| s.speed = 20.0)
             .await
             .expect("sims");
@@ -45,8 +50,8 @@ impl Api {
                     limits: None,
                 })
                 .collect(),
-            check_interval: 0.2,
-            temp_check_interval: 0.2,
+            check_interval: check_every,
+            temp_check_interval: check_every,
             log_stats_interval: 0.5,
             transition_delay: 0.05,
             retry_delay: 0.05,
@@ -155,6 +160,21 @@ async fn every_route_needs_a_token_version_included() {
     let v: serde_json::Value = r.json().await.expect("json");
     assert_eq!(v["api"], "1.0");
     assert_eq!(v["app"], env!("CARGO_PKG_VERSION"));
+    // Odd spellings of protected paths never reach a handler without a token.
+    for path in [
+        "//metrics",
+        "//api/v1/overview",
+        "/api/v1/../v1/overview",
+        "/metrics/",
+    ] {
+        let r = api.get(path, None).send().await.expect("send");
+        let status = r.status();
+        let body = r.text().await.expect("text");
+        assert!(
+            !body.contains("bitaxe_") && !body.contains("\"miners\""),
+            "{path}: {status} {body}"
+        );
+    }
     // The static page loads without a token, with the same headers.
     let r = api.get("/", None).send().await.expect("send");
     assert_eq!(r.status(), StatusCode::OK);
@@ -528,5 +548,67 @@ async fn tokens_live_beside_the_config() {
         .config
         .with_file_name("multi_scheduler_config.json.api-read-token")
         .exists());
+    api.stop().await;
+}
+
+/// The figure: overview latency through the API (10 miners by default, 100 with BITAXE_LONG=1),
+/// and SSE fan-out to 10 clients.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overview_latency_and_sse_fan_out() {
+    let n = if std::env::var("BITAXE_LONG").is_ok_and(|v| v == "1") {
+        100
+    } else {
+        10
+    };
+    // A poll a second per miner: busier than any real setup (60 s and 30 s by default).
+    let api = Api::start_polling(n, ApiOptions::default(), 1.0).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while api.engine.status().totals.online < n {
+        assert!(tokio::time::Instant::now() < deadline, "sims not polled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let read = api.tokens.read().to_string();
+    let mut times = Vec::new();
+    for _ in 0..50 {
+        let t = std::time::Instant::now();
+        let r = api
+            .get("/api/v1/overview", Some(&read))
+            .send()
+            .await
+            .expect("send");
+        let body = r.bytes().await.expect("body");
+        times.push(t.elapsed());
+        assert!(body.len() > 100 * n);
+    }
+    times.sort();
+    eprintln!(
+        "figure: overview with {n} miners over HTTP: median {:?}, p95 {:?}",
+        times[times.len() / 2],
+        times[times.len() * 95 / 100]
+    );
+    // Ten clients on the event stream all get the same events.
+    let mut clients = Vec::new();
+    for _ in 0..10 {
+        let r = api
+            .get("/api/v1/events", Some(&read))
+            .send()
+            .await
+            .expect("send");
+        clients.push(tokio::spawn(sse_events(r, 20)));
+    }
+    let t = std::time::Instant::now();
+    let mut got = Vec::new();
+    for c in clients {
+        got.push(c.await.expect("client"));
+    }
+    eprintln!(
+        "figure: SSE fan-out, 10 clients x 20 events in {:?}",
+        t.elapsed()
+    );
+    for g in &got {
+        let ids: Vec<u64> = g.iter().map(|e| e.0).collect();
+        assert_eq!(ids.len(), 20);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    }
     api.stop().await;
 }
