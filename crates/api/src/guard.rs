@@ -1,5 +1,5 @@
 //! The checks every request passes, in order: the Host allow-list (DNS rebinding: 421), a foreign
-//! `Origin` (403), the body size (413), then for the API and `/metrics` the bearer token (a
+//! `Origin` (403), the body size (413), the request rate per source (429), then for the API and `/metrics` the bearer token (a
 //! locked-out source 429, no or a wrong token 401, the read token on a writing route 403). Every
 //! answer, refusals included, carries `X-Content-Type-Options: nosniff` and
 //! `Cache-Control: no-store`; no CORS header is ever sent.
@@ -143,11 +143,18 @@ async fn check(shared: &Shared, peer: SocketAddr, req: Request<Body>, next: Next
             "the request body is too large",
         );
     }
+    let ip = peer.ip();
+    let now = Instant::now();
+    if !shared.buckets().take(ip, now) {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this address; slow down",
+        );
+    }
     if !protected(req.uri().path()) {
         return next.run(req).await;
     }
-    let ip = peer.ip();
-    let now = Instant::now();
     if shared.limiter().locked(ip, now) {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,

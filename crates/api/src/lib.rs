@@ -4,7 +4,7 @@
 //! [`bitaxe_core::ops`] with the engine as target.
 //!
 //! Routes: `GET /api/v1/version`, `GET /api/v1/overview`, `GET /api/v1/miners`,
-//! `GET /api/v1/plan`, `GET /api/v1/events` (SSE), `GET /metrics` (read token);
+//! `GET /api/v1/plan`, `GET /api/v1/history`, `GET /api/v1/events` (SSE), `GET /metrics` (read token);
 //! `POST /api/v1/apply` `{profile, miner?}`, `POST /api/v1/emergency`, `POST /api/v1/resume`,
 //! `POST /api/v1/pause` (control token).
 
@@ -28,7 +28,7 @@ use bitaxe_core::EngineHandle;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use limiter::LockoutPolicy;
+pub use limiter::{LockoutPolicy, RateCap};
 pub use routes::API_VERSION;
 pub use tokens::{Scope, TokenError, Tokens};
 
@@ -39,6 +39,8 @@ pub struct ApiOptions {
     pub max_body: usize,
     /// Failed authentications per source before a lockout (429).
     pub lockout: LockoutPolicy,
+    /// Requests per source IP (more: 429).
+    pub rate: RateCap,
     /// Events kept for `Last-Event-ID` replay.
     pub replay: usize,
     /// The built web UI (`ui/dist`); none: a placeholder page at `/`.
@@ -50,6 +52,7 @@ impl Default for ApiOptions {
         ApiOptions {
             max_body: 64 * 1024,
             lockout: LockoutPolicy::default(),
+            rate: RateCap::default(),
             replay: 512,
             static_dir: None,
         }
@@ -136,6 +139,7 @@ fn router(shared: Arc<state::Shared>) -> Router {
         .route("/api/v1/overview", get(routes::overview))
         .route("/api/v1/miners", get(routes::miners))
         .route("/api/v1/plan", get(routes::plan))
+        .route("/api/v1/history", get(routes::history))
         .route("/api/v1/events", get(sse::events))
         .route("/api/v1/apply", post(routes::apply))
         .route("/api/v1/emergency", post(routes::emergency))

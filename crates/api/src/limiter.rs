@@ -139,3 +139,77 @@ mod tests {
         assert!(!l.fail(other, t0 + Duration::from_secs(62)));
     }
 }
+
+/// Requests per source: a bucket of `burst` requests refilled at `per_second`.
+#[derive(Debug, Clone, Copy)]
+pub struct RateCap {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+impl Default for RateCap {
+    fn default() -> Self {
+        RateCap {
+            per_second: 50.0,
+            burst: 200.0,
+        }
+    }
+}
+
+/// The request buckets, per source IP.
+#[derive(Debug, Default)]
+pub struct Buckets {
+    cap: RateCap,
+    sources: HashMap<IpAddr, (f64, Instant)>,
+}
+
+impl Buckets {
+    pub fn new(cap: RateCap) -> Buckets {
+        Buckets {
+            cap,
+            sources: HashMap::new(),
+        }
+    }
+
+    /// Take one request from `ip`'s bucket; false when it is empty (429).
+    pub fn take(&mut self, ip: IpAddr, now: Instant) -> bool {
+        let cap = self.cap;
+        if self.sources.len() >= MAX_SOURCES && !self.sources.contains_key(&ip) {
+            // Full buckets carry no information: forget them.
+            self.sources.retain(|_, (level, at)| {
+                *level + now.duration_since(*at).as_secs_f64() * cap.per_second < cap.burst
+            });
+            if self.sources.len() >= MAX_SOURCES {
+                return false;
+            }
+        }
+        let (level, at) = self.sources.entry(ip).or_insert((cap.burst, now));
+        *level = (*level + now.duration_since(*at).as_secs_f64() * cap.per_second).min(cap.burst);
+        *at = now;
+        if *level >= 1.0 {
+            *level -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod rate_tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_then_the_rate() {
+        let mut b = Buckets::new(RateCap {
+            per_second: 2.0,
+            burst: 3.0,
+        });
+        let ip: IpAddr = "127.0.0.1".parse().expect("ip");
+        let t0 = Instant::now();
+        assert!((0..3).all(|_| b.take(ip, t0)));
+        assert!(!b.take(ip, t0));
+        assert!(b.take(ip, t0 + Duration::from_millis(500)));
+        assert!(!b.take(ip, t0 + Duration::from_millis(500)));
+    }
+}

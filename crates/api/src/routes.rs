@@ -125,3 +125,25 @@ pub async fn not_found() -> Response {
     )
         .into_response()
 }
+
+/// `GET /api/v1/history?miner=NAME&from=RFC3339&to=RFC3339&bucket=SECONDS`: averages per bucket
+/// (default: the last hour, a minute per point, the whole fleet).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    pub miner: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    pub bucket: Option<i64>,
+}
+
+pub async fn history(
+    State(s): State<Arc<Shared>>,
+    axum::extract::Query(q): axum::extract::Query<HistoryQuery>,
+) -> Result<Json<Vec<bitaxe_core::history::Point>>, ApiError> {
+    let to = q.to.unwrap_or_else(|| s.engine.now());
+    let from = q.from.unwrap_or(to - chrono::Duration::hours(1));
+    let bucket = q.bucket.unwrap_or(60).clamp(1, 86_400);
+    let points = ops::history(&s.target(), q.miner.as_deref(), from, to, bucket).await?;
+    Ok(Json(points))
+}

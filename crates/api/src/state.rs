@@ -7,7 +7,7 @@ use bitaxe_core::EngineHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::guard::HostAllowList;
-use crate::limiter::Limiter;
+use crate::limiter::{Buckets, Limiter};
 use crate::sse::EventLog;
 use crate::tokens::Tokens;
 use crate::ApiOptions;
@@ -21,6 +21,7 @@ pub struct Shared {
     /// Fires when the server stops (ends the event streams).
     pub cancel: CancellationToken,
     limiter: Mutex<Limiter>,
+    buckets: Mutex<Buckets>,
 }
 
 impl Shared {
@@ -34,6 +35,7 @@ impl Shared {
     ) -> Shared {
         Shared {
             limiter: Mutex::new(Limiter::new(options.lockout)),
+            buckets: Mutex::new(Buckets::new(options.rate)),
             engine,
             tokens,
             hosts,
@@ -46,6 +48,10 @@ impl Shared {
     /// The operations layer's view of the engine.
     pub fn target(&self) -> Target {
         Target::Engine(self.engine.clone())
+    }
+
+    pub fn buckets(&self) -> MutexGuard<'_, Buckets> {
+        self.buckets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn limiter(&self) -> MutexGuard<'_, Limiter> {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bitaxe_api::{ApiOptions, ApiServer, LockoutPolicy, Tokens};
+use bitaxe_api::{ApiOptions, ApiServer, LockoutPolicy, RateCap, Tokens};
 use bitaxe_core::clock::FakeClock;
 use bitaxe_core::config::{Config, MinerConfig};
 use bitaxe_core::{EngineHandle, EngineOptions};
@@ -345,6 +345,34 @@ async fn repeated_failures_lock_the_source_out() {
 }
 
 #[tokio::test]
+async fn requests_beyond_the_rate_cap_get_429() {
+    let options = ApiOptions {
+        rate: RateCap {
+            per_second: 1.0,
+            burst: 5.0,
+        },
+        ..ApiOptions::default()
+    };
+    let api = Api::start(1, options).await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let r = api
+            .get("/api/v1/version", Some(api.tokens.read()))
+            .send()
+            .await
+            .expect("send");
+        assert_safe_headers(&r);
+        statuses.push(r.status());
+    }
+    assert!(
+        statuses[..5].iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[7], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    api.stop().await;
+}
+
+#[tokio::test]
 async fn apply_night_moves_the_sim() {
     let api = Api::start(1, ApiOptions::default()).await;
     let r = api
@@ -386,6 +414,17 @@ async fn apply_night_moves_the_sim() {
         .await
         .expect("json");
     assert_eq!(plan[0]["miner"], "sim-1");
+    let r = api
+        .get(
+            "/api/v1/history?miner=sim-1&bucket=60",
+            Some(api.tokens.read()),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::OK);
+    let points: serde_json::Value = r.json().await.expect("json");
+    assert!(points.is_array(), "{points}");
     api.stop().await;
 }
 
