@@ -6,7 +6,7 @@
 //! Routes: `GET /api/v1/version`, `GET /api/v1/overview`, `GET /api/v1/miners`,
 //! `GET /api/v1/plan`, `GET /api/v1/history`, `GET /api/v1/events` (SSE), `GET /metrics` (read token);
 //! `POST /api/v1/apply` `{profile, miner?}`, `POST /api/v1/emergency`, `POST /api/v1/resume`,
-//! `POST /api/v1/pause` (control token).
+//! `POST /api/v1/pause`, `POST /api/v1/miners/{name}/{action}` (control token).
 
 pub mod guard;
 pub mod limiter;
@@ -145,6 +145,7 @@ fn router(shared: Arc<state::Shared>) -> Router {
         .route("/api/v1/emergency", post(routes::emergency))
         .route("/api/v1/resume", post(routes::resume))
         .route("/api/v1/pause", post(routes::pause))
+        .route("/api/v1/miners/{name}/{action}", post(routes::miner_action))
         .route("/metrics", get(metrics::metrics))
         .fallback(web::page)
         .layer(DefaultBodyLimit::max(max_body))

@@ -147,3 +147,26 @@ pub async fn history(
     let points = ops::history(&s.target(), q.miner.as_deref(), from, to, bucket).await?;
     Ok(Json(points))
 }
+
+/// `POST /api/v1/miners/{name}/{action}`: `restart`, `retry`, `clear-ceiling`,
+/// `confirm-identity`, `pause`, `unpause` (hashing, firmware v2.14+), `enable`, `disable`.
+pub async fn miner_action(
+    State(s): State<Arc<Shared>>,
+    axum::extract::Path((name, action)): axum::extract::Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let t = s.target();
+    match action.as_str() {
+        "restart" => ops::restart_miner(&t, &name).await?,
+        "retry" => ops::retry_miner(&t, &name).await?,
+        "clear-ceiling" => ops::clear_ceiling(&t, &name).await?,
+        "confirm-identity" => {
+            ops::confirm_identity(&t, &name)?;
+        }
+        "pause" => ops::pause_miner(&t, &name, true).await?,
+        "unpause" => ops::pause_miner(&t, &name, false).await?,
+        "enable" => ops::set_enabled(&t, &name, true)?,
+        "disable" => ops::set_enabled(&t, &name, false)?,
+        _ => return Ok(not_found().await),
+    }
+    Ok(Json(json!({ "miner": name, "done": action })).into_response())
+}

@@ -373,6 +373,46 @@ async fn requests_beyond_the_rate_cap_get_429() {
 }
 
 #[tokio::test]
+async fn per_miner_actions_reach_the_miner() {
+    let api = Api::start(1, ApiOptions::default()).await;
+    let control = api.tokens.control().to_string();
+    let r = api
+        .post("/api/v1/miners/nobody/restart", &control)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = api
+        .post("/api/v1/miners/sim-1/explode", &control)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = api
+        .post("/api/v1/miners/sim-1/disable", api.tokens.read())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = api
+        .post("/api/v1/miners/sim-1/disable", &control)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    let miners: serde_json::Value = api
+        .get("/api/v1/miners", Some(api.tokens.read()))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(miners[0]["enabled"], false);
+    api.stop().await;
+}
+
+#[tokio::test]
 async fn apply_night_moves_the_sim() {
     let api = Api::start(1, ApiOptions::default()).await;
     let r = api
