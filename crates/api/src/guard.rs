@@ -168,7 +168,7 @@ async fn check(shared: &Shared, peer: SocketAddr, req: Request<Body>, next: Next
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let scope = presented.and_then(|t| shared.tokens.scope_of(t));
+    let scope = presented.and_then(|t| shared.tokens().scope_of(t));
     let Some(scope) = scope else {
         if shared.limiter().fail(ip, now) {
             tracing::warn!("API: {ip} locked out after repeated failed authentication");

@@ -43,6 +43,10 @@ pub struct ApiOptions {
     pub rate: RateCap,
     /// Events kept for `Last-Event-ID` replay.
     pub replay: usize,
+    /// The config path whose token files are watched: a rotation (`--rotate-token`) takes
+    /// effect within `reload_every` without a restart. None: the tokens given stay.
+    pub token_files: Option<PathBuf>,
+    pub reload_every: std::time::Duration,
     /// The built web UI (`ui/dist`); none: a placeholder page at `/`.
     pub static_dir: Option<PathBuf>,
 }
@@ -54,6 +58,8 @@ impl Default for ApiOptions {
             lockout: LockoutPolicy::default(),
             rate: RateCap::default(),
             replay: 512,
+            token_files: None,
+            reload_every: std::time::Duration::from_secs(2),
             static_dir: None,
         }
     }
@@ -103,6 +109,9 @@ impl ApiServer {
             cancel.clone(),
         ));
         tokio::spawn(sse::pump(shared.clone(), cancel.clone()));
+        if let Some(config) = options.token_files.clone() {
+            tokio::spawn(reload_tokens(shared.clone(), config, cancel.clone()));
+        }
         let app = router(shared);
         let stop = cancel.clone();
         let task = tokio::spawn(async move {
@@ -129,6 +138,30 @@ impl ApiServer {
     pub async fn stop(self) {
         self.cancel.cancel();
         let _ = self.task.await;
+    }
+}
+
+/// Pick up rotated tokens from disk; a file missing or broken keeps the tokens in force.
+async fn reload_tokens(shared: Arc<state::Shared>, config: PathBuf, cancel: CancellationToken) {
+    let mut every = tokio::time::interval(shared.options.reload_every);
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let path = config.clone();
+        let loaded = tokio::task::spawn_blocking(move || Tokens::load(&path)).await;
+        match loaded {
+            Ok(Ok(t)) => {
+                let now = shared.tokens();
+                if t.control() != now.control() || t.read() != now.read() {
+                    tracing::info!("API: new tokens from disk in force");
+                    shared.set_tokens(t);
+                }
+            }
+            Ok(Err(e)) => tracing::warn!("API: tokens not reloaded: {e}"),
+            Err(_) => return,
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! What every handler shares: the engine, the tokens, the allow-list, the limiter, the event log.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock};
 
 use bitaxe_core::ops::Target;
 use bitaxe_core::EngineHandle;
@@ -14,7 +14,7 @@ use crate::ApiOptions;
 
 pub struct Shared {
     pub engine: EngineHandle,
-    pub tokens: Tokens,
+    tokens: RwLock<Tokens>,
     pub hosts: HostAllowList,
     pub options: ApiOptions,
     pub events: EventLog,
@@ -37,7 +37,7 @@ impl Shared {
             limiter: Mutex::new(Limiter::new(options.lockout)),
             buckets: Mutex::new(Buckets::new(options.rate)),
             engine,
-            tokens,
+            tokens: RwLock::new(tokens),
             hosts,
             options,
             events,
@@ -48,6 +48,19 @@ impl Shared {
     /// The operations layer's view of the engine.
     pub fn target(&self) -> Target {
         Target::Engine(self.engine.clone())
+    }
+
+    /// The tokens in force.
+    pub fn tokens(&self) -> Tokens {
+        self.tokens
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replace the tokens (after a rotation).
+    pub fn set_tokens(&self, tokens: Tokens) {
+        *self.tokens.write().unwrap_or_else(|e| e.into_inner()) = tokens;
     }
 
     pub fn buckets(&self) -> MutexGuard<'_, Buckets> {

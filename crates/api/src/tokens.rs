@@ -59,6 +59,18 @@ impl Tokens {
         Ok((Tokens { control, read }, created))
     }
 
+    /// Read both tokens as they are on disk (none missing).
+    pub fn load(config: &Path) -> Result<Tokens, TokenError> {
+        let read = |p: &Path| -> Result<String, TokenError> {
+            let text = std::fs::read_to_string(p).map_err(io(p))?;
+            parse(p, &text)
+        };
+        Ok(Tokens {
+            control: read(&control_path(config))?,
+            read: read(&read_path(config))?,
+        })
+    }
+
     /// New tokens in both files (the old ones stop working when the server restarts).
     pub fn rotate(config: &Path) -> Result<Tokens, TokenError> {
         let t = Tokens {
@@ -113,13 +125,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TokenError + '_ {
 
 fn load_or_new(path: &Path) -> Result<(String, bool), TokenError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let t = text.trim();
-            if t.len() != 64 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(TokenError::Malformed(path.display().to_string()));
-            }
-            Ok((t.to_string(), false))
-        }
+        Ok(text) => Ok((parse(path, &text)?, false)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let t = fresh();
             write_secret(path, &t)?;
@@ -127,6 +133,14 @@ fn load_or_new(path: &Path) -> Result<(String, bool), TokenError> {
         }
         Err(e) => Err(io(path)(e)),
     }
+}
+
+fn parse(path: &Path, text: &str) -> Result<String, TokenError> {
+    let t = text.trim();
+    if t.len() != 64 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(TokenError::Malformed(path.display().to_string()));
+    }
+    Ok(t.to_string())
 }
 
 /// Write `secret` to `path` with mode 0600 from the start (a temporary file renamed over it).

@@ -618,6 +618,54 @@ fn promtool_check(text: &str) {
 }
 
 #[tokio::test]
+async fn a_rotation_takes_effect_without_a_restart() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("multi_scheduler_config.json");
+    let (old, _) = Tokens::load_or_create(&config).expect("tokens");
+    let fleet = Api::start(1, ApiOptions::default()).await;
+    let server = ApiServer::start(
+        fleet.engine.clone(),
+        "127.0.0.1:0".parse().expect("addr"),
+        old.clone(),
+        ApiOptions {
+            token_files: Some(config.clone()),
+            reload_every: Duration::from_millis(50),
+            ..ApiOptions::default()
+        },
+    )
+    .await
+    .expect("serve");
+    let url = format!("http://{}/api/v1/version", server.local_addr());
+    let http = reqwest::Client::new();
+    let status = |t: String| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            http.get(url)
+                .bearer_auth(t)
+                .send()
+                .await
+                .expect("send")
+                .status()
+        }
+    };
+    assert_eq!(status(old.control().into()).await, StatusCode::OK);
+    let new = Tokens::rotate(&config).expect("rotate");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while status(new.control().into()).await != StatusCode::OK {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new token never worked"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status(old.control().into()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status(old.read().into()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status(new.read().into()).await, StatusCode::OK);
+    server.stop().await;
+    fleet.stop().await;
+}
+
+#[tokio::test]
 async fn tokens_live_beside_the_config() {
     let api = Api::start(1, ApiOptions::default()).await;
     let on_disk =

@@ -69,6 +69,7 @@ pub async fn start(
     }
     let options = ApiOptions {
         static_dir: ui_dir(),
+        token_files: Some(config_path.to_path_buf()),
         ..ApiOptions::default()
     };
     let server = ApiServer::start(engine.clone(), listen, tokens, options)
@@ -111,7 +112,7 @@ pub fn rotate(config_path: &Path) -> Result<ExitCode> {
     println!("{}", t.control());
     eprintln!(
         "New API tokens written to {} (control, printed above) and {} (read-only); a running \
-         scheduler uses them after a restart.",
+         scheduler takes them within seconds.",
         tokens::control_path(config_path).display(),
         tokens::read_path(config_path).display()
     );
