@@ -4,7 +4,8 @@
 //! `bitaxe_power_watts`, `bitaxe_temperature_celsius`, `bitaxe_vr_temperature_celsius`,
 //! `bitaxe_core_voltage_volts`, `bitaxe_frequency_hertz`, `bitaxe_shares_accepted_total`,
 //! `bitaxe_shares_rejected_total`, `bitaxe_up`, `bitaxe_throttled`, `bitaxe_state{state}` (1 for
-//! the current state, 0 for the others). Fleet: `bitaxe_fleet_hashrate_hashes_per_second`,
+//! the current state, 0 for the others), `bitaxe_profile{profile}` (1 for the profile it is meant
+//! to run). Fleet: `bitaxe_fleet_hashrate_hashes_per_second`,
 //! `bitaxe_fleet_power_watts`, `bitaxe_fleet_miners_online`, `bitaxe_fleet_miners`,
 //! `bitaxe_fleet_paused`, `bitaxe_fleet_emergency`.
 
@@ -100,6 +101,11 @@ pub fn render(status: &FleetStatus) -> Result<String, std::fmt::Error> {
         None,
     );
     let state = f.gauge("state", "1 for the miner's current state", None);
+    let profile = f.gauge(
+        "profile",
+        "1 for the profile the miner is meant to run",
+        None,
+    );
     for m in &status.miners {
         let info = m.info.as_ref();
         let model = info
@@ -119,6 +125,11 @@ pub fn render(status: &FleetStatus) -> Result<String, std::fmt::Error> {
             state
                 .get_or_create(&l)
                 .set(if s == m.state { 1.0 } else { 0.0 });
+        }
+        if let Some(t) = &m.target {
+            let mut l = labels.clone();
+            l.push(("profile", t.profile.to_string()));
+            profile.get_or_create(&l).set(1.0);
         }
         up.get_or_create(&labels)
             .set(if m.is_up() { 1.0 } else { 0.0 });

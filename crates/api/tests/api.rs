@@ -582,6 +582,11 @@ async fn metrics_in_base_units_per_miner_and_for_the_fleet() {
     let current: Vec<&&str> = states.iter().filter(|l| l.ends_with(" 1.0")).collect();
     assert_eq!(current.len(), 1, "{states:?}");
     assert!(text.contains("bitaxe_fleet_miners 2"), "{text}");
+    let profile = line("bitaxe_profile{");
+    assert!(
+        profile.contains("profile=\"day\"") && profile.ends_with(" 1.0"),
+        "{profile}"
+    );
     assert!(text.contains("# TYPE bitaxe_shares_accepted counter"));
     assert!(text.trim_end().ends_with("# EOF"));
     promtool_check(&text);
