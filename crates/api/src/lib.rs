@@ -125,7 +125,7 @@ impl ApiServer {
                 tracing::error!("API server stopped: {e}");
             }
         });
-        tracing::info!("API listening on http://{addr}");
+        tracing::debug!("API listening on http://{addr}");
         Ok(ApiServer { addr, cancel, task })
     }
 

@@ -139,6 +139,22 @@ async fn serve_then_apply_night_over_http() {
         assert!(Instant::now() < deadline, "the sim stayed at {nvs:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The token is never written to the log.
+    let mut logs = 0;
+    for entry in std::fs::read_dir(dir.path()).expect("dir") {
+        let entry = entry.expect("entry");
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("multi_bitaxe_scheduler.log")
+        {
+            logs += 1;
+            let text = std::fs::read_to_string(entry.path()).expect("log");
+            assert!(text.contains("API listening on"), "{text}");
+            assert!(!text.contains(&token), "the token is in the log");
+        }
+    }
+    assert!(logs > 0, "no log file");
 }
 
 #[test]
