@@ -170,10 +170,13 @@ async fn check(shared: &Shared, peer: SocketAddr, req: Request<Body>, next: Next
         .map(str::trim);
     let scope = presented.and_then(|t| shared.tokens().scope_of(t));
     let Some(scope) = scope else {
-        if shared.limiter().fail(ip, now) {
-            tracing::warn!("API: {ip} locked out after repeated failed authentication");
-        } else {
-            tracing::info!("API: failed authentication from {ip}");
+        // Only a wrong token counts towards a lockout: a page asking before it has one does not.
+        if presented.is_some() {
+            if shared.limiter().fail(ip, now) {
+                tracing::warn!("API: {ip} locked out after repeated failed authentication");
+            } else {
+                tracing::info!("API: failed authentication from {ip}");
+            }
         }
         return refuse(
             StatusCode::UNAUTHORIZED,
