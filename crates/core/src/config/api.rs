@@ -44,4 +44,25 @@ mod tests {
         let d: ApiConfig = serde_json::from_str("{}").expect("default");
         assert_eq!(d.listen, DEFAULT_LISTEN);
     }
+
+    #[test]
+    fn saved_and_edited_in_a_commented_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("c.json");
+        std::fs::write(&path, "{\n  // mine\n  \"max_temp\": 60\n}\n").expect("write");
+        let mut c = crate::config::Config::load(&path).expect("load");
+        assert_eq!(c.api, None);
+        c.api = Some(ApiConfig {
+            listen: "0.0.0.0:9000".parse().expect("addr"),
+        });
+        c.save(&path).expect("save");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains("// mine"), "{text}");
+        let back = crate::config::Config::load(&path).expect("load");
+        assert_eq!(back.api, c.api);
+        c.api = Some(ApiConfig::default());
+        c.save(&path).expect("save again");
+        let back = crate::config::Config::load(&path).expect("load");
+        assert_eq!(back.api, Some(ApiConfig::default()));
+    }
 }
