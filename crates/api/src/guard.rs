@@ -64,9 +64,12 @@ fn split_host(host: &str) -> Option<(&str, u16)> {
     Some((name, port.parse().ok()?))
 }
 
-/// The scope a route needs: reading for GET and HEAD, control for everything else.
-fn needed(method: &Method) -> Scope {
-    if method == Method::GET || method == Method::HEAD {
+/// The scope a route needs: reading for GET and HEAD, control for everything else and for the
+/// config (it may hold a price feed's API key).
+fn needed(method: &Method, path: &str) -> Scope {
+    if path.starts_with("/api/v1/config") {
+        Scope::Control
+    } else if method == Method::GET || method == Method::HEAD {
         Scope::Read
     } else {
         Scope::Control
@@ -184,7 +187,7 @@ async fn check(shared: &Shared, peer: SocketAddr, req: Request<Body>, next: Next
             "a valid token is needed (Authorization: Bearer TOKEN)",
         );
     };
-    if scope < needed(req.method()) {
+    if scope < needed(req.method(), req.uri().path()) {
         return refuse(
             StatusCode::FORBIDDEN,
             "read_only",

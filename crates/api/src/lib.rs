@@ -6,7 +6,8 @@
 //! Routes: `GET /api/v1/version`, `GET /api/v1/overview`, `GET /api/v1/miners`,
 //! `GET /api/v1/plan`, `GET /api/v1/history`, `GET /api/v1/events` (SSE), `GET /metrics` (read token);
 //! `POST /api/v1/apply` `{profile, miner?}`, `POST /api/v1/emergency`, `POST /api/v1/resume`,
-//! `POST /api/v1/pause`, `POST /api/v1/miners/{name}/{action}` (control token).
+//! `POST /api/v1/pause`, `POST /api/v1/miners/{name}/{action}`, `GET` and `PUT /api/v1/config`
+//! (control token).
 
 pub mod guard;
 pub mod limiter;
@@ -173,6 +174,10 @@ fn router(shared: Arc<state::Shared>) -> Router {
         .route("/api/v1/miners", get(routes::miners))
         .route("/api/v1/plan", get(routes::plan))
         .route("/api/v1/history", get(routes::history))
+        .route(
+            "/api/v1/config",
+            get(routes::config).put(routes::save_config),
+        )
         .route("/api/v1/events", get(sse::events))
         .route("/api/v1/apply", post(routes::apply))
         .route("/api/v1/emergency", post(routes::emergency))

@@ -38,7 +38,8 @@ impl IntoResponse for ApiError {
         let code = self.0.code();
         let status = match code {
             "unknown_miner" => StatusCode::NOT_FOUND,
-            "unknown_profile" | "bad_name" | "miner_exists" => StatusCode::BAD_REQUEST,
+            "unknown_profile" | "bad_name" | "miner_exists" | "config_invalid"
+            | "config_syntax" | "bad_address" => StatusCode::BAD_REQUEST,
             "emergency_in_force" | "nothing_pending" => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -81,6 +82,23 @@ pub async fn overview(State(s): State<Arc<Shared>>) -> Result<Json<FleetStatus>,
 
 pub async fn miners(State(s): State<Arc<Shared>>) -> Result<Json<Vec<MinerConfig>>, ApiError> {
     Ok(Json(ops::config(&s.target())?.miners))
+}
+
+/// `GET /api/v1/config` (control token: a config may hold a price feed's API key).
+pub async fn config(
+    State(s): State<Arc<Shared>>,
+) -> Result<Json<bitaxe_core::config::Config>, ApiError> {
+    Ok(Json(ops::config(&s.target())?))
+}
+
+/// `PUT /api/v1/config`: a whole new config, validated, saved (the user's comments kept) and in
+/// force at once.
+pub async fn save_config(
+    State(s): State<Arc<Shared>>,
+    Json(config): Json<bitaxe_core::config::Config>,
+) -> Answer {
+    ops::save_config(&s.target(), config)?;
+    Ok(Json(json!({ "saved": true })))
 }
 
 pub async fn plan(State(s): State<Arc<Shared>>) -> Json<Vec<ops::PlanRow>> {

@@ -418,6 +418,52 @@ async fn per_miner_actions_reach_the_miner() {
 }
 
 #[tokio::test]
+async fn the_config_is_read_and_edited_with_the_control_token_only() {
+    let api = Api::start(1, ApiOptions::default()).await;
+    let r = api
+        .get("/api/v1/config", Some(api.tokens.read()))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let mut cfg: serde_json::Value = api
+        .get("/api/v1/config", Some(api.tokens.control()))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    cfg["max_temp"] = serde_json::json!(61.0);
+    let r = api
+        .http
+        .put(api.url("/api/v1/config"))
+        .bearer_auth(api.tokens.control())
+        .json(&cfg)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    assert_eq!(api.engine.config().max_temp, 61.0);
+    let on_disk = bitaxe_core::config::Config::load(&api.config).expect("load");
+    assert_eq!(on_disk.max_temp, 61.0);
+    cfg["max_temp"] = serde_json::json!(-5.0);
+    let r = api
+        .http
+        .put(api.url("/api/v1/config"))
+        .bearer_auth(api.tokens.control())
+        .json(&cfg)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v["error"], "config_invalid", "{v}");
+    assert_eq!(api.engine.config().max_temp, 61.0);
+    api.stop().await;
+}
+
+#[tokio::test]
 async fn apply_night_moves_the_sim() {
     let api = Api::start(1, ApiOptions::default()).await;
     let r = api
