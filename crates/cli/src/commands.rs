@@ -37,6 +37,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.resume {
         return resume(&target);
     }
+    if args.rotate_token {
+        return crate::serve::rotate(&path);
+    }
     let (config, created) = Config::load_or_create(&path).map_err(|e| anyhow!(e))?;
     if created {
         println!(
@@ -115,7 +118,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .clone()
             .unwrap_or_else(|| bitaxe_core::EngineOptions::new(&path).data_dir);
         let today = crate::cost::today_line(&config, &path, &data_dir);
-        return runtime.block_on(status(&target, today));
+        let code = runtime.block_on(status(&target, today))?;
+        if let Some(addr) = crate::serve::running(&path) {
+            println!("API: listening on http://{addr} (tokens beside the config)");
+        }
+        return Ok(code);
     }
     if let Some(profile) = args.apply {
         return runtime.block_on(apply(&standalone, profile, args.miner.as_deref()));

@@ -30,6 +30,17 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     })?;
     let mut events = engine.subscribe();
     let config = engine.config();
+    let api = match crate::serve::listen(args.serve, &config) {
+        Some(addr) => match crate::serve::start(&engine, &args.config, addr).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!("{e:#}");
+                engine.shutdown(Duration::from_secs(30)).await;
+                return Err(e);
+            }
+        },
+        None => None,
+    };
     let start = format!(
         "Scheduler started on {} with {} enabled miner(s); profile {} ({})",
         args.config.display(),
@@ -73,6 +84,9 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     let msg = "Stopping: finishing transitions safely, saving statistics and history";
     println!("{msg}");
     tracing::info!("{msg}");
+    if let Some(api) = api {
+        api.stop().await;
+    }
     let clean = engine.shutdown(Duration::from_secs(30)).await;
     while let Ok(e) = events.try_recv() {
         log_event(&e);

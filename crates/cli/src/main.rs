@@ -7,6 +7,7 @@ mod daemon;
 mod logfile;
 mod plan_view;
 mod prices;
+mod serve;
 mod table;
 
 use std::path::PathBuf;
@@ -25,7 +26,7 @@ use clap::{ArgGroup, Parser};
         next to the config file.",
     group(ArgGroup::new("action").args([
         "add_miner", "list_miners", "disable_miner", "enable_miner", "status", "apply",
-        "emergency_stop", "resume", "plan", "prices", "cost",
+        "emergency_stop", "resume", "plan", "prices", "cost", "serve", "rotate_token",
     ]))
 )]
 pub struct Args {
@@ -91,6 +92,14 @@ pub struct Args {
     /// With --cost: the last local day (inclusive), YYYY-MM-DD.
     #[arg(long, value_name = "YYYY-MM-DD", requires = "cost")]
     pub to: Option<String>,
+    /// Run the scheduler with its HTTP API on (default 127.0.0.1:8417, else the config's
+    /// `api.listen`). Every route needs the token from FILE.api-token (control) or
+    /// FILE.api-read-token (read-only), created and printed at first use.
+    #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1)]
+    pub serve: Option<Option<std::net::SocketAddr>>,
+    /// Write new API tokens (FILE.api-token, FILE.api-read-token), print the control token, exit.
+    #[arg(long)]
+    pub rotate_token: bool,
     /// Where the history database goes (default: the config file's folder).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

@@ -6,6 +6,7 @@
 //! checks every value (numeric keys against `ranges`). Saving: `edit` changes the user's text in
 //! place (comments and order kept) and `write` replaces the file crash-safely.
 
+pub mod api;
 pub(crate) mod comments;
 mod edit;
 mod error;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveTime;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub use api::ApiConfig;
 pub use error::{path_string, ConfigError, Problem};
 pub use locate::{first_duplicate, line_of, Duplicate, Seg};
 pub use ranges::{seconds, Range, LIMIT_RANGES, RANGES};
@@ -219,6 +221,9 @@ pub struct Config {
     /// The fleet's power cap and how changes are staggered (none: no cap).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power_budget: Option<crate::budget::PowerBudget>,
+    /// The engine's HTTP API (absent: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<api::ApiConfig>,
 }
 
 impl Default for Config {
@@ -273,6 +278,7 @@ impl Default for Config {
             price_rules: Vec::new(),
             tariff: None,
             power_budget: None,
+            api: None,
         }
     }
 }

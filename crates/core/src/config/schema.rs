@@ -42,6 +42,7 @@ pub const TOP_KEYS: &[&str] = &[
     "price_rules",
     "tariff",
     "power_budget",
+    "api",
 ];
 pub const MINER_KEYS: &[&str] = &[
     "name",
@@ -203,6 +204,7 @@ mod tests {
             watts: 300.0,
             stagger_seconds: 120,
         });
+        c.api = Some(crate::config::api::ApiConfig::default());
         let v = serde_json::to_value(&c).expect("value");
         assert!(unknown_keys(&v).is_empty(), "{:?}", unknown_keys(&v));
         let keys =
