@@ -118,6 +118,9 @@ function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
   if (!ctx.overview?.read_only && m.enabled) {
     act("Apply day now", "apply day now", async () => (await confirmed(m, "day", ctx)) && api.apply("day", m.name));
     act("Apply night now", "apply night now", async () => (await confirmed(m, "night", ctx)) && api.apply("night", m.name));
+    for (const p of ["quiet", "efficiency", "performance", "off"]) {
+      act(`Apply ${p} now`, `apply ${p} now`, async () => (await confirmedProfile(m, p)) && api.apply(p, m.name));
+    }
     act("Pause hashing", "pause hashing", () => api.pauseMiner(m.name, true));
     act("Restart…", "restart", async () => (await confirmDialog(`Restart ${m.name}?`, "It stops hashing for about a minute while it reboots.", "Restart")) && api.restartMiner(m.name));
   }
@@ -166,6 +169,16 @@ async function confirmed(m: MinerStatus, profile: "day" | "night", ctx: Ctx): Pr
   const steps = cfg.smooth_transition ? cfg.transition_steps : 1;
   void ctx;
   return confirmDialog(`Apply ${profile} to ${m.name}`, `${m.name}: ${v} mV @ ${f} MHz, in ${steps} step(s) over ${Math.round((steps - 1) * cfg.transition_delay)} s. It holds until the schedule's next change.`);
+}
+
+/** A preset or Off, confirmed with what it means for this miner (its own override included). */
+async function confirmedProfile(m: MinerStatus, profile: string): Promise<boolean> {
+  const cfg = await api.getConfig();
+  const spec = (await api.profileSpecs(cfg)).find((p) => p.name === profile);
+  const own = cfg.miners.find((x) => x.name === m.name)?.profiles?.[profile];
+  const v = own?.voltage ?? spec?.voltage, f = own?.frequency ?? spec?.frequency;
+  const what = profile === "off" ? "mining paused (the lowest safe settings where the firmware cannot pause)" : `${v} mV @ ${f} MHz`;
+  return confirmDialog(`Apply ${profile} to ${m.name}`, `${m.name}: ${what}. It holds until the plan's next change.`);
 }
 
 function renderFirstRun(root: HTMLElement, ctx: Ctx): void {
