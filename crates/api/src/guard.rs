@@ -216,17 +216,17 @@ mod tests {
             "evil.example:8417",
             "127.0.0.1:80",
             "127.0.0.1",
-            "192.168.1.5:8417",
+            "bitaxe-pi.lan:8417",
             "localhost.evil.example:8417",
             "",
         ] {
             assert!(!l.allows(bad), "{bad}");
         }
-        let lan = HostAllowList::new("192.168.1.5:8417".parse().expect("addr"));
-        assert!(lan.allows("192.168.1.5:8417"));
-        assert!(!lan.allows("192.168.1.6:8417"));
+        // Listening on every address: any address literal with the port, still no names.
         let any = HostAllowList::new("0.0.0.0:8417".parse().expect("addr"));
-        assert!(any.allows("192.168.1.6:8417"));
+        assert!(any.allows("127.0.0.6:8417"));
+        assert!(!any.allows("127.0.0.6:8418"));
+        assert!(!any.allows("bitaxe-pi.lan:8417"));
         assert!(!any.allows("attacker.example:8417"));
     }
 }
