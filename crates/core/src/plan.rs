@@ -99,6 +99,21 @@ impl Plan {
     /// What `miner` runs now, why, and until when: emergency, then a manual apply, then the
     /// plan (exceptions, price rules, group and global plan).
     pub fn resolve(&self, miner: &MinerConfig, now: DateTime<Utc>) -> (Resolution, Source) {
+        self.resolve_at(miner, now, true)
+    }
+
+    /// The same without looking ahead for the plan's next change (`until` is then only a
+    /// manual apply's end): the engine's question on every poll.
+    pub fn resolve_now(&self, miner: &MinerConfig, now: DateTime<Utc>) -> (Resolution, Source) {
+        self.resolve_at(miner, now, false)
+    }
+
+    fn resolve_at(
+        &self,
+        miner: &MinerConfig,
+        now: DateTime<Utc>,
+        look_ahead: bool,
+    ) -> (Resolution, Source) {
         if self.overrides.emergency {
             let r = Resolution {
                 profile: Profile::safe(),
@@ -115,22 +130,25 @@ impl Plan {
             };
             return (r, Source::Manual);
         }
-        let r = schedule::resolve(&self.config, self.tz, now, miner, self.price_view());
+        let prices = self.price_view();
+        let r = if look_ahead {
+            schedule::resolve(&self.config, self.tz, now, miner, prices)
+        } else {
+            let (profile, reason) =
+                schedule::profile_now(&self.config, self.tz, now, miner, prices);
+            Resolution {
+                profile,
+                reason,
+                until: None,
+            }
+        };
         (r, Source::Schedule)
     }
 
     /// What `miner` should run now (without looking ahead: see [`Plan::resolve`] for that).
     pub fn target(&self, miner: &MinerConfig, now: DateTime<Utc>) -> (Target, Source) {
-        let (profile, source) = if self.overrides.emergency {
-            (Profile::safe(), Source::Emergency)
-        } else if let Some(m) = self.overrides.manual_entry_for(&miner.name, now) {
-            (m.profile.clone(), Source::Manual)
-        } else {
-            let (p, _) =
-                schedule::profile_now(&self.config, self.tz, now, miner, self.price_view());
-            (p, Source::Schedule)
-        };
-        (Target::of(&self.config, miner, profile), source)
+        let (r, source) = self.resolve_now(miner, now);
+        (Target::of(&self.config, miner, r.profile), source)
     }
 }
 

@@ -29,6 +29,7 @@ use crate::safety::{Envelope, SafeSettings, Settings};
 use crate::transition::{backoff, plan_steps, Mover, Outcome, Pacing};
 
 mod effort;
+mod lookahead;
 mod mailbox;
 mod moves;
 mod off;
@@ -77,6 +78,8 @@ pub(crate) struct Worker {
     off: OffMemory,
     /// Why the current target, in words ("schedule: day", "power budget: quiet").
     why: String,
+    /// The plan's next change, looked up again only when it no longer holds.
+    ahead: lookahead::Lookahead,
 }
 
 /// What woke the worker.
@@ -120,6 +123,7 @@ impl Worker {
             said: Vec::new(),
             caps_rx,
             last_cap: None,
+            ahead: lookahead::Lookahead::default(),
             off: OffMemory::default(),
             why: String::new(),
         }
@@ -235,7 +239,7 @@ impl Worker {
         let caps = self.caps_rx.borrow_and_update().clone();
         self.last_cap = self.my_cap();
         let (mut eff, source) = off::effective(&plan, &miner, now, &caps);
-        let resolution = plan.resolve(&miner, now).0;
+        let resolution = self.ahead.resolution(&plan, &miner, now);
         if !eff.by_budget && source == Source::Schedule {
             eff.why = format!("{}: {}", resolution.reason, eff.target.profile);
         }
