@@ -78,15 +78,27 @@ impl Session {
         }
     }
 
+    /// Click the element `css` finds. Views redraw from live updates, so an element found a
+    /// moment ago may have been replaced: a stale reference is found again (a few times).
     pub async fn click(&self, css: &str) -> Result<(), String> {
-        let e = self.wait(css, Duration::from_secs(20)).await?;
-        self.call(
-            reqwest::Method::POST,
-            &format!("/element/{e}/click"),
-            Some(json!({})),
-        )
-        .await
-        .map(|_| ())
+        let mut tries = 0;
+        loop {
+            let e = self.wait(css, Duration::from_secs(20)).await?;
+            let r = self
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/element/{e}/click"),
+                    Some(json!({})),
+                )
+                .await;
+            match r {
+                Err(why) if why.contains("stale element") && tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                other => return other.map(|_| ()),
+            }
+        }
     }
 
     /// Clear the field, then type `text` (input events fire as for a person typing).
