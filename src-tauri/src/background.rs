@@ -1,7 +1,7 @@
 //! Blocking work (SQLite reads, chart and CSV rendering, file writes) goes to Tauri's blocking
 //! pool, never onto the main thread or an async worker.
 
-use crate::error::CmdError;
+use crate::error::{app_error, CmdError};
 
 /// Run `work` on the blocking pool and wait for it without blocking the caller's thread.
 pub async fn blocking<T, F>(work: F) -> Result<T, CmdError>
@@ -9,7 +9,9 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, CmdError> + Send + 'static,
 {
-    tauri::async_runtime::spawn_blocking(work).await?
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(app_error)?
 }
 
 #[cfg(test)]

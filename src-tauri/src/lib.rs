@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use bitaxe_app::{Service, ServiceOptions};
+use bitaxe_app::ServiceOptions;
 use bitaxe_core::{EngineError, EngineHandle, EngineOptions};
 use tauri::{AppHandle, Manager, RunEvent};
 
@@ -102,27 +102,23 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
     let mut engine_opts = EngineOptions::new(&config_path);
     engine_opts.data_dir = data_dir.clone();
     let export_dir = commands::downloads(&handle).ok();
-    // Inside the runtime: the engine and the service's events log spawn their tasks.
-    let started = tauri::async_runtime::block_on(async {
-        let (engine, read_only) = match EngineHandle::start(engine_opts) {
-            Ok(e) => (Some(e), None),
-            Err(EngineError::Lock(e)) => (None, Some(e.to_string())),
-            Err(e) => return Err(e),
-        };
-        let service = Service::new(ServiceOptions {
-            config_path: config_path.clone(),
-            data_dir,
-            engine: engine.clone(),
-            read_only,
-            export_dir,
-        });
-        Ok((engine, Arc::new(service)))
-    });
-    let (engine, service) = started?;
-    app.manage(AppState::new(
+    let started = tauri::async_runtime::block_on(async { EngineHandle::start(engine_opts) });
+    let (engine, read_only) = match started {
+        Ok(e) => (Some(e), None),
+        Err(EngineError::Lock(e)) => (None, Some(e.to_string())),
+        Err(e) => return Err(Box::new(e)),
+    };
+    let service = Arc::new(state::local_service(ServiceOptions {
+        config_path,
+        data_dir,
+        engine: engine.clone(),
+        read_only,
+        export_dir,
+    }));
+    app.manage(AppState::with_backend(
         Backend::Local(service.clone()),
         engine.clone(),
-        prefs.clone(),
+        prefs,
     ));
     if engine.is_some() {
         serve::spawn(handle.clone(), service);

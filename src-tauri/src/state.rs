@@ -8,7 +8,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use bitaxe_app::{CmdError, Service};
+use std::path::PathBuf;
+
+use bitaxe_app::{CmdError, Service, ServiceOptions};
 use bitaxe_core::EngineHandle;
 use bitaxe_sim::SimMiner;
 use serde::Serialize;
@@ -57,7 +59,25 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(backend: Backend, engine: Option<EngineHandle>, prefs: Prefs) -> AppState {
+    /// A local app on `config_path`: its engine, or why it has none (then read-only).
+    pub fn new(
+        config_path: PathBuf,
+        data_dir: PathBuf,
+        engine: Option<EngineHandle>,
+        read_only: Option<String>,
+        prefs: Prefs,
+    ) -> AppState {
+        let service = local_service(ServiceOptions {
+            config_path,
+            data_dir,
+            engine: engine.clone(),
+            read_only,
+            export_dir: None,
+        });
+        AppState::with_backend(Backend::Local(Arc::new(service)), engine, prefs)
+    }
+
+    pub fn with_backend(backend: Backend, engine: Option<EngineHandle>, prefs: Prefs) -> AppState {
         AppState {
             backend,
             engine,
@@ -93,4 +113,11 @@ impl AppState {
     pub fn api_status(&self) -> ApiStatus {
         self.api.lock().map(|a| a.clone()).unwrap_or_default()
     }
+}
+
+/// The local command service, built on Tauri's runtime (its events log task runs there).
+pub fn local_service(options: ServiceOptions) -> Service {
+    let rt = tauri::async_runtime::handle();
+    let _inside = rt.inner().enter();
+    Service::new(options)
 }

@@ -23,6 +23,7 @@ import type { WeekPreview } from "../generated/WeekPreview";
 import type { PriceStrip } from "../generated/PriceStrip";
 import type { TestFetch } from "../generated/TestFetch";
 import type { CostSummary } from "../generated/CostSummary";
+import type { ApiStatus } from "../generated/ApiStatus";
 
 export type { AlertKind } from "../generated/AlertKind";
 export type { FanSpec } from "../generated/FanSpec";
@@ -38,7 +39,7 @@ export type { Settings } from "../generated/Settings";
 export type { Target } from "../generated/Target";
 export type { Totals } from "../generated/Totals";
 export type {
-  ChartOut, CmdError, Config, CostSummary, DraftProblem, PriceStrip, ProfileRow, TestFetch, WeekPreview, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
+  ApiStatus, ChartOut, CmdError, Config, CostSummary, DraftProblem, PriceStrip, ProfileRow, TestFetch, WeekPreview, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
 };
 
 /** An engine event as the bridge sends it (bitaxe_core::events::Event, tagged by `kind`). */
@@ -101,6 +102,8 @@ export const api = {
   startDemo: () => invoke<void>("start_demo"),
   stopDemo: () => invoke<void>("stop_demo"),
   takePendingSafe: () => invoke<boolean>("take_pending_safe"),
+  /** Where this app serves the HTTP API (`api.listen` in the config), or why it does not. */
+  apiStatus: () => invoke<ApiStatus>("api_status"),
   /** Try a given-up target again now. */
   retryMiner: (miner: string) => invoke<void>("retry_miner", { miner }),
   /** Forget the per-profile ceilings lowered after repeated firmware overheats. */

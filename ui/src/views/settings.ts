@@ -82,6 +82,10 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
   });
   const exp = h("button", {}, "Export config");
   exp.addEventListener("click", async () => { try { toast(`Saved ${await api.exportConfig()}`); } catch (e) { toast(errorText(e), "error"); } });
+  const served = await api.apiStatus().catch(() => null);
+  const apiLine = h("p", { class: "hint", id: "api-listen" }, served?.listening
+    ? `API listening on ${served.listening} (tokens beside ${served.token_file ?? "the config"})`
+    : served?.error ? `API not started: ${served.error}` : "API off (set api.listen in the config)");
   const logs = h("button", {}, "Open log folder");
   logs.addEventListener("click", () => api.openLogFolder().catch((e) => toast(errorText(e), "error")));
   root.replaceChildren(h("h1", {}, "Settings"), draftNote(ctx.store, () => void renderSettings(root, ctx)),
@@ -91,6 +95,6 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
     h("section", { class: "panel" }, h("h2", {}, "Notifications"), h("div", { class: "checks" }, ...alertBoxes),
       h("div", { class: "form-row" }, h("label", { class: "check" }, quiet, " Quiet hours"), h("label", { class: "field" }, h("span", {}, "From"), qs), h("label", { class: "field" }, h("span", {}, "To"), qe))),
     h("section", { class: "panel" }, h("h2", {}, "App"), h("label", { class: "check" }, auto, " Start at login"),
-      h("p", { class: "hint" }, `Configuration file: ${ctx.overview?.config_path ?? ""}`),
+      h("p", { class: "hint" }, `Configuration file: ${ctx.overview?.config_path ?? ""}`), apiLine,
       h("div", { class: "buttons" }, h("label", { class: "file" }, "Import config… ", file), exp, logs)));
 }
