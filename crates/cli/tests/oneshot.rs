@@ -137,11 +137,9 @@ async fn one_shots_go_through_the_daemon_and_fall_back_when_it_is_gone() {
         out.contains("Profile night applied to 1 miner(s)."),
         "{out}"
     );
-    assert!(
-        log_text(dir.path()).contains("API (local socket): POST /api/v1/apply -> 200"),
-        "the daemon did not log the apply:\n{}",
-        log_text(dir.path())
-    );
+    wait_for("the apply in the daemon's log", 10, || {
+        log_text(dir.path()).contains("API (local socket): POST /api/v1/apply -> 200")
+    });
     let nvs = sims[0].state().nvs;
     assert_eq!((nvs.core_voltage, nvs.frequency), (1200, 550.0));
 
@@ -162,7 +160,9 @@ async fn one_shots_go_through_the_daemon_and_fall_back_when_it_is_gone() {
         out.trim(),
         "Manual profile cleared: the schedule drives the miners again."
     );
-    assert!(log_text(dir.path()).contains("API (local socket): POST /api/v1/resume -> 200"));
+    wait_for("the resume in the daemon's log", 10, || {
+        log_text(dir.path()).contains("API (local socket): POST /api/v1/resume -> 200")
+    });
 
     // The daemon dies without cleaning up: its socket stays, its lock goes with it.
     daemon.0.kill().expect("kill -9");
