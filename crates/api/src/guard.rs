@@ -128,7 +128,10 @@ async fn check(shared: &Shared, peer: SocketAddr, mut req: Request<Body>, next: 
         let same = origin
             .to_str()
             .ok()
-            .and_then(|o| o.strip_prefix("http://"))
+            .and_then(|o| {
+                o.strip_prefix("http://")
+                    .or_else(|| o.strip_prefix("https://"))
+            })
             .is_some_and(|o| host.as_deref() == Some(o) && shared.hosts.allows(o));
         if !same {
             return refuse(

@@ -13,10 +13,13 @@
 mod call;
 pub mod guard;
 pub mod limiter;
+pub mod local;
+pub mod mdns;
 pub mod metrics;
 pub mod routes;
 mod sse;
 mod state;
+pub mod tls;
 pub mod tokens;
 mod web;
 
@@ -26,6 +29,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use axum::serve::{Listener, ListenerExt};
 use axum::Router;
 use bitaxe_app::{Service, ServiceOptions};
 use bitaxe_core::EngineHandle;
@@ -53,6 +57,10 @@ pub struct ApiOptions {
     pub reload_every: std::time::Duration,
     /// The built web UI (`ui/dist`); none: a placeholder page at `/`.
     pub static_dir: Option<PathBuf>,
+    /// Serve HTTPS with this certificate (see [`tls`]); none: plain HTTP.
+    pub tls: Option<tls::Identity>,
+    /// Advertise the API over mDNS when it listens on a non-loopback address (see [`mdns`]).
+    pub advertise: bool,
 }
 
 impl Default for ApiOptions {
@@ -65,6 +73,8 @@ impl Default for ApiOptions {
             token_files: None,
             reload_every: std::time::Duration::from_secs(2),
             static_dir: None,
+            tls: None,
+            advertise: true,
         }
     }
 }
@@ -78,6 +88,13 @@ pub enum ServeError {
     },
     #[error("the API needs the engine, and this process has none ({why})")]
     NoEngine { why: String },
+    #[error("the API's local socket {path}: {source}")]
+    Socket {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 /// A running API server.
@@ -85,11 +102,14 @@ pub struct ApiServer {
     addr: SocketAddr,
     cancel: CancellationToken,
     task: JoinHandle<()>,
+    fingerprint: Option<String>,
+    advertiser: Option<mdns::Advertiser>,
+    socket: Option<PathBuf>,
 }
 
 impl ApiServer {
-    /// Bind `listen` and serve `engine` until [`ApiServer::stop`], with a command service of
-    /// its own for `POST /api/v1/call/{command}`.
+    /// Bind `listen` and serve `engine` until [`ApiServer::stop`] (HTTPS with `options.tls`),
+    /// with a command service of its own for `POST /api/v1/call/{command}`.
     pub async fn start(
         engine: EngineHandle,
         listen: SocketAddr,
@@ -125,35 +145,89 @@ impl ApiServer {
             addr: listen,
             source,
         })?;
-        let cancel = CancellationToken::new();
-        let shared = Arc::new(state::Shared::new(
+        let tls = match &options.tls {
+            Some(id) => Some((id.server_config()?, id.fingerprint())),
+            None => None,
+        };
+        let (shared, cancel) = shared(
             engine,
             service,
             tokens,
             guard::HostAllowList::new(addr),
-            options.clone(),
-            sse::EventLog::new(options.replay),
-            cancel.clone(),
-        ));
-        tokio::spawn(sse::pump(shared.clone(), cancel.clone()));
-        if let Some(config) = options.token_files.clone() {
-            tokio::spawn(reload_tokens(shared.clone(), config, cancel.clone()));
-        }
+            &options,
+        );
         let app = router(shared);
-        let stop = cancel.clone();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await;
-            if let Err(e) = served {
-                tracing::error!("API server stopped: {e}");
+        let (task, fingerprint) = match tls {
+            None => (spawn_serve(listener, app, cancel.clone()), None),
+            Some((config, fingerprint)) => {
+                let listener =
+                    tls::TlsListener::new(listener, config).map_err(|source| ServeError::Bind {
+                        addr: listen,
+                        source,
+                    })?;
+                (
+                    spawn_serve(listener, app, cancel.clone()),
+                    Some(fingerprint),
+                )
             }
-        });
-        tracing::debug!("API listening on http://{addr}");
-        Ok(ApiServer { addr, cancel, task })
+        };
+        let advertiser = if options.advertise {
+            mdns::Advertiser::start(addr, fingerprint.is_some()).unwrap_or_else(|e| {
+                tracing::warn!("{e}; the scheduler is not announced on the LAN");
+                None
+            })
+        } else {
+            None
+        };
+        tracing::debug!(
+            "API listening on {}://{addr}",
+            if fingerprint.is_some() {
+                "https"
+            } else {
+                "http"
+            }
+        );
+        Ok(ApiServer {
+            addr,
+            cancel,
+            task,
+            fingerprint,
+            advertiser,
+            socket: None,
+        })
+    }
+
+    /// Serve the same router on the Unix socket `path` (see [`local`]): the channel one-shot
+    /// commands beside a running scheduler use. Each request is logged (method and path).
+    #[cfg(unix)]
+    pub async fn start_local(
+        engine: EngineHandle,
+        path: &std::path::Path,
+        tokens: Tokens,
+        options: ApiOptions,
+    ) -> Result<ApiServer, ServeError> {
+        let service = Arc::new(Service::new(ServiceOptions::for_engine(engine.clone())));
+        let listener = local::LocalListener::bind(path).map_err(|source| ServeError::Socket {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let (shared, cancel) = shared(
+            engine,
+            service,
+            tokens,
+            guard::HostAllowList::new(local::LOCAL_HOST),
+            &options,
+        );
+        let app = router(shared).layer(axum::middleware::from_fn(local::log_request));
+        let task = spawn_serve(listener, app, cancel.clone());
+        Ok(ApiServer {
+            addr: local::LOCAL_HOST,
+            cancel,
+            task,
+            fingerprint: None,
+            advertiser: None,
+            socket: Some(path.to_path_buf()),
+        })
     }
 
     /// Where it listens (the real port when bound to port 0).
@@ -161,11 +235,80 @@ impl ApiServer {
         self.addr
     }
 
-    /// Stop accepting, end the event streams, and wait for the server to finish.
+    /// With TLS: the certificate's fingerprint (`SHA256:AB:..`).
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
+    }
+
+    /// `http://ADDR` or `https://ADDR`.
+    pub fn url(&self) -> String {
+        local::Advertised {
+            addr: self.addr,
+            fingerprint: self.fingerprint.clone(),
+        }
+        .url()
+    }
+
+    /// The mDNS instance advertised, if any.
+    pub fn advertised_as(&self) -> Option<&str> {
+        self.advertiser.as_ref().map(|a| a.fullname())
+    }
+
+    /// Stop accepting, end the event streams, and wait for the server to finish; the mDNS
+    /// advertisement is withdrawn and the local socket removed.
     pub async fn stop(self) {
         self.cancel.cancel();
         let _ = self.task.await;
+        if let Some(a) = self.advertiser {
+            let _ = tokio::task::spawn_blocking(move || a.stop()).await;
+        }
+        if let Some(p) = self.socket {
+            let _ = std::fs::remove_file(p);
+        }
     }
+}
+
+/// The state every handler shares, with its background tasks (event pump, token reload).
+fn shared(
+    engine: EngineHandle,
+    service: Arc<Service>,
+    tokens: Tokens,
+    hosts: guard::HostAllowList,
+    options: &ApiOptions,
+) -> (Arc<state::Shared>, CancellationToken) {
+    let cancel = CancellationToken::new();
+    let shared = Arc::new(state::Shared::new(
+        engine,
+        service,
+        tokens,
+        hosts,
+        options.clone(),
+        sse::EventLog::new(options.replay),
+        cancel.clone(),
+    ));
+    tokio::spawn(sse::pump(shared.clone(), cancel.clone()));
+    if let Some(config) = options.token_files.clone() {
+        tokio::spawn(reload_tokens(shared.clone(), config, cancel.clone()));
+    }
+    (shared, cancel)
+}
+
+/// Serve `app` on `listener` until `stop`; peers' addresses reach the guard as `ConnectInfo`.
+fn spawn_serve<L>(listener: L, app: Router, stop: CancellationToken) -> JoinHandle<()>
+where
+    L: Listener<Addr = SocketAddr>,
+{
+    tokio::spawn(async move {
+        let served = axum::serve(
+            listener.tap_io(|_| {}),
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await;
+        if let Err(e) = served {
+            tracing::error!("API server stopped: {e}");
+        }
+    })
 }
 
 /// Pick up rotated tokens from disk; a file missing or broken keeps the tokens in force.

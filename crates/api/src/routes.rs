@@ -125,9 +125,11 @@ pub async fn emergency(State(s): State<Arc<Shared>>) -> Answer {
 
 pub async fn resume(State(s): State<Arc<Shared>>) -> Answer {
     let o = ops::resume(&s.target())?;
-    Ok(Json(
-        json!({ "emergency": o.emergency, "paused": o.paused }),
-    ))
+    Ok(Json(json!({
+        "emergency": o.emergency,
+        "paused": o.paused,
+        "manual": o.manual.is_some() || !o.per_miner.is_empty(),
+    })))
 }
 
 pub async fn pause(State(s): State<Arc<Shared>>) -> Answer {

@@ -144,7 +144,7 @@ fn parse(path: &Path, text: &str) -> Result<String, TokenError> {
 }
 
 /// Write `secret` to `path` with mode 0600 from the start (a temporary file renamed over it).
-fn write_secret(path: &Path, secret: &str) -> Result<(), TokenError> {
+pub(crate) fn write_secret(path: &Path, secret: &str) -> Result<(), TokenError> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

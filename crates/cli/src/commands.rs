@@ -10,7 +10,9 @@ use bitaxe_core::config::{Config, MinerConfig};
 use bitaxe_core::events::MinerState;
 use bitaxe_core::ops::{self, CarriedOut, MinerResult, Standalone, Target};
 use bitaxe_core::schedule::Profile;
+use bitaxe_core::status::FleetStatus;
 
+use crate::remote::{self, Answer};
 use crate::{daemon, plan_view, table, Args};
 
 /// Exit codes besides 0 (done) and 1 (bad input or an error; nothing was done).
@@ -31,10 +33,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // These need no valid config: an emergency stop only the miners' addresses, a resume only
     // the state file.
     if args.emergency_stop {
+        // A running scheduler switches its plan at once; the miners are still moved from here
+        // too, in one step (an emergency stop must not depend on a daemon that may be wedged).
+        runtime.block_on(async {
+            if let Some(d) = remote::Daemon::find(&path).await {
+                let _ = d.emergency_stop().await;
+            }
+        });
         return runtime.block_on(emergency_stop(&standalone));
     }
     let target = Target::Standalone(standalone.clone());
     if args.resume {
+        if let Some(d) = runtime.block_on(remote::Daemon::find(&path)) {
+            match runtime.block_on(d.resume()) {
+                Ok(Answer::Done((emergency, manual, paused))) => {
+                    println!("{}", resumed(emergency, manual, paused));
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Ok(Answer::Refused(why)) => return Err(anyhow!(why)),
+                // The daemon went away meanwhile: act as without one.
+                Err(_) => {}
+            }
+        }
         return resume(&target);
     }
     if args.rotate_token {
@@ -118,14 +138,38 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .clone()
             .unwrap_or_else(|| bitaxe_core::EngineOptions::new(&path).data_dir);
         let today = crate::cost::today_line(&config, &path, &data_dir);
-        let code = runtime.block_on(status(&target, today))?;
-        if let Some(addr) = crate::serve::running(&path) {
-            println!("API: listening on http://{addr} (tokens beside the config)");
+        let live = runtime.block_on(async {
+            match remote::Daemon::find(&path).await {
+                Some(d) => d.status().await.ok(),
+                None => None,
+            }
+        });
+        let code = match live {
+            Some(status) => print_status(&status, today),
+            None => runtime.block_on(status(&target, today))?,
+        };
+        if let Some(a) = crate::serve::running(&path) {
+            println!("{}", crate::serve::status_line(&a));
         }
         return Ok(code);
     }
     if let Some(profile) = args.apply {
-        return runtime.block_on(apply(&standalone, profile, args.miner.as_deref()));
+        let miner = args.miner.as_deref();
+        // An unknown miner is refused from here, with the same words as without a scheduler.
+        let known = miner.is_none_or(|m| config.miner(m).is_some());
+        let daemon = known
+            .then(|| runtime.block_on(remote::Daemon::find(&path)))
+            .flatten();
+        if let Some(d) = daemon {
+            match runtime.block_on(d.apply(&profile, miner)) {
+                Ok(Answer::Done(())) => {
+                    return runtime.block_on(finish_apply(&standalone, profile, miner, None))
+                }
+                Ok(Answer::Refused(why)) => return Err(anyhow!(why)),
+                Err(_) => {}
+            }
+        }
+        return runtime.block_on(apply(&standalone, profile, miner));
     }
     runtime.block_on(daemon::run(&args))
 }
@@ -134,17 +178,26 @@ fn resume(target: &Target) -> Result<ExitCode> {
     let before = ops::resume(target)?;
     println!(
         "{}",
-        if before.emergency {
-            "Emergency stop cleared: the schedule drives the miners again."
-        } else if before.manual.is_some() || !before.per_miner.is_empty() {
-            "Manual profile cleared: the schedule drives the miners again."
-        } else if before.paused {
-            "Pause cleared: the schedule drives the miners again."
-        } else {
-            "Nothing to resume: the schedule was already in charge."
-        }
+        resumed(
+            before.emergency,
+            before.manual.is_some() || !before.per_miner.is_empty(),
+            before.paused
+        )
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `--resume` says, from what was in force before.
+fn resumed(emergency: bool, manual: bool, paused: bool) -> &'static str {
+    if emergency {
+        "Emergency stop cleared: the schedule drives the miners again."
+    } else if manual {
+        "Manual profile cleared: the schedule drives the miners again."
+    } else if paused {
+        "Pause cleared: the schedule drives the miners again."
+    } else {
+        "Nothing to resume: the schedule was already in charge."
+    }
 }
 
 /// Run `work` while printing the progress of the moves made here.
@@ -222,6 +275,10 @@ fn failures(results: &[MinerResult]) -> Vec<String> {
 
 async fn status(target: &Target, today: Option<String>) -> Result<ExitCode> {
     let status = ops::status(target).await?;
+    Ok(print_status(&status, today))
+}
+
+fn print_status(status: &FleetStatus, today: Option<String>) -> ExitCode {
     for line in table::render(&status.miners) {
         println!("{line}");
     }
@@ -244,7 +301,7 @@ async fn status(target: &Target, today: Option<String>) -> Result<ExitCode> {
     if let Some(line) = today {
         println!("{line}");
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 /// `--apply [--miner NAME]`: the decision is saved first (so a running scheduler agrees and
@@ -255,15 +312,30 @@ async fn apply(s: &Standalone, profile: Profile, miner: Option<&str>) -> Result<
     for note in &report.notes {
         eprintln!("Note: {note}");
     }
-    let results = match report.by {
-        CarriedOut::Scheduler => {
+    let moved = match report.by {
+        CarriedOut::Scheduler => None,
+        _ => Some(report.miners),
+    };
+    finish_apply(s, profile, miner, moved).await
+}
+
+/// After an apply: the miners moved here (`moved`), or (none) a running scheduler carries it out
+/// and this waits until the miners report the profile.
+async fn finish_apply(
+    s: &Standalone,
+    profile: Profile,
+    miner: Option<&str>,
+    moved: Option<Vec<MinerResult>>,
+) -> Result<ExitCode> {
+    let results = match moved {
+        None => {
             println!(
                 "A scheduler is running on {}; it is applying {profile} now.",
                 s.config_path.display()
             );
             ops::wait_for_scheduler(s, profile.clone(), miner).await?
         }
-        _ => report.miners,
+        Some(m) => m,
     };
     let what = format!("Profile {profile}");
     if results.is_empty() {

@@ -30,16 +30,42 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     })?;
     let mut events = engine.subscribe();
     let config = engine.config();
-    let api = match crate::serve::listen(args.serve, &config) {
-        Some(addr) => match crate::serve::start(&engine, &args.config, addr).await {
-            Ok(s) => Some(s),
-            Err(e) => {
-                tracing::error!("{e:#}");
-                engine.shutdown(Duration::from_secs(30)).await;
-                return Err(e);
-            }
-        },
+    let listen = crate::serve::listen(args.serve, &config);
+    // The tokens guard the API and the local control channel alike; without them only the
+    // channel is missing (one-shots then act by themselves), unless the API was asked for.
+    let tokens = match crate::serve::tokens_for(&args.config, listen.is_some()) {
+        Ok(t) => Some(t),
+        Err(e) if listen.is_none() => {
+            tracing::warn!("{e:#}; one-shot commands will act by themselves");
+            None
+        }
+        Err(e) => {
+            tracing::error!("{e:#}");
+            engine.shutdown(Duration::from_secs(30)).await;
+            return Err(e);
+        }
+    };
+    #[cfg(unix)]
+    let local = match &tokens {
+        Some(t) => crate::serve::start_local(&engine, &args.config, t.clone()).await,
         None => None,
+    };
+    let api = match (listen, tokens) {
+        (Some(listen), Some(tokens)) => {
+            match crate::serve::start(&engine, &args.config, listen, tokens).await {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    #[cfg(unix)]
+                    if let Some(l) = local {
+                        l.stop().await;
+                    }
+                    engine.shutdown(Duration::from_secs(30)).await;
+                    return Err(e);
+                }
+            }
+        }
+        _ => None,
     };
     let start = format!(
         "Scheduler started on {} with {} enabled miner(s); profile {} ({})",
@@ -86,6 +112,10 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     tracing::info!("{msg}");
     if let Some(api) = api {
         api.stop().await;
+    }
+    #[cfg(unix)]
+    if let Some(l) = local {
+        l.stop().await;
     }
     let clean = engine.shutdown(Duration::from_secs(30)).await;
     while let Ok(e) = events.try_recv() {

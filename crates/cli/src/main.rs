@@ -7,6 +7,7 @@ mod daemon;
 mod logfile;
 mod plan_view;
 mod prices;
+mod remote;
 mod serve;
 mod table;
 
@@ -94,9 +95,11 @@ pub struct Args {
     pub to: Option<String>,
     /// Run the scheduler with its HTTP API on (default 127.0.0.1:8417, else the config's
     /// `api.listen`). Every route needs the token from FILE.api-token (control) or
-    /// FILE.api-read-token (read-only), created and printed at first use.
+    /// FILE.api-read-token (read-only), created at first use. `https://ADDR:PORT` serves TLS with
+    /// a self-signed certificate (FILE.api-cert.pem; its SHA256 fingerprint is printed), as does
+    /// `"tls": true` in the config's `api`; `http://ADDR:PORT` forces plain HTTP.
     #[arg(long, value_name = "ADDR:PORT", num_args = 0..=1)]
-    pub serve: Option<Option<std::net::SocketAddr>>,
+    pub serve: Option<Option<serve::ServeAt>>,
     /// Write new API tokens (FILE.api-token, FILE.api-read-token), print the control token, exit.
     #[arg(long)]
     pub rotate_token: bool,

@@ -55,6 +55,8 @@ struct Inner {
 struct HistoryReader {
     path: PathBuf,
     conn: Mutex<Option<History>>,
+    /// The settled part of the energy counters (see [`super::meters::EnergyTotals`]).
+    energy: Mutex<super::meters::EnergyTotals>,
 }
 
 impl HistoryReader {
@@ -80,6 +82,28 @@ impl HistoryReader {
 }
 
 impl HistoryReader {
+    /// Joules per miner since the history began.
+    fn energy_totals(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<std::collections::BTreeMap<String, f64>, EngineError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| EngineError::Io("history reader poisoned".into()))?;
+        if conn.is_none() {
+            *conn = Some(History::open(&self.path)?);
+        }
+        let mut totals = self
+            .energy
+            .lock()
+            .map_err(|_| EngineError::Io("energy totals poisoned".into()))?;
+        match conn.as_ref() {
+            Some(h) => Ok(totals.read(h, now)?),
+            None => Ok(Default::default()),
+        }
+    }
+
     /// Energy and cost of `[from, to)` priced by `prices`.
     fn cost(
         &self,
@@ -196,6 +220,7 @@ impl EngineHandle {
                 history: HistoryReader {
                     path: opts.data_dir.join(HISTORY_FILE),
                     conn: Mutex::new(None),
+                    energy: Mutex::new(Default::default()),
                 },
                 shared,
             }),
@@ -339,6 +364,17 @@ impl EngineHandle {
         let plan = self.plan();
         let prices = crate::cost::price_source(&plan.config, plan.prices.clone());
         self.inner.history.cost(&prices, plan.tz, from, to)
+    }
+
+    /// Energy used per miner since the history began, in joules (the history's integrated
+    /// `energy` table; a counter for `/metrics`). Blocks on SQLite like [`EngineHandle::history`].
+    pub fn energy_totals(&self) -> Result<std::collections::BTreeMap<String, f64>, EngineError> {
+        self.inner.history.energy_totals(self.now())
+    }
+
+    /// How long the workers' polls took so far (for `/metrics`).
+    pub fn poll_durations(&self) -> super::meters::PollSnapshot {
+        self.inner.shared.polls.snapshot()
     }
 
     /// The zone the schedule runs in.

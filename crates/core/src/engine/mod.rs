@@ -16,6 +16,7 @@
 
 pub(crate) mod budget_task;
 pub(crate) mod handle;
+pub mod meters;
 pub(crate) mod prices;
 pub(crate) mod recorder;
 pub(crate) mod status_board;
@@ -119,6 +120,8 @@ pub(crate) struct Shared {
     pub caps: watch::Sender<Arc<budget_task::Caps>>,
     /// The budget's use now, for the status (none without a budget).
     budget_use: std::sync::RwLock<Option<crate::budget::BudgetUse>>,
+    /// How long each poll took, for `/metrics`.
+    pub polls: meters::PollDurations,
 }
 
 impl Shared {
@@ -139,6 +142,7 @@ impl Shared {
             cancel,
             caps: watch::Sender::new(Arc::new(budget_task::Caps::default())),
             budget_use: std::sync::RwLock::new(None),
+            polls: meters::PollDurations::default(),
         }
     }
 

@@ -227,10 +227,12 @@ impl Worker {
         let Some(miner) = plan.config.miner(&self.name).cloned() else {
             return;
         };
+        let started = std::time::Instant::now();
         let read = tokio::select! {
             _ = self.cancel.cancelled() => return,
             r = self.client.info() => r,
         };
+        self.shared.polls.observe(started.elapsed());
         let info = match read {
             Ok(info) => info,
             Err(e) => return self.poll_failed(&plan, e),
