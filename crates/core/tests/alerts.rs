@@ -18,7 +18,8 @@ use bitaxe_core::config::alerts::{
 };
 use bitaxe_core::config::{ClockTime, Config};
 use bitaxe_core::events::{Event, MinerState};
-use bitaxe_core::{EngineHandle, EngineOptions, RetryPolicy};
+use bitaxe_core::engine::RetryPolicy;
+use bitaxe_core::{EngineHandle, EngineOptions};
 use bitaxe_sim::{Faults, Personality};
 use support::{quick_config, sims, utc, DAY};
 use tokio::sync::broadcast;
@@ -297,7 +298,8 @@ async fn an_offline_miner_alerts_each_channel_once_and_a_failing_one_is_retried(
         jitter: 0.1,
     };
     let mut h = Engine::start(config, retry).await;
-    h.expect("online", 10, |e| matches!(e, Event::Sampled(s) if s.miner == "sim-2"))
+    // Let the day's settings land first, so the only news is the outage.
+    h.expect("settled", 10, |e| matches!(e, Event::TransitionDone { miner, .. } if miner == "sim-2"))
         .await;
     miners[1].set_faults(Faults {
         offline: true,
@@ -381,6 +383,7 @@ async fn quiet_hours_hold_alerts_until_a_saved_config_lifts_them() {
     let miners = sims(1, Personality::V2_14).await;
     let r = Recorder::start().await;
     let mut config = quick_config(&miners);
+    config.smooth_transition = false;
     config.alerts = Some(AlertsConfig {
         channels: vec![webhook(&r, "/json", WebhookTemplate::Json)],
         kinds: None,
@@ -392,7 +395,7 @@ async fn quiet_hours_hold_alerts_until_a_saved_config_lifts_them() {
         }),
     });
     let mut h = Engine::start(config, RetryPolicy::default()).await;
-    h.expect("online", 10, |e| matches!(e, Event::Sampled(s) if s.miner == "sim-1"))
+    h.expect("settled", 10, |e| matches!(e, Event::TransitionDone { miner, .. } if miner == "sim-1"))
         .await;
     miners[0].set_faults(Faults {
         offline: true,
