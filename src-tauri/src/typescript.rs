@@ -58,6 +58,7 @@ fn export_all(dir: &Path) {
     one!(WeekPreview);
     one!(PriceStrip);
     one!(TestFetch);
+    one!(bitaxe_core::alerts::ChannelReport);
     one!(CostSummary);
     one!(bitaxe_core::config::Config);
     one!(bitaxe_core::discovery::Found);
