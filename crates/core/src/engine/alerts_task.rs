@@ -70,11 +70,25 @@ impl RetryPolicy {
     }
 }
 
-/// What the engine's alerts are given besides the config: how deliveries are made and retried.
-#[derive(Clone, Default)]
+/// What the engine's alerts are given besides the config: whether this engine sends them at
+/// all, how deliveries are made and how they are retried.
+#[derive(Clone)]
 pub struct AlertOptions {
+    /// False for a one-shot command's short-lived engine: the user is at the keyboard and sees
+    /// the result, and a retry would be cut off when it exits.
+    pub send: bool,
     pub delivery: Delivery,
     pub retry: RetryPolicy,
+}
+
+impl Default for AlertOptions {
+    fn default() -> Self {
+        AlertOptions {
+            send: true,
+            delivery: Delivery::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
 }
 
 pub(crate) struct AlertsTask {

@@ -89,13 +89,21 @@ pub fn scrub(channel: &ChannelConfig, mut message: String) -> String {
     message
 }
 
+/// The channel's secrets, and the parts of its URLs that may be one (credentials, the query,
+/// path segments long enough to be a key: a Discord webhook's, an ntfy topic's name).
 fn secrets(channel: &ChannelConfig) -> Vec<String> {
     let url_parts = |u: &str| -> Vec<String> {
         match reqwest::Url::parse(u) {
             Ok(u) => {
                 let mut v = vec![u.username().to_string()];
                 v.extend(u.password().map(str::to_string));
-                v.extend(u.path_segments().into_iter().flatten().map(str::to_string));
+                v.extend(
+                    u.path_segments()
+                        .into_iter()
+                        .flatten()
+                        .filter(|s| s.len() >= 8)
+                        .map(str::to_string),
+                );
                 v.extend(u.query().map(str::to_string));
                 v
             }
@@ -220,4 +228,37 @@ fn chain(e: &dyn std::error::Error) -> String {
         next = s.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::alerts::{Secret, TelegramChannel, WebhookChannel};
+
+    #[test]
+    fn errors_lose_every_secret_of_their_channel() {
+        let bot = ChannelConfig::Telegram(TelegramChannel {
+            name: None,
+            kinds: None,
+            bot_token: Secret::new("123:abcdef"),
+            chat_id: "1".into(),
+            api_url: None,
+        });
+        assert_eq!(
+            scrub(&bot, "HTTP 404: no /bot123:abcdef/sendMessage".into()),
+            "HTTP 404: no /bot***/sendMessage"
+        );
+        let hook = ChannelConfig::Webhook(WebhookChannel {
+            name: None,
+            kinds: None,
+            url: "https://u:pw-secret@example.invalid/api/webhooks/1/KEY-0123456789?token=q1w2e3".into(),
+            template: None,
+            headers: [("X-Key".to_string(), Secret::new("hdr-value"))].into(),
+        });
+        let out = scrub(
+            &hook,
+            "pw-secret KEY-0123456789 token=q1w2e3 hdr-value at /api/webhooks".into(),
+        );
+        assert_eq!(out, "*** *** *** *** at /api/webhooks");
+    }
 }
