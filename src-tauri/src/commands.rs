@@ -78,6 +78,12 @@ pub async fn test_fetch(state: State<'_, AppState>, config: Config) -> Answer {
     state.call("test_fetch", json!({ "config": config })).await
 }
 
+/// Send a test message to every alert channel of a draft (nothing saved): Settings' Send test.
+#[tauri::command]
+pub async fn test_alerts(state: State<'_, AppState>, config: Config) -> Answer {
+    state.call("test_alerts", json!({ "config": config })).await
+}
+
 /// Fetch the saved tariff's prices now (the cache beside the config is refreshed).
 #[tauri::command]
 pub async fn refresh_prices(state: State<'_, AppState>) -> Answer {

@@ -166,6 +166,7 @@ pub fn run() {
             commands::profile_specs,
             commands::preview_week,
             commands::test_fetch,
+            commands::test_alerts,
             commands::refresh_prices,
             commands::price_strip,
             commands::cost_summary,

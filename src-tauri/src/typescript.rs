@@ -59,6 +59,7 @@ fn export_all(dir: &Path) {
     one!(WeekPreview);
     one!(PriceStrip);
     one!(TestFetch);
+    one!(bitaxe_core::alerts::ChannelReport);
     one!(CostSummary);
     one!(ApiStatus);
     one!(bitaxe_core::config::Config);

@@ -111,6 +111,11 @@ pub async fn test_fetch(config: &Config) -> Res<TestFetch> {
     crate::prices::test_fetch(config, Utc::now()).await
 }
 
+/// Send a test message to every alert channel of a draft (nothing saved), one report each.
+pub async fn test_alerts(config: &Config) -> Vec<bitaxe_core::alerts::ChannelReport> {
+    bitaxe_core::alerts::send_test(config).await
+}
+
 /// Fetch the saved tariff's prices now (the cache beside the config is refreshed).
 pub async fn refresh_prices(s: &Service) -> Res<PriceStrip> {
     let config = config_of(s)?;

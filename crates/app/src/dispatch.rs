@@ -64,6 +64,8 @@ pub const COMMANDS: &[(&str, Scope)] = &[
     // It names the scheduler's own network: only for those who may scan it.
     ("default_scan_range", Scope::Control),
     ("test_fetch", Scope::Control),
+    // It sends messages to the user's phone, with the draft's secrets.
+    ("test_alerts", Scope::Control),
     ("refresh_prices", Scope::Control),
     ("import_config", Scope::Control),
     ("export_config", Scope::Control),
@@ -138,6 +140,10 @@ pub async fn dispatch_as(
         "test_fetch" => {
             let a: ConfigArg = parse(name, args)?;
             out(commands::test_fetch(&a.config).await?)
+        }
+        "test_alerts" => {
+            let a: ConfigArg = parse(name, args)?;
+            out(commands::test_alerts(&a.config).await)
         }
         "refresh_prices" => {
             no_args(name, args)?;

@@ -194,6 +194,10 @@ pub fn sentence(event: &Event, tz: Tz) -> String {
             capital(to)
         ),
         Event::Warning { message } => capital(message),
+        Event::AlertSent { channel, title, .. } => format!("Alert \"{title}\" sent to {channel}"),
+        Event::AlertFailed { channel, message } => {
+            format!("Alert to {channel} not delivered: {message}")
+        }
         #[allow(unreachable_patterns)]
         other => match other.miner() {
             Some(m) => format!("{m}: {}", other.describe()),

@@ -23,6 +23,8 @@ pub const EXIT_NOT_APPLIED: u8 = 2;
 pub const EXIT_NOT_SAVED: u8 = 3;
 /// Both of the above.
 pub const EXIT_NOT_APPLIED_NOT_SAVED: u8 = 4;
+/// `--test-alert`: some alert channels did not deliver; they are named on stderr.
+pub const EXIT_ALERT_FAILED: u8 = 2;
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let path = args.config.clone();
@@ -106,6 +108,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
+    }
+    if args.test_alert {
+        return runtime.block_on(crate::test_alert::run(&config));
     }
     if args.plan {
         let prices = plan_view::known_prices(&config, &path);

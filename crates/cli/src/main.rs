@@ -10,6 +10,7 @@ mod prices;
 mod remote;
 mod serve;
 mod table;
+mod test_alert;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,7 +28,7 @@ use clap::{ArgGroup, Parser};
         next to the config file.",
     group(ArgGroup::new("action").args([
         "add_miner", "list_miners", "disable_miner", "enable_miner", "status", "apply",
-        "emergency_stop", "resume", "plan", "prices", "cost", "serve", "rotate_token",
+        "emergency_stop", "resume", "plan", "prices", "cost", "serve", "rotate_token", "test_alert",
     ]))
 )]
 pub struct Args {
@@ -103,6 +104,11 @@ pub struct Args {
     /// Write new API tokens (FILE.api-token, FILE.api-read-token), print the control token, exit.
     #[arg(long)]
     pub rotate_token: bool,
+    /// Send a test message to every channel in the config's `alerts.channels`, print one line
+    /// per channel (ok, or failed and why), exit. Exit code 0: every channel delivered; 2: some
+    /// did not (named on stderr); 1: no channel configured or a bad config.
+    #[arg(long)]
+    pub test_alert: bool,
     /// Where the history database goes (default: the config file's folder).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,

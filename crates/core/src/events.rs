@@ -220,6 +220,19 @@ pub enum Event {
     Warning {
         message: String,
     },
+    /// An alert reached a channel of `alerts.channels` (`channel`: its name, else its type and
+    /// server; `miner` empty for a test).
+    AlertSent {
+        channel: String,
+        miner: String,
+        title: String,
+    },
+    /// An alert did not reach a channel (`message` says which alert, why, and whether it is
+    /// tried again); never holds a secret.
+    AlertFailed {
+        channel: String,
+        message: String,
+    },
 }
 
 /// How much an event matters to a person reading a log.
@@ -255,7 +268,8 @@ impl Event {
             Event::PollFailed { .. }
             | Event::Drift { .. }
             | Event::Throttled { .. }
-            | Event::Warning { .. } => Level::Warning,
+            | Event::Warning { .. }
+            | Event::AlertFailed { .. } => Level::Warning,
             Event::CeilingLowered { .. }
             | Event::FirmwareOverheat { .. }
             | Event::UnknownModel { .. }
@@ -414,6 +428,12 @@ impl Event {
                 format!("room in the power budget again: {from} -> {to}")
             }
             Event::Warning { message } => message.clone(),
+            Event::AlertSent { channel, title, .. } => {
+                format!("alert {title:?} sent to {channel}")
+            }
+            Event::AlertFailed { channel, message } => {
+                format!("alert to {channel} failed: {message}")
+            }
         }
     }
 }

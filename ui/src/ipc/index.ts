@@ -24,8 +24,11 @@ import type { PriceStrip } from "../generated/PriceStrip";
 import type { TestFetch } from "../generated/TestFetch";
 import type { CostSummary } from "../generated/CostSummary";
 import type { ApiStatus } from "../generated/ApiStatus";
+import type { ChannelReport } from "../generated/ChannelReport";
 
 export type { AlertKind } from "../generated/AlertKind";
+export type { AlertsConfig } from "../generated/AlertsConfig";
+export type { ChannelConfig } from "../generated/ChannelConfig";
 export type { FanSpec } from "../generated/FanSpec";
 export type { Envelope } from "../generated/Envelope";
 export type { FleetStatus } from "../generated/FleetStatus";
@@ -39,7 +42,7 @@ export type { Settings } from "../generated/Settings";
 export type { Target } from "../generated/Target";
 export type { Totals } from "../generated/Totals";
 export type {
-  ApiStatus, ChartOut, CmdError, Config, CostSummary, DraftProblem, PriceStrip, ProfileRow, TestFetch, WeekPreview, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
+  ApiStatus, ChannelReport, ChartOut, CmdError, Config, CostSummary, DraftProblem, PriceStrip, ProfileRow, TestFetch, WeekPreview, Found, LoggedEvent, Metric, MinerConfig, Overview, PlanRow, Prefs, Profile, Stats,
 };
 
 /** An engine event as the bridge sends it (bitaxe_core::events::Event, tagged by `kind`). */
@@ -77,6 +80,8 @@ export const api = {
   previewWeek: (config: Config) => invoke<WeekPreview>("preview_week", { config }),
   /** Fetch a draft tariff's source once (nothing saved). */
   testFetch: (config: Config) => invoke<TestFetch>("test_fetch", { config }),
+  /** Send a test message to every alert channel of a draft (nothing saved), one report each. */
+  testAlerts: (config: Config) => invoke<ChannelReport[]>("test_alerts", { config }),
   /** Fetch the saved tariff's prices now. */
   refreshPrices: () => invoke<PriceStrip>("refresh_prices"),
   /** The price slots known over a chart range (null without a tariff). */

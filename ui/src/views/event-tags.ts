@@ -9,6 +9,8 @@ const KIND_TAGS: Partial<Record<EventKind, string>> = {
   fan_restored: "Fan restored",
   identity_changed: "Different device",
   unknown_model: "Unknown model",
+  alert_sent: "Alert sent",
+  alert_failed: "Alert failed",
 };
 
 export function eventTag(e: Pick<LoggedEvent, "kind" | "level">): string | null {

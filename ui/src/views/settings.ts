@@ -4,6 +4,7 @@ import type { Ctx } from "../main";
 import { h, toast } from "../ui";
 import { draftChanged, draftNote } from "./draft-note";
 import { mark, sentence } from "./problems";
+import { alertsSection } from "./alerts";
 
 const FIELDS: [keyof Config, string, string, number, number, number][] = [
   ["max_voltage", "Maximum voltage", "mV", 1000, 1300, 5],
@@ -92,6 +93,7 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
     h("section", { class: "panel" }, h("h2", {}, "Safety, timing and transitions"), grid,
       h("div", { class: "checks" }, toggle("smooth_transition", "Change settings in smooth steps"), toggle("parallel_operations", "Change several miners at once")),
       msg, save),
+    alertsSection(draft, ctx),
     h("section", { class: "panel" }, h("h2", {}, "Notifications"), h("div", { class: "checks" }, ...alertBoxes),
       h("div", { class: "form-row" }, h("label", { class: "check" }, quiet, " Quiet hours"), h("label", { class: "field" }, h("span", {}, "From"), qs), h("label", { class: "field" }, h("span", {}, "To"), qe))),
     h("section", { class: "panel" }, h("h2", {}, "App"), h("label", { class: "check" }, auto, " Start at login"),

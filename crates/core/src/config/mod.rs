@@ -6,6 +6,7 @@
 //! checks every value (numeric keys against `ranges`). Saving: `edit` changes the user's text in
 //! place (comments and order kept) and `write` replaces the file crash-safely.
 
+pub mod alerts;
 pub mod api;
 pub(crate) mod comments;
 mod edit;
@@ -224,6 +225,9 @@ pub struct Config {
     /// The engine's HTTP API (absent: off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<api::ApiConfig>,
+    /// Alerts sent by the engine itself (ntfy, Telegram, webhook, e-mail); absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<alerts::AlertsConfig>,
 }
 
 impl Default for Config {
@@ -279,6 +283,7 @@ impl Default for Config {
             tariff: None,
             power_budget: None,
             api: None,
+            alerts: None,
         }
     }
 }

@@ -176,6 +176,19 @@ impl EngineHandle {
             board.clone(),
             cancel.clone(),
         ));
+        if opts.alerts.send {
+            tracker.spawn(
+                super::alerts_task::AlertsTask::new(
+                    bus.clone(),
+                    opts.clock.clone(),
+                    cancel.clone(),
+                    tracker.clone(),
+                    plan_tx.subscribe(),
+                    opts.alerts.clone(),
+                )
+                .run(bus.subscribe()),
+            );
+        }
         tracker.spawn(BudgetTask::new(shared.clone(), plan_tx.subscribe()).run());
         let supervisor = Supervisor::new(
             shared.clone(),

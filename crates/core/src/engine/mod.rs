@@ -9,11 +9,14 @@
 //!   its status board, cancellation) and the plan's watch channel;
 //! - [`budget_task`]: with `power_budget` set, decides which profile each miner may run and
 //!   releases those decisions at the stagger's pace ([`budget_task::Caps`]);
+//! - [`alerts_task`]: sends the alerts the events raise to the config's channels (ntfy,
+//!   Telegram, webhook, e-mail), retried with backoff, each channel on its own;
 //! - [`recorder`]: keeps the history database and the statistics file from the bus;
 //! - [`status_board`]: what every miner looks like now.
 //!
 //! All tasks are tracked and cancellable; [`EngineHandle::shutdown`] cancels, waits, flushes.
 
+pub(crate) mod alerts_task;
 pub(crate) mod budget_task;
 pub(crate) mod handle;
 pub mod meters;
@@ -37,6 +40,7 @@ use crate::events::Event;
 use crate::lock::LockError;
 use crate::status::MinerStatus;
 
+pub use alerts_task::{AlertOptions, RetryPolicy};
 pub use handle::EngineHandle;
 pub(crate) use status_board::StatusBoard;
 
@@ -84,6 +88,8 @@ pub struct EngineOptions {
     pub only: Option<Vec<String>>,
     /// How often the tariff's price feed is fetched (default an hour).
     pub price_refresh: Duration,
+    /// How alerts are delivered and retried (see [`alerts_task`]).
+    pub alerts: AlertOptions,
 }
 
 impl EngineOptions {
@@ -101,6 +107,7 @@ impl EngineOptions {
             watch_every: Duration::from_secs(1),
             only: None,
             price_refresh: Duration::from_secs(3600),
+            alerts: AlertOptions::default(),
         }
     }
 }

@@ -185,6 +185,8 @@ pub(crate) async fn run_engine(
     let mut opts = EngineOptions::new(&s.config_path);
     opts.http = s.http.clone();
     opts.only = Some(miners.iter().map(|m| m.name.clone()).collect());
+    // The user at the keyboard sees the result; phones hear only from a running scheduler.
+    opts.alerts.send = false;
     let engine = EngineHandle::start(opts)?;
     let mut events = engine.subscribe();
     let mut ended: BTreeMap<String, String> = BTreeMap::new();

@@ -1,7 +1,6 @@
-//! Alert rules: turn the event stream into one alert per episode (a miner going offline,
+//! The episode rules: turn the event stream into one alert per episode (a miner going offline,
 //! overheating or being throttled, stalling, drifting, a failed change) and one recovery when the
-//! episode ends. Pure: front ends decide how to show them (desktop notification, log, later ntfy
-//! or webhooks).
+//! episode ends. Pure: the desktop shows them as notifications, the engine sends them out.
 
 use std::collections::HashSet;
 
@@ -39,6 +38,21 @@ impl AlertKind {
         AlertKind::CeilingLowered,
         AlertKind::IdentityChanged,
     ];
+
+    /// The name the config and JSON use (`offline`, `transition_failed`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            AlertKind::Offline => "offline",
+            AlertKind::Overheated => "overheated",
+            AlertKind::Throttled => "throttled",
+            AlertKind::Stalled => "stalled",
+            AlertKind::Drift => "drift",
+            AlertKind::TransitionFailed => "transition_failed",
+            AlertKind::GaveUp => "gave_up",
+            AlertKind::CeilingLowered => "ceiling_lowered",
+            AlertKind::IdentityChanged => "identity_changed",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +192,13 @@ mod tests {
             from,
             to,
             reason: "3 polls in a row failed".into(),
+        }
+    }
+
+    #[test]
+    fn kind_names_are_the_serde_names() {
+        for k in AlertKind::ALL {
+            assert_eq!(serde_json::to_value(k).expect("json"), k.name());
         }
     }
 
