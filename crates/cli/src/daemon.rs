@@ -41,6 +41,8 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         },
         None => None,
     };
+    // The MQTT bridge follows the config's `mqtt` key by itself (idle without it).
+    let mqtt = bitaxe_mqtt::spawn(engine.clone());
     let start = format!(
         "Scheduler started on {} with {} enabled miner(s); profile {} ({})",
         args.config.display(),
@@ -87,6 +89,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     if let Some(api) = api {
         api.stop().await;
     }
+    mqtt.stop().await;
     let clean = engine.shutdown(Duration::from_secs(30)).await;
     while let Ok(e) = events.try_recv() {
         log_event(&e);

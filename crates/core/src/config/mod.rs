@@ -11,6 +11,7 @@ pub(crate) mod comments;
 mod edit;
 mod error;
 mod locate;
+pub mod mqtt;
 pub mod ranges;
 pub mod schema;
 mod validate;
@@ -26,6 +27,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub use api::ApiConfig;
 pub use error::{path_string, ConfigError, Problem};
 pub use locate::{first_duplicate, line_of, Duplicate, Seg};
+pub use mqtt::MqttConfig;
 pub use ranges::{seconds, Range, LIMIT_RANGES, RANGES};
 pub use write::write_atomic;
 
@@ -224,6 +226,9 @@ pub struct Config {
     /// The engine's HTTP API (absent: off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api: Option<api::ApiConfig>,
+    /// The MQTT bridge with Home Assistant discovery (absent: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mqtt: Option<mqtt::MqttConfig>,
 }
 
 impl Default for Config {
@@ -279,6 +284,7 @@ impl Default for Config {
             tariff: None,
             power_budget: None,
             api: None,
+            mqtt: None,
         }
     }
 }

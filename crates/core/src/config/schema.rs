@@ -43,6 +43,7 @@ pub const TOP_KEYS: &[&str] = &[
     "tariff",
     "power_budget",
     "api",
+    "mqtt",
 ];
 pub const MINER_KEYS: &[&str] = &[
     "name",
@@ -205,6 +206,7 @@ mod tests {
             stagger_seconds: 120,
         });
         c.api = Some(crate::config::api::ApiConfig::default());
+        c.mqtt = Some(crate::config::mqtt::MqttConfig::default());
         let v = serde_json::to_value(&c).expect("value");
         assert!(unknown_keys(&v).is_empty(), "{:?}", unknown_keys(&v));
         let keys =

@@ -158,6 +158,7 @@ impl Config {
         out.extend(crate::profiles::validate(self));
         out.extend(crate::schedule::validate(self));
         out.extend(self.tariff.iter().flat_map(|t| t.problems()));
+        out.extend(super::mqtt::problems(self));
         out
     }
 }
