@@ -308,8 +308,10 @@ mod tests {
         let text = format!("{c:?}");
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("redacted"), "{text}");
-        let mut whole = Config::default();
-        whole.mqtt = Some(c);
+        let whole = Config {
+            mqtt: Some(c),
+            ..Config::default()
+        };
         assert!(!format!("{whole:?}").contains("hunter2"));
     }
 
