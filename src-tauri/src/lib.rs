@@ -134,6 +134,9 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
                 let _ = commands::start_demo(app2.clone(), state).await;
             });
         }
+        // MQTT / Home Assistant: follows the config's `mqtt` key; at quit the broker's last will
+        // marks it offline.
+        tauri::async_runtime::block_on(async { bitaxe_mqtt::spawn(engine.clone()) });
         bridge::spawn(handle.clone(), engine, menu);
     }
     if opts.minimized {

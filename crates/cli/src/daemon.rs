@@ -67,6 +67,8 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
         }
         _ => None,
     };
+    // The MQTT bridge follows the config's `mqtt` key by itself (idle without it).
+    let mqtt = bitaxe_mqtt::spawn(engine.clone());
     let start = format!(
         "Scheduler started on {} with {} enabled miner(s); profile {} ({})",
         args.config.display(),
@@ -117,6 +119,7 @@ pub async fn run(args: &Args) -> Result<ExitCode> {
     if let Some(l) = local {
         l.stop().await;
     }
+    mqtt.stop().await;
     let clean = engine.shutdown(Duration::from_secs(30)).await;
     while let Ok(e) = events.try_recv() {
         log_event(&e);

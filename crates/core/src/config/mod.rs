@@ -12,6 +12,7 @@ pub(crate) mod comments;
 mod edit;
 mod error;
 mod locate;
+pub mod mqtt;
 pub mod ranges;
 pub mod schema;
 mod validate;
@@ -27,6 +28,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub use api::ApiConfig;
 pub use error::{path_string, ConfigError, Problem};
 pub use locate::{first_duplicate, line_of, Duplicate, Seg};
+pub use mqtt::MqttConfig;
 pub use ranges::{seconds, Range, LIMIT_RANGES, RANGES};
 pub use write::write_atomic;
 
@@ -228,6 +230,9 @@ pub struct Config {
     /// Alerts sent by the engine itself (ntfy, Telegram, webhook, e-mail); absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alerts: Option<alerts::AlertsConfig>,
+    /// The MQTT bridge with Home Assistant discovery (absent: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mqtt: Option<mqtt::MqttConfig>,
 }
 
 impl Default for Config {
@@ -284,6 +289,7 @@ impl Default for Config {
             power_budget: None,
             api: None,
             alerts: None,
+            mqtt: None,
         }
     }
 }

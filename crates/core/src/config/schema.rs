@@ -44,6 +44,7 @@ pub const TOP_KEYS: &[&str] = &[
     "power_budget",
     "api",
     "alerts",
+    "mqtt",
 ];
 pub const MINER_KEYS: &[&str] = &[
     "name",
@@ -207,6 +208,7 @@ mod tests {
         });
         c.api = Some(crate::config::api::ApiConfig::default());
         c.alerts = Some(crate::config::alerts::AlertsConfig::default());
+        c.mqtt = Some(crate::config::mqtt::MqttConfig::default());
         let v = serde_json::to_value(&c).expect("value");
         assert!(unknown_keys(&v).is_empty(), "{:?}", unknown_keys(&v));
         let keys =

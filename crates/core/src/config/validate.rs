@@ -159,6 +159,7 @@ impl Config {
         out.extend(crate::schedule::validate(self));
         out.extend(self.tariff.iter().flat_map(|t| t.problems()));
         out.extend(self.alerts.iter().flat_map(|a| a.problems()));
+        out.extend(super::mqtt::problems(self));
         out
     }
 }
