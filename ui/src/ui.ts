@@ -9,6 +9,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
     if (k === "class") el.className = String(v);
+    // Through the CSSOM, which the web page's Content-Security-Policy (style-src 'self') allows;
+    // a `style` attribute set as text would be refused there.
+    else if (k === "style") el.style.cssText = String(v);
     else el.setAttribute(k, v === true ? "" : String(v));
   }
   for (const c of children) if (c !== null && c !== undefined) el.append(c);

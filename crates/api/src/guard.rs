@@ -67,7 +67,10 @@ fn split_host(host: &str) -> Option<(&str, u16)> {
 /// The scope a route needs: reading for GET and HEAD, control for everything else and for the
 /// config (it may hold a price feed's API key).
 fn needed(method: &Method, path: &str) -> Scope {
-    if path.starts_with("/api/v1/config") {
+    if path.starts_with("/api/v1/call/") {
+        // The command route checks each command's own scope.
+        Scope::Read
+    } else if path.starts_with("/api/v1/config") {
         Scope::Control
     } else if method == Method::GET || method == Method::HEAD {
         Scope::Read
@@ -101,11 +104,13 @@ pub async fn guard(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The web UI's hashed assets say they may be cached (web.rs); everything else: no-store.
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     r
 }
 
-async fn check(shared: &Shared, peer: SocketAddr, req: Request<Body>, next: Next) -> Response {
+async fn check(shared: &Shared, peer: SocketAddr, mut req: Request<Body>, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
@@ -194,6 +199,8 @@ async fn check(shared: &Shared, peer: SocketAddr, req: Request<Body>, next: Next
             "this token may only read; use the control token",
         );
     }
+    // The handlers may say which scope the caller has (the version route does, for the web UI).
+    req.extensions_mut().insert(scope);
     next.run(req).await
 }
 

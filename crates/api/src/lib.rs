@@ -9,6 +9,7 @@
 //! `POST /api/v1/pause`, `POST /api/v1/miners/{name}/{action}`, `GET` and `PUT /api/v1/config`
 //! (control token).
 
+mod call_stub;
 pub mod guard;
 pub mod limiter;
 pub mod metrics;
@@ -184,6 +185,7 @@ fn router(shared: Arc<state::Shared>) -> Router {
         .route("/api/v1/resume", post(routes::resume))
         .route("/api/v1/pause", post(routes::pause))
         .route("/api/v1/miners/{name}/{action}", post(routes::miner_action))
+        .route("/api/v1/call/{command}", post(call_stub::call))
         .route("/metrics", get(metrics::metrics))
         .fallback(web::page)
         .layer(DefaultBodyLimit::max(max_body))

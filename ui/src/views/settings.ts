@@ -1,5 +1,5 @@
 // Settings: limits, intervals, transitions, parallelism, retries, notifications, import/export.
-import { api, errorText, type AlertKind, type Config } from "../ipc";
+import { api, errorText, features, type AlertKind, type Config } from "../ipc";
 import type { Ctx } from "../main";
 import { h, toast } from "../ui";
 import { draftChanged, draftNote } from "./draft-note";
@@ -72,7 +72,7 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
   const qe = h("input", { type: "time", value: prefs.quiet_hours.end }) as HTMLInputElement;
   const saveQuiet = async () => { prefs.quiet_hours = { enabled: quiet.checked, start: qs.value, end: qe.value }; await api.setPrefs(prefs).catch((e) => toast(errorText(e), "error")); };
   [quiet, qs, qe].forEach((i) => i.addEventListener("change", saveQuiet));
-  const auto = h("input", { type: "checkbox", checked: await api.getAutostart().catch(() => false) }) as HTMLInputElement;
+  const auto = h("input", { type: "checkbox", checked: features.autostart && await api.getAutostart().catch(() => false) }) as HTMLInputElement;
   auto.addEventListener("change", () => api.setAutostart(auto.checked).catch((e) => toast(errorText(e), "error")));
   const file = h("input", { type: "file", accept: ".json,application/json", id: "import-file" }) as HTMLInputElement;
   file.addEventListener("change", async () => {
@@ -88,9 +88,11 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
     h("section", { class: "panel" }, h("h2", {}, "Safety, timing and transitions"), grid,
       h("div", { class: "checks" }, toggle("smooth_transition", "Change settings in smooth steps"), toggle("parallel_operations", "Change several miners at once")),
       msg, save),
-    h("section", { class: "panel" }, h("h2", {}, "Notifications"), h("div", { class: "checks" }, ...alertBoxes),
-      h("div", { class: "form-row" }, h("label", { class: "check" }, quiet, " Quiet hours"), h("label", { class: "field" }, h("span", {}, "From"), qs), h("label", { class: "field" }, h("span", {}, "To"), qe))),
-    h("section", { class: "panel" }, h("h2", {}, "App"), h("label", { class: "check" }, auto, " Start at login"),
+    // Desktop notifications and start-at-login belong to the desktop app (features says so).
+    ...(features.notifications ? [h("section", { class: "panel" }, h("h2", {}, "Notifications"), h("div", { class: "checks" }, ...alertBoxes),
+      h("div", { class: "form-row" }, h("label", { class: "check" }, quiet, " Quiet hours"), h("label", { class: "field" }, h("span", {}, "From"), qs), h("label", { class: "field" }, h("span", {}, "To"), qe)))] : []),
+    h("section", { class: "panel" }, h("h2", {}, features.autostart ? "App" : "Configuration"), features.autostart ? h("label", { class: "check" }, auto, " Start at login") : null,
       h("p", { class: "hint" }, `Configuration file: ${ctx.overview?.config_path ?? ""}`),
-      h("div", { class: "buttons" }, h("label", { class: "file" }, "Import config… ", file), exp, logs)));
+      h("div", { class: "buttons" }, ctx.overview?.read_only == null ? h("label", { class: "file" }, "Import config… ", file) : null,
+        ctx.overview?.read_only == null ? exp : null, features.logFolder ? logs : null)));
 }
