@@ -12,7 +12,7 @@
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { check, DESKTOP, launch, log, noSideScroll, PHONE, showView, until, VIEWS, watchCsp } from "./lib.mjs";
 
 const env = (k, d) => {
   const v = process.env[k] ?? d;
@@ -25,22 +25,7 @@ const READ = env("READ");
 const SIMS = JSON.parse(env("SIMS"));
 const NIGHT = JSON.parse(env("NIGHT"));
 const OUT = env("OUT", join(tmpdir(), "bitaxe-web-shots"));
-const CHROMIUM = env("CHROMIUM", "/usr/bin/chromium");
-const VIEWS = ["fleet", "miners", "profiles", "plan", "energy", "schedule", "history", "events", "settings"];
 mkdirSync(OUT, { recursive: true });
-
-const started = Date.now();
-function log(msg) { console.log(`[web-e2e +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`); }
-function check(ok, msg) { if (!ok) throw new Error(`check failed: ${msg}`); }
-async function until(what, timeoutMs, fn) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-}
 
 /** The static files' headers: CSP, caching, content types. */
 async function checkHeaders() {
@@ -72,41 +57,13 @@ async function simSettings(sim) {
   return { voltage: j.coreVoltage, frequency: j.frequency };
 }
 
-async function signIn(page, token) {
-  await page.goto(`${BASE}/`);
-  await page.locator("#token").fill(token);
-  await page.locator("#sign-in").click();
-}
-
-/** No horizontal scroll of the page itself at the current width. */
-async function noSideScroll(page, what) {
-  const m = await page.evaluate(() => {
-    const iw = window.innerWidth;
-    // The elements sticking out on the right, to name in the failure.
-    const out = [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > iw + 0.5)
-      .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${e.className && typeof e.className === "string" ? "." + e.className.split(" ").join(".") : ""} (right ${Math.round(e.getBoundingClientRect().right)})`);
-    return { sw: document.documentElement.scrollWidth, bw: document.body.scrollWidth, iw, out };
-  });
-  check(m.sw <= m.iw && m.bw <= m.iw, `${what}: no horizontal page scroll (scrollWidth ${m.sw}/${m.bw} > innerWidth ${m.iw}; sticking out: ${m.out.join(", ")})`);
-}
-
-async function showView(page, view) {
-  await page.evaluate((v) => { location.hash = `#${v}`; }, view);
-  await page.waitForFunction((v) => document.querySelector(`.sidebar a[data-view="${v}"]`)?.classList.contains("active")
-    && !document.querySelector("#view > p.muted")?.textContent?.startsWith("Loading"), view, { timeout: 15000 });
-  await page.waitForTimeout(250);
-}
-
 async function run(browser) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
   const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("console", (m) => { if (m.type() === "error" && !/status of 40[13]|Failed to load resource/.test(m.text())) problems.push(`console: ${m.text()}`); });
-  await context.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
+  await watchCsp(context);
 
   // 1. Without a token: the sign-in screen, nothing of the fleet.
   await page.goto(`${BASE}/`);
@@ -161,7 +118,7 @@ async function run(browser) {
   const viewErrors = [];
   for (const scheme of ["light", "dark"]) {
     await page.emulateMedia({ colorScheme: scheme });
-    for (const [label, size] of [["phone", { width: 390, height: 844 }], ["desktop", { width: 1280, height: 800 }]]) {
+    for (const [label, size] of [["phone", PHONE], ["desktop", DESKTOP]]) {
       await page.setViewportSize(size);
       for (const v of VIEWS) {
         await showView(page, v);
@@ -238,17 +195,11 @@ async function run(browser) {
   await context.close();
 }
 
-// Playwright gives every launch a fresh temporary profile (--user-data-dir) and removes it after.
 let browser;
 let failed = false;
 try {
   await checkHeaders();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch();
   await run(browser);
   log(`passed; screenshots in ${OUT}`);
 } catch (e) {

@@ -97,6 +97,8 @@ export function sparkline(values: number[], colour: string): SVGSVGElement {
   svg.setAttribute("viewBox", "0 0 100 24");
   svg.setAttribute("class", "spark");
   svg.setAttribute("aria-hidden", "true");
+  // Stretched to its box (the phone's fleet cards give it the card's width), the line kept thin.
+  svg.setAttribute("preserveAspectRatio", "none");
   if (values.length > 1) {
     const max = Math.max(...values, 1);
     const min = Math.min(...values, max * 0.8);
@@ -106,6 +108,7 @@ export function sparkline(values: number[], colour: string): SVGSVGElement {
     line.setAttribute("fill", "none");
     line.setAttribute("stroke", colour);
     line.setAttribute("stroke-width", "1.5");
+    line.setAttribute("vector-effect", "non-scaling-stroke");
     svg.append(line);
   }
   return svg;
