@@ -6,6 +6,9 @@ import type { CostReport } from "../src/generated/CostReport";
 import type { CostTotals } from "../src/generated/CostTotals";
 import type { Config, CostSummary, LoggedEvent, MinerStatus, Overview, Prefs, PriceStrip, ProfileRow, WeekPreview } from "../src/ipc";
 
+// Evaluated before ipc/index.ts: it then takes this stand-in for the desktop's Tauri.
+(window as unknown as Record<string, unknown>).__BITAXE_MOCK_IPC__ = true;
+
 const now = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -98,15 +98,18 @@ pub async fn guard(
     req: Request<Body>,
     next: Next,
 ) -> Response {
+    let api = protected(req.uri().path());
     let mut r = check(&shared, peer, req, next).await;
     let h = r.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    // The web UI's hashed assets say they may be cached (web.rs); everything else: no-store.
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
+    // The web UI's static files set their own caching (web.rs: hashed assets for good); every
+    // other answer, the event stream included, is no-store.
+    if api || !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     r
 }
 

@@ -59,9 +59,9 @@ export function errorText(e: unknown): string {
 
 /**
  * True inside the desktop app (Tauri injects its internals before the page runs); the mock build
- * (`vite build --mode mock`) stands in for Tauri in a plain browser.
+ * (`vite build --mode mock`, whose stand-in for Tauri marks the page) counts as the desktop.
  */
-export const inDesktop: boolean = typeof window !== "undefined" && ("__TAURI_INTERNALS__" in window || import.meta.env.MODE === "mock");
+export const inDesktop: boolean = typeof window !== "undefined" && ("__TAURI_INTERNALS__" in window || "__BITAXE_MOCK_IPC__" in window);
 
 /** What this front end can do beyond the engine's commands (the views hide what is not there). */
 export const features = {
