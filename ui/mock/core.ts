@@ -6,6 +6,9 @@ import type { CostReport } from "../src/generated/CostReport";
 import type { CostTotals } from "../src/generated/CostTotals";
 import type { Config, CostSummary, LoggedEvent, MinerStatus, Overview, Prefs, PriceStrip, ProfileRow, WeekPreview } from "../src/ipc";
 
+// Evaluated before ipc/index.ts: it then takes this stand-in for the desktop's Tauri.
+(window as unknown as Record<string, unknown>).__BITAXE_MOCK_IPC__ = true;
+
 const now = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -121,7 +124,7 @@ export async function invoke<T>(cmd: string, args: Record<string, unknown> = {})
     overview, get_config: () => JSON.parse(JSON.stringify(config)), save_config: () => { config = args.config as Config; },
     validate_config: () => null, check_config: () => [], profile_specs: profileRows, preview_week: previewWeek, price_strip: priceStrip, refresh_prices: priceStrip, cost_summary: costSummary, events: () => events, get_prefs: () => prefs, set_prefs: () => null, get_autostart: () => false,
     sparklines: () => miners.map((m, i) => [m.name, Array.from({ length: 60 }, (_, k) => (m.info?.hash_rate ?? 0) * (1 + Math.sin(k / (4 + i)) * 0.03))]),
-    default_scan_range: () => "192.168.1.0/24", take_pending_safe: () => false,
+    default_scan_range: () => "127.0.0.0/28", take_pending_safe: () => false,
     chart: () => ({ svg: chartSvg(Number(args.width), Number(args.height)), points: 240, render_ms: 4, legend: [["day", "#FFF1DC"], ["night", "#E3ECFA"]] }),
     day_night_stats: () => ({ timestamp: iso(now), miners: { "Demo 1": { ip: "x", online: true,
       day_performance: { avg_hashrate: 1100, avg_power: 18, avg_efficiency: 16.4, samples: 10 }, night_performance: { avg_hashrate: 1250, avg_power: 22, avg_efficiency: 17.6, samples: 10 } } } }),

@@ -1,5 +1,6 @@
 // The app shell: top bar, navigation, live updates by event, and the view router.
-import { api, errorText, onConfirmSafe, onEngineEvent, type Overview } from "./ipc";
+import { api, errorText, features, onConfirmSafe, onConnection, onEngineEvent, session, signOut, type Overview } from "./ipc";
+import { signInScreen } from "./signin";
 import { Store, type Scope } from "./store";
 import { capital, confirmDialog, duration, h, hashrate, localHm, num, toast } from "./ui";
 import { renderFleet } from "./views/fleet";
@@ -69,6 +70,13 @@ function renderTopbar(o: Overview): void {
   const profile = h("div", { class: `profile ${s.emergency ? "emergency" : s.profile}`, id: "profile-now" },
     h("span", { class: "label" }, s.source === "schedule" ? "Profile" : `Profile (${s.source})`), h("span", {}, profileText));
   const actions = h("div", { class: "bar-actions" }, pause);
+  if (features.signOut) {
+    // In a browser signed in with a token: which one, and the way out (the token is forgotten).
+    const out = h("button", { id: "sign-out", title: "Forget the token on this browser" }, "Sign out");
+    out.addEventListener("click", () => signOut());
+    if (session()?.scope === "read") actions.append(h("span", { class: "scope-chip", id: "scope-chip", title: "Signed in with the read token: status only" }, "Read only"));
+    actions.append(out);
+  }
   if (!s.emergency && s.source === "manual" && o.read_only === null) {
     // A profile applied by hand holds until the plan's next change; this ends it now.
     const back = h("button", { id: "back-to-plan", title: "End the profile applied by hand: the plan decides again" }, "Back to the plan");
@@ -84,6 +92,7 @@ function renderTopbar(o: Overview): void {
   const banner = document.getElementById("banner");
   if (banner) {
     banner.replaceChildren();
+    if (connectionLost) banner.append(h("div", { class: "banner warn", id: "connection-lost" }, "Connection to the scheduler lost; retrying…"));
     if (o.read_only) banner.append(h("div", { class: "banner warn" }, `Read-only: ${o.read_only}. The app shows status only.`));
     if (o.demo) {
       const remove = h("button", { id: "remove-demo" }, "Remove demo");
@@ -100,6 +109,11 @@ async function show(address: string): Promise<void> {
   currentView = name;
   ctx.scope.drop();
   ctx.scope = store.scope();
+  document.body.classList.remove("nav-open");
+  document.querySelector(".nav-toggle")?.setAttribute("aria-expanded", "false");
+  const here = document.querySelector<HTMLElement>(`.sidebar a[data-view="${name}"] .nav-label`);
+  const title = document.getElementById("nav-current");
+  if (title) title.textContent = here?.textContent ?? "";
   document.querySelectorAll<HTMLAnchorElement>(".sidebar a").forEach((a) => {
     a.classList.toggle("active", a.dataset.view === name);
     if (a.dataset.view === name) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
@@ -122,7 +136,30 @@ function scheduleRefresh(): void {
   pending = window.setTimeout(async () => { pending = 0; await refresh(); }, 300);
 }
 
+let connectionLost = false;
+
+/** The phone layout's menu button opens and closes the navigation. */
+function navToggle(): void {
+  const toggle = document.querySelector<HTMLButtonElement>(".nav-toggle");
+  toggle?.addEventListener("click", () => {
+    const open = document.body.classList.toggle("nav-open");
+    toggle.setAttribute("aria-expanded", String(open));
+  });
+}
+
 async function main(): Promise<void> {
+  navToggle();
+  if (features.signOut) {
+    // A browser: nothing of the fleet shows before a token the scheduler accepts.
+    await signInScreen();
+    onConnection((c) => {
+      const was = connectionLost;
+      connectionLost = c === "lost";
+      if (store.overview) renderTopbar(store.overview);
+      // Back after a drop: the events missed beyond the server's replay are read as a new overview.
+      if (was && !connectionLost) void refresh();
+    });
+  }
   await refresh();
   window.addEventListener("hashchange", () => void show(location.hash.slice(1)));
   store.subscribe((e) => { if (e.kind !== "transition_step") scheduleRefresh(); });

@@ -9,6 +9,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
     if (k === "class") el.className = String(v);
+    // Through the CSSOM, which the web page's Content-Security-Policy (style-src 'self') allows;
+    // a `style` attribute set as text would be refused there.
+    else if (k === "style") el.style.cssText = String(v);
     else el.setAttribute(k, v === true ? "" : String(v));
   }
   for (const c of children) if (c !== null && c !== undefined) el.append(c);
@@ -94,6 +97,8 @@ export function sparkline(values: number[], colour: string): SVGSVGElement {
   svg.setAttribute("viewBox", "0 0 100 24");
   svg.setAttribute("class", "spark");
   svg.setAttribute("aria-hidden", "true");
+  // Stretched to its box (the phone's fleet cards give it the card's width), the line kept thin.
+  svg.setAttribute("preserveAspectRatio", "none");
   if (values.length > 1) {
     const max = Math.max(...values, 1);
     const min = Math.min(...values, max * 0.8);
@@ -103,6 +108,7 @@ export function sparkline(values: number[], colour: string): SVGSVGElement {
     line.setAttribute("fill", "none");
     line.setAttribute("stroke", colour);
     line.setAttribute("stroke-width", "1.5");
+    line.setAttribute("vector-effect", "non-scaling-stroke");
     svg.append(line);
   }
   return svg;

@@ -9,6 +9,7 @@ declare module "node:assert/strict" {
     ok(value: unknown, message?: string): void;
     match(value: string, re: RegExp, message?: string): void;
     doesNotMatch(value: string, re: RegExp, message?: string): void;
+    rejects(promise: Promise<unknown>, check?: (e: never) => boolean, message?: string): Promise<void>;
   }
   const assert: Assert;
   export default assert;

@@ -70,6 +70,7 @@ fn split_host(host: &str) -> Option<(&str, u16)> {
 /// along as a request extension).
 fn needed(method: &Method, path: &str) -> Scope {
     if path.starts_with("/api/v1/call/") {
+        // The command route checks each command's own scope.
         Scope::Read
     } else if path.starts_with("/api/v1/config") {
         Scope::Control
@@ -99,13 +100,18 @@ pub async fn guard(
     req: Request<Body>,
     next: Next,
 ) -> Response {
+    let api = protected(req.uri().path());
     let mut r = check(&shared, peer, req, next).await;
     let h = r.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The web UI's static files set their own caching (web.rs: hashed assets for good); every
+    // other answer, the event stream included, is no-store.
+    if api || !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     r
 }
 
@@ -201,6 +207,7 @@ async fn check(shared: &Shared, peer: SocketAddr, mut req: Request<Body>, next: 
             "this token may only read; use the control token",
         );
     }
+    // The handlers may say which scope the caller has (the version route does, for the web UI).
     req.extensions_mut().insert(scope);
     next.run(req).await
 }

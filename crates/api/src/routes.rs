@@ -72,8 +72,14 @@ fn report(r: &Report) -> Value {
     })
 }
 
-pub async fn version() -> Json<Value> {
-    Json(json!({ "api": API_VERSION, "app": env!("CARGO_PKG_VERSION") }))
+/// The versions, and the caller's token scope (`read` or `control`: the web UI shows its
+/// controls only to the control token).
+pub async fn version(scope: Option<axum::Extension<crate::tokens::Scope>>) -> Json<Value> {
+    let scope = match scope.map(|s| s.0) {
+        Some(crate::tokens::Scope::Control) => "control",
+        _ => "read",
+    };
+    Json(json!({ "api": API_VERSION, "app": env!("CARGO_PKG_VERSION"), "scope": scope }))
 }
 
 pub async fn overview(State(s): State<Arc<Shared>>) -> Result<Json<FleetStatus>, ApiError> {

@@ -68,12 +68,17 @@ pub fn listen(serve: Option<Option<ServeAt>>, config: &Config) -> Option<Listen>
     Some(Listen { addr, tls })
 }
 
-/// The built web UI: `BITAXE_UI_DIR`, else `ui/dist` in the working folder, if it holds an
-/// `index.html`.
+/// The built web UI: `BITAXE_UI_DIR`, else `ui/dist` in the working folder, else
+/// `../share/bitaxe-scheduler/ui` beside the executable (an install under a prefix: the binary
+/// in `PREFIX/bin`), the first that holds an `index.html`.
 fn ui_dir() -> Option<PathBuf> {
+    let installed = std::env::current_exe().ok().and_then(|exe| {
+        Some(exe.parent()?.join("../share/bitaxe-scheduler/ui"))
+    });
     let candidates = [
         std::env::var_os("BITAXE_UI_DIR").map(PathBuf::from),
         Some(PathBuf::from("ui/dist")),
+        installed,
     ];
     candidates
         .into_iter()

@@ -1,6 +1,12 @@
-// The only module that talks to Tauri. Everything else imports these typed wrappers.
-import { invoke } from "@tauri-apps/api/core";
+// The only module that talks to the engine. Everything else imports these typed wrappers, one
+// `api` object whatever carries the calls: inside the desktop app, Tauri commands (and the
+// "engine-event" window event); in a plain browser (the page the scheduler serves at `/`), the
+// scheduler's HTTP API with the token the user signed in with (ipc/web.ts). The few desktop-only
+// commands get a browser equivalent (ipc/browser.ts), or `features` says they are not there.
+import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { webCall, webListen } from "./web";
+import { browserCommands } from "./browser";
 
 // The types come from the Rust types (ts-rs, `ui/src/generated/`, checked by a cargo test in
 // src-tauri/src/typescript.rs): no hand-kept mirrors.
@@ -55,7 +61,33 @@ export function errorText(e: unknown): string {
   return String(e);
 }
 
-export const api = {
+/**
+ * True inside the desktop app (Tauri injects its internals before the page runs); the mock build
+ * (`vite build --mode mock`, whose stand-in for Tauri marks the page) counts as the desktop.
+ */
+export const inDesktop: boolean = typeof window !== "undefined" && ("__TAURI_INTERNALS__" in window || "__BITAXE_MOCK_IPC__" in window);
+
+/** What this front end can do beyond the engine's commands (the views hide what is not there). */
+export const features = {
+  /** Desktop notifications and their preferences. */
+  notifications: inDesktop,
+  /** Start at login. */
+  autostart: inDesktop,
+  /** The simulated demo fleet (it runs inside the desktop app). */
+  demo: inDesktop,
+  /** Open the log folder in the file manager. */
+  logFolder: inDesktop,
+  /** This app may serve the API itself (Settings says where). */
+  serving: inDesktop,
+  /** Signed in to a scheduler over the web: the shell offers "Sign out". */
+  signOut: !inDesktop,
+};
+
+function invoke<T>(name: string, args?: Record<string, unknown>): Promise<T> {
+  return inDesktop ? tauriInvoke<T>(name, args) : webCall<T>(name, args);
+}
+
+const commands = {
   overview: () => invoke<Overview>("overview"),
   getConfig: () => invoke<Config>("get_config"),
   saveConfig: (config: Config) => invoke<void>("save_config", { config }),
@@ -117,12 +149,21 @@ export const api = {
   confirmIdentity: (miner: string) => invoke<void>("confirm_identity", { miner }),
 };
 
+/** The engine's commands, the same shape in the desktop app and in a browser. */
+export type Api = typeof commands;
+export const api: Api = inDesktop ? commands : { ...commands, ...browserCommands };
+
 /** Every engine event, as it happens. */
 export function onEngineEvent(handler: (e: EngineEvent) => void): Promise<UnlistenFn> {
+  if (!inDesktop) return webListen(handler);
   return listen<EngineEvent>("engine-event", (e) => handler(e.payload));
 }
 
-/** The tray's "Safe settings for all…" asks the window to confirm. */
+/** The tray's "Safe settings for all…" asks the window to confirm (no tray in a browser). */
 export function onConfirmSafe(handler: () => void): Promise<UnlistenFn> {
+  if (!inDesktop) return Promise.resolve(() => {});
   return listen("confirm-safe", () => handler());
 }
+
+export { onConnection, type Connection } from "./web";
+export { session, signIn, signOut, storedToken, takeEndedReason, SignInError, type Session, type TokenScope } from "./session";

@@ -1,5 +1,5 @@
 // Fleet: one row per miner with a live sparkline, a badge, numbers and actions; teaches when empty.
-import { api, errorText, type MinerStatus } from "../ipc";
+import { api, errorText, features, type MinerStatus } from "../ipc";
 import type { Ctx } from "../main";
 import { badge, capital, confirmDialog, h, localHm, menu, num, settingsText, sparkline, toast, type MenuItem } from "../ui";
 import { attention, attentionText, coolingOff, emptyNotes, handled, noteLive, notesFrom, statusParts, totalsLine, type Attention } from "./fleet-status";
@@ -127,17 +127,18 @@ function row(m: MinerStatus, colour: string, ctx: Ctx): HTMLElement {
   act("Open its page", "open its own page", () => api.openMinerPage(m.name));
   const parts = statusParts(m, Date.now(), localHm);
   const said = parts.join("; ");
+  // `data-label` names each cell in the phone layout, where a row is a card (style.css).
   const tr = h("tr", { "data-miner": m.name, title: said || m.last_error || "" },
-    h("td", {}, h("span", { class: "dot", style: `background:${colour}` }), m.name),
-    h("td", {}, badge(m.state), said ? reasonLine(m, parts) : null),
-    h("td", {}, sparkline(spark.get(m.name) ?? [], colour)),
-    h("td", { class: "right" }, up ? num(i?.hash_rate, 1, "GH/s") : num(null, 0, "")),
-    h("td", { class: "right" }, up ? num(i?.temp, 1, "°C") : num(null, 0, "")),
-    h("td", { class: "right" }, up ? num(i?.power, 1, "W") : num(null, 0, "")),
-    h("td", { class: "right" }, up ? num(eff, 2, "J/TH") : num(null, 0, "")),
-    h("td", { class: "right num settings col-settings" }, up ? settingsText(i?.core_voltage, i?.frequency) : "--"),
-    h("td", { title: m.plan_why ?? "" }, profile, why),
-    h("td", {}, h("div", { class: "row-actions" }, menu(`Actions for ${m.name}`, items))));
+    h("td", { class: "c-name" }, h("span", { class: "dot", style: `background:${colour}` }), m.name),
+    h("td", { class: "c-state" }, badge(m.state), said ? reasonLine(m, parts) : null),
+    h("td", { class: "c-spark" }, sparkline(spark.get(m.name) ?? [], colour)),
+    h("td", { class: "right", "data-label": "Hashrate" }, up ? num(i?.hash_rate, 1, "GH/s") : num(null, 0, "")),
+    h("td", { class: "right", "data-label": "Temp" }, up ? num(i?.temp, 1, "°C") : num(null, 0, "")),
+    h("td", { class: "right", "data-label": "Power" }, up ? num(i?.power, 1, "W") : num(null, 0, "")),
+    h("td", { class: "right", "data-label": "J/TH" }, up ? num(eff, 2, "J/TH") : num(null, 0, "")),
+    h("td", { class: "right num settings col-settings", "data-label": "Settings" }, up ? settingsText(i?.core_voltage, i?.frequency) : "--"),
+    h("td", { class: "c-profile", title: m.plan_why ?? "", "data-label": "Profile" }, profile, why),
+    h("td", { class: "c-actions" }, h("div", { class: "row-actions" }, menu(`Actions for ${m.name}`, items))));
   return tr;
 }
 
@@ -200,7 +201,7 @@ function renderFirstRun(root: HTMLElement, ctx: Ctx): void {
     h("div", { class: "cards" },
       card("Add a miner", "Type its IP address; the app checks it before saving.", "Add a miner", "first-add", () => (location.hash = "#miners")),
       card("Scan for miners", "Look for Bitaxe miners in an address range you choose.", "Scan", "first-scan", () => (location.hash = "#miners/scan")),
-      card("Try the demo", "Three simulated miners on this computer, clearly labelled, removable in one click.", "Start demo", "first-demo", async () => {
+      features.demo ? card("Try the demo", "Three simulated miners on this computer, clearly labelled, removable in one click.", "Start demo", "first-demo", async () => {
         try { await api.startDemo(); await ctx.refresh(); await renderFleet(root, ctx); } catch (e) { toast(errorText(e), "error"); }
-      })));
+      }) : null));
 }

@@ -1,5 +1,5 @@
 // Settings: limits, intervals, transitions, parallelism, retries, notifications, import/export.
-import { api, errorText, type AlertKind, type Config } from "../ipc";
+import { api, errorText, features, type AlertKind, type Config } from "../ipc";
 import type { Ctx } from "../main";
 import { h, toast } from "../ui";
 import { draftChanged, draftNote } from "./draft-note";
@@ -73,7 +73,7 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
   const qe = h("input", { type: "time", value: prefs.quiet_hours.end }) as HTMLInputElement;
   const saveQuiet = async () => { prefs.quiet_hours = { enabled: quiet.checked, start: qs.value, end: qe.value }; await api.setPrefs(prefs).catch((e) => toast(errorText(e), "error")); };
   [quiet, qs, qe].forEach((i) => i.addEventListener("change", saveQuiet));
-  const auto = h("input", { type: "checkbox", checked: await api.getAutostart().catch(() => false) }) as HTMLInputElement;
+  const auto = h("input", { type: "checkbox", checked: features.autostart && await api.getAutostart().catch(() => false) }) as HTMLInputElement;
   auto.addEventListener("change", () => api.setAutostart(auto.checked).catch((e) => toast(errorText(e), "error")));
   const file = h("input", { type: "file", accept: ".json,application/json", id: "import-file" }) as HTMLInputElement;
   file.addEventListener("change", async () => {
@@ -83,8 +83,9 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
   });
   const exp = h("button", {}, "Export config");
   exp.addEventListener("click", async () => { try { toast(`Saved ${await api.exportConfig()}`); } catch (e) { toast(errorText(e), "error"); } });
-  const served = await api.apiStatus().catch(() => null);
-  const apiLine = h("p", { class: "hint", id: "api-listen" }, served?.listening
+  // Only the desktop app serves the API itself; the web UI is that API's page.
+  const served = features.serving ? await api.apiStatus().catch(() => null) : null;
+  const apiLine = !features.serving ? null : h("p", { class: "hint", id: "api-listen" }, served?.listening
     ? `API listening on ${served.listening} (tokens beside ${served.token_file ?? "the config"})`
     : served?.error ? `API not started: ${served.error}` : "API off (set api.listen in the config)");
   const logs = h("button", {}, "Open log folder");
@@ -94,9 +95,11 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
       h("div", { class: "checks" }, toggle("smooth_transition", "Change settings in smooth steps"), toggle("parallel_operations", "Change several miners at once")),
       msg, save),
     alertsSection(draft, ctx),
-    h("section", { class: "panel" }, h("h2", {}, "Notifications"), h("div", { class: "checks" }, ...alertBoxes),
-      h("div", { class: "form-row" }, h("label", { class: "check" }, quiet, " Quiet hours"), h("label", { class: "field" }, h("span", {}, "From"), qs), h("label", { class: "field" }, h("span", {}, "To"), qe))),
-    h("section", { class: "panel" }, h("h2", {}, "App"), h("label", { class: "check" }, auto, " Start at login"),
+    // Desktop notifications and start-at-login belong to the desktop app (features says so).
+    ...(features.notifications ? [h("section", { class: "panel" }, h("h2", {}, "Notifications"), h("div", { class: "checks" }, ...alertBoxes),
+      h("div", { class: "form-row" }, h("label", { class: "check" }, quiet, " Quiet hours"), h("label", { class: "field" }, h("span", {}, "From"), qs), h("label", { class: "field" }, h("span", {}, "To"), qe)))] : []),
+    h("section", { class: "panel" }, h("h2", {}, features.autostart ? "App" : "Configuration"), features.autostart ? h("label", { class: "check" }, auto, " Start at login") : null,
       h("p", { class: "hint" }, `Configuration file: ${ctx.overview?.config_path ?? ""}`), apiLine,
-      h("div", { class: "buttons" }, h("label", { class: "file" }, "Import config… ", file), exp, logs)));
+      h("div", { class: "buttons" }, ctx.overview?.read_only == null ? h("label", { class: "file" }, "Import config… ", file) : null,
+        ctx.overview?.read_only == null ? exp : null, features.logFolder ? logs : null)));
 }
