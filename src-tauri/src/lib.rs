@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod models;
 pub mod prices;
+pub mod remote;
 pub mod sentences;
 pub mod state;
 pub mod tray;
@@ -100,9 +101,14 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
     let prefs = load_prefs(&handle);
     let mut engine_opts = EngineOptions::new(&config_path);
     engine_opts.data_dir = data_dir.clone();
-    let started = tauri::async_runtime::block_on(async { EngineHandle::start(engine_opts) });
+    // Attached to a scheduler elsewhere: no engine here, the config's lock is not taken.
+    let attachment = remote::saved(&handle);
+    let started = match &attachment {
+        Some(_) => Ok(None),
+        None => tauri::async_runtime::block_on(async { EngineHandle::start(engine_opts) }).map(Some),
+    };
     let (engine, read_only) = match started {
-        Ok(e) => (Some(e), None),
+        Ok(e) => (e, attachment.as_ref().map(remote::read_only_reason)),
         Err(EngineError::Lock(e)) => (None, Some(e.to_string())),
         Err(e) => return Err(Box::new(e)),
     };
@@ -125,6 +131,8 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
             });
         }
         bridge::spawn(handle.clone(), engine, menu);
+    } else if let Some(a) = attachment {
+        remote::commands::follow_saved(&handle, &a, menu);
     }
     if opts.minimized {
         if let Some(w) = app.get_webview_window("main") {
@@ -147,7 +155,7 @@ pub fn run() {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--minimized"]),
         ))
-        .invoke_handler(tauri::generate_handler![
+        .invoke_handler(remote::forward(tauri::generate_handler![
             commands::overview,
             commands::get_config,
             commands::save_config,
@@ -192,7 +200,13 @@ pub fn run() {
             commands::stop_demo,
             commands::quit,
             commands::take_pending_safe,
-        ])
+            remote::commands::connect,
+            remote::commands::disconnect,
+            remote::commands::discover,
+            remote::commands::probe_certificate,
+            remote::commands::connection_state,
+            remote::commands::attachment,
+        ]))
         .setup(move |app| setup(app, opts.clone()))
         .build(tauri::generate_context!());
     match app {

@@ -11,6 +11,7 @@ import { renderSettings } from "./views/settings";
 import { renderProfiles } from "./views/profiles";
 import { renderPlan } from "./views/plan";
 import { renderEnergy } from "./views/energy";
+import { startConnection } from "./views/connect";
 
 export interface Ctx {
   /** The app's one store (overview, config draft, events). */
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
     }
   };
   await onConfirmSafe(confirmSafe);
+  await startConnection(ctx);
   void confirmSafe();
   await show(location.hash.slice(1) || "fleet");
 }

@@ -4,6 +4,7 @@ import type { Ctx } from "../main";
 import { h, toast } from "../ui";
 import { draftChanged, draftNote } from "./draft-note";
 import { mark, sentence } from "./problems";
+import { connectSection } from "./connect";
 
 const FIELDS: [keyof Config, string, string, number, number, number][] = [
   ["max_voltage", "Maximum voltage", "mV", 1000, 1300, 5],
@@ -93,4 +94,5 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
     h("section", { class: "panel" }, h("h2", {}, "App"), h("label", { class: "check" }, auto, " Start at login"),
       h("p", { class: "hint" }, `Configuration file: ${ctx.overview?.config_path ?? ""}`),
       h("div", { class: "buttons" }, h("label", { class: "file" }, "Import config… ", file), exp, logs)));
+  root.append(await connectSection(ctx)); if (ctx.sub === "connect") document.getElementById("connect-panel")?.scrollIntoView();
 }
