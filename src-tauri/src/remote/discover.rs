@@ -76,18 +76,12 @@ pub fn browse(wait: Duration) -> Result<Vec<Discovered>, String> {
     while let Ok(event) = rx.recv_deadline(deadline) {
         if let mdns_sd::ServiceEvent::ServiceResolved(info) = event {
             let txt: BTreeMap<String, String> = info
-                .get_properties()
+                .txt_properties
                 .iter()
                 .map(|p| (p.key().to_ascii_lowercase(), p.val_str().to_string()))
                 .collect();
-            let addresses: Vec<IpAddr> = info.get_addresses().iter().copied().collect();
-            if let Some(d) = entry(
-                info.get_fullname(),
-                info.get_hostname(),
-                &addresses,
-                info.get_port(),
-                &txt,
-            ) {
+            let addresses: Vec<IpAddr> = info.addresses.iter().map(|a| a.to_ip_addr()).collect();
+            if let Some(d) = entry(&info.fullname, &info.host, &addresses, info.port, &txt) {
                 found.insert(d.address.clone(), d);
             }
         }
