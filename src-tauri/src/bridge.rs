@@ -17,7 +17,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::models::{LoggedEvent, Prefs};
+use crate::models::Prefs;
 use crate::state::AppState;
 use crate::tray::{self, TrayMenu};
 
@@ -107,9 +107,6 @@ pub fn spawn_source<S: Source>(app: AppHandle, mut source: S, menu: TrayMenu) {
         while let Some(event) = source.next().await {
             let _ = app.emit(ENGINE_EVENT, &event);
             let state = app.state::<AppState>();
-            if let Some(logged) = log_line(&event, source.now(), source.zone()) {
-                state.push_event(logged);
-            }
             let prefs = state.prefs();
             let local = source.now().with_timezone(&source.zone()).time();
             for alert in safety.alerts(&event, rules.on_event(&event)) {
@@ -139,28 +136,8 @@ pub fn spawn_source<S: Source>(app: AppHandle, mut source: S, menu: TrayMenu) {
     };
 }
 
-/// Events worth a line in the events view (samples and single steps are not).
-pub fn log_line(
-    event: &Event,
-    at: chrono::DateTime<chrono::Utc>,
-    zone: chrono_tz::Tz,
-) -> Option<LoggedEvent> {
-    let level = match event.level() {
-        bitaxe_core::events::Level::Trace => return None,
-        l => l.name(),
-    };
-    let kind = serde_json::to_value(event)
-        .ok()
-        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
-        .unwrap_or_default();
-    Some(LoggedEvent {
-        at,
-        miner: event.miner().map(str::to_string),
-        kind,
-        level: level.into(),
-        text: crate::sentences::sentence(event, zone),
-    })
-}
+/// Events worth a line in the events view (the command layer keeps that log).
+pub use bitaxe_app::log_line;
 
 /// Notifications for the engine's safety events (a target given up, the firmware's own overheat
 /// recovery, a lowered ceiling, a different device at a known address), beside the episode rules.

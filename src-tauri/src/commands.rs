@@ -1,14 +1,14 @@
-//! IPC entry points: each takes state and typed arguments, makes one call into core, maps the
-//! error. No business logic here.
+//! IPC entry points. The dispatchable ones (everything the engine answers) are one line each:
+//! [`AppState::call`] with the command's own name and the arguments as the window sent them,
+//! so the same command runs locally or, through the same seam, on a remote scheduler. The rest
+//! are the desktop's own (preferences, autostart, demo, folders, the export's file).
 
-use bitaxe_core::chart::{self, ChartRequest, Metric};
+use bitaxe_app::models::ExportData;
+use bitaxe_core::chart::Metric;
 use bitaxe_core::config::{Config, MinerConfig};
-use bitaxe_core::discovery::{self, Found};
 use bitaxe_core::ops;
-use bitaxe_core::schedule::{self, Profile};
-use bitaxe_core::stats::Stats;
-use bitaxe_core::status::FleetStatus;
-use chrono::{Datelike, Duration, NaiveDateTime, TimeZone, Utc};
+use bitaxe_core::schedule::Profile;
+use serde_json::{json, Value};
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_autostart::ManagerExt as _;
 use tauri_plugin_opener::OpenerExt;
@@ -16,168 +16,121 @@ use tauri_plugin_store::StoreExt;
 
 use crate::background;
 use crate::demo;
-use crate::error::CmdError;
-use crate::export;
-use crate::models::{
-    ChartOut, CostSummary, DraftProblem, LoggedEvent, Overview, Prefs, PriceStrip, ProfileRow,
-    TestFetch, WeekPreview,
-};
-use crate::state::AppState;
-use bitaxe_core::ops::PlanRow;
+use crate::error::{app_error, CmdError};
+use crate::models::Prefs;
+use crate::state::{ApiStatus, AppState};
 
 type Res<T> = Result<T, CmdError>;
 
-fn config_of(state: &AppState) -> Res<Config> {
-    Ok(ops::config(&state.target())?)
+/// Every dispatchable command's answer: the JSON the command layer gave (typed there).
+type Answer = Res<Value>;
+
+#[tauri::command]
+pub async fn overview(state: State<'_, AppState>) -> Answer {
+    state.call("overview", json!({})).await
 }
 
 #[tauri::command]
-pub async fn overview(state: State<'_, AppState>) -> Res<Overview> {
-    let config = config_of(&state)?;
-    // From the engine; in read-only mode, one poll of every miner.
-    let status: FleetStatus = ops::status(&state.target()).await?;
-    let colours = config
-        .miners
-        .iter()
-        .map(|m| {
-            (
-                m.name.clone(),
-                chart::colour_hex(chart::miner_colour(&m.name)),
-            )
-        })
-        .collect();
-    let demo = config.miners.iter().any(demo::is_demo);
-    Ok(Overview {
-        status,
-        read_only: state.read_only.clone(),
-        config_path: state.config_path.display().to_string(),
-        demo,
-        limits: config.envelope(),
-        colours,
-    })
+pub async fn get_config(state: State<'_, AppState>) -> Answer {
+    state.call("get_config", json!({})).await
 }
 
 #[tauri::command]
-pub fn get_config(state: State<'_, AppState>) -> Res<Config> {
-    config_of(&state)
-}
-
-#[tauri::command]
-pub fn save_config(state: State<'_, AppState>, config: Config) -> Res<()> {
-    Ok(ops::save_config(&state.engine_target()?, config)?)
+pub async fn save_config(state: State<'_, AppState>, config: Config) -> Answer {
+    state.call("save_config", json!({ "config": config })).await
 }
 
 /// Check a whole config without saving it: the first problem, or nothing.
 #[tauri::command]
-pub fn validate_config(config: Config) -> Option<String> {
-    config.validate().first().map(|p| {
-        format!(
-            "{}: {}",
-            bitaxe_core::config::path_string(&p.path),
-            p.message
-        )
-    })
+pub async fn validate_config(state: State<'_, AppState>, config: Config) -> Answer {
+    state
+        .call("validate_config", json!({ "config": config }))
+        .await
 }
 
-/// Check a config draft as typed, by the engine's own rules: every problem with its key path
-/// (`global_night_settings.voltage`, `miners[2].ip`), so a form can put it beside the field.
-/// Empty: the draft would load and save as it is.
+/// Check a config draft as typed, by the engine's own rules: every problem with its key path.
 #[tauri::command]
-pub fn check_config(config: serde_json::Value) -> Vec<DraftProblem> {
-    crate::draft::check(&config)
+pub async fn check_config(state: State<'_, AppState>, config: Value) -> Answer {
+    state
+        .call("check_config", json!({ "config": config }))
+        .await
 }
 
-/// Every profile a config draft knows, as the engine resolves it fleet-wide (presets clamped
-/// into the envelope), in the engine's order.
+/// Every profile a config draft knows, as the engine resolves it fleet-wide.
 #[tauri::command]
-pub fn profile_specs(config: Config) -> Vec<ProfileRow> {
-    crate::draft::profile_rows(&config)
+pub async fn profile_specs(state: State<'_, AppState>, config: Config) -> Answer {
+    state
+        .call("profile_specs", json!({ "config": config }))
+        .await
 }
 
-/// The next 7 days for a config draft (nothing saved): from today's local midnight, each
-/// miner's profile segments with the resolver's reason in words.
+/// The next 7 days for a config draft (nothing saved).
 #[tauri::command]
-pub fn preview_week(state: State<'_, AppState>, config: Config) -> WeekPreview {
-    let now = state
-        .engine
-        .as_ref()
-        .map(|e| e.now())
-        .unwrap_or_else(Utc::now);
-    let clock: std::sync::Arc<dyn bitaxe_core::clock::Clock> =
-        std::sync::Arc::new(bitaxe_core::clock::FakeClock::new(now));
-    let prices = crate::prices::view(&config, &state.config_path, clock);
-    crate::draft::preview(&config, now, prices.as_deref())
+pub async fn preview_week(state: State<'_, AppState>, config: Config) -> Answer {
+    state
+        .call("preview_week", json!({ "config": config }))
+        .await
 }
 
 /// Fetch a draft tariff's price source once (today and tomorrow): the tariff editor's test.
 #[tauri::command]
-pub async fn test_fetch(config: Config) -> Res<TestFetch> {
-    crate::prices::test_fetch(&config, Utc::now()).await
+pub async fn test_fetch(state: State<'_, AppState>, config: Config) -> Answer {
+    state.call("test_fetch", json!({ "config": config })).await
 }
 
 /// Fetch the saved tariff's prices now (the cache beside the config is refreshed).
 #[tauri::command]
-pub async fn refresh_prices(state: State<'_, AppState>) -> Res<PriceStrip> {
-    let config = config_of(&state)?;
-    crate::prices::refresh(&config, &state.config_path).await
+pub async fn refresh_prices(state: State<'_, AppState>) -> Answer {
+    state.call("refresh_prices", json!({})).await
 }
 
 /// The price slots known for a chart range (cache and fixed windows) and their status.
 #[tauri::command]
-pub fn price_strip(state: State<'_, AppState>, range: String) -> Res<Option<PriceStrip>> {
-    let config = config_of(&state)?;
-    let hours = range_hours(&range)?;
-    let now = state
-        .engine
-        .as_ref()
-        .map(|e| e.now())
-        .unwrap_or_else(Utc::now);
-    let clock: std::sync::Arc<dyn bitaxe_core::clock::Clock> =
-        std::sync::Arc::new(bitaxe_core::clock::FakeClock::new(now));
-    Ok(crate::prices::view(&config, &state.config_path, clock)
-        .map(|v| crate::prices::strip(&v, now - Duration::hours(hours), now)))
+pub async fn price_strip(state: State<'_, AppState>, range: String) -> Answer {
+    state.call("price_strip", json!({ "range": range })).await
 }
 
 #[tauri::command]
-pub async fn probe_miner(state: State<'_, AppState>, address: String) -> Res<Found> {
-    let http = state
-        .engine
-        .as_ref()
-        .map(|e| e.http().clone())
-        .unwrap_or_default();
-    Ok(discovery::probe(&http, &address).await?)
-}
-
-#[tauri::command]
-pub async fn scan(range: String, port: Option<u16>) -> Res<Vec<Found>> {
-    discovery::scan(&range, port.unwrap_or(80))
+pub async fn probe_miner(state: State<'_, AppState>, address: String) -> Answer {
+    state
+        .call("probe_miner", json!({ "address": address }))
         .await
-        .map_err(|m| CmdError::new("bad_range", m))
 }
 
 #[tauri::command]
-pub fn default_scan_range() -> Option<String> {
-    discovery::own_subnet()
+pub async fn scan(state: State<'_, AppState>, range: String, port: Option<u16>) -> Answer {
+    state
+        .call("scan", json!({ "range": range, "port": port }))
+        .await
 }
 
 #[tauri::command]
-pub fn add_miners(state: State<'_, AppState>, miners: Vec<MinerConfig>) -> Res<()> {
-    ops::add_miners(&state.engine_target()?, miners)?;
-    Ok(())
+pub async fn default_scan_range(state: State<'_, AppState>) -> Answer {
+    state.call("default_scan_range", json!({})).await
 }
 
 #[tauri::command]
-pub fn update_miner(state: State<'_, AppState>, original: String, miner: MinerConfig) -> Res<()> {
-    Ok(ops::update_miner(
-        &state.engine_target()?,
-        &original,
-        miner,
-    )?)
+pub async fn add_miners(state: State<'_, AppState>, miners: Vec<MinerConfig>) -> Answer {
+    state.call("add_miners", json!({ "miners": miners })).await
 }
 
 #[tauri::command]
-pub fn remove_miner(state: State<'_, AppState>, name: String) -> Res<()> {
-    Ok(ops::remove_miner(&state.engine_target()?, &name)?)
+pub async fn update_miner(
+    state: State<'_, AppState>,
+    original: String,
+    miner: MinerConfig,
+) -> Answer {
+    state
+        .call(
+            "update_miner",
+            json!({ "original": original, "miner": miner }),
+        )
+        .await
+}
+
+#[tauri::command]
+pub async fn remove_miner(state: State<'_, AppState>, name: String) -> Answer {
+    state.call("remove_miner", json!({ "name": name })).await
 }
 
 #[tauri::command]
@@ -185,116 +138,73 @@ pub async fn apply_profile(
     state: State<'_, AppState>,
     profile: Profile,
     miner: Option<String>,
-) -> Res<()> {
-    let report = ops::apply(&state.engine_target()?, profile, miner.as_deref()).await?;
-    not_saved(report.saved)
-}
-
-/// A decision in force but not saved arrives as the error `state_not_saved`.
-fn not_saved(saved: Result<(), String>) -> Res<()> {
-    saved.map_err(|why| CmdError::new("state_not_saved", why))
+) -> Answer {
+    state
+        .call(
+            "apply_profile",
+            json!({ "profile": profile, "miner": miner }),
+        )
+        .await
 }
 
 #[tauri::command]
-pub fn set_paused(state: State<'_, AppState>, paused: bool) -> Res<()> {
-    Ok(ops::set_paused(&state.engine_target()?, paused)?)
+pub async fn set_paused(state: State<'_, AppState>, paused: bool) -> Answer {
+    state.call("set_paused", json!({ "paused": paused })).await
 }
 
-/// Allowed in read-only mode too: beside a running scheduler it acts on the miners from here
-/// and writes the state file that scheduler follows.
+/// Allowed in read-only mode too (beside a running scheduler it acts on the miners from here).
 #[tauri::command]
-pub async fn emergency_stop(state: State<'_, AppState>) -> Res<()> {
-    let report = ops::emergency_stop(&state.target()).await?;
-    let failed: Vec<String> = report
-        .failed()
-        .iter()
-        .map(|m| {
-            format!(
-                "{} ({})",
-                m.miner,
-                m.result.as_ref().err().map(String::as_str).unwrap_or("")
-            )
-        })
-        .collect();
-    not_saved(report.saved)?;
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(CmdError::new(
-            "not_applied",
-            format!("safe settings not applied to: {}", failed.join(", ")),
-        ))
-    }
+pub async fn emergency_stop(state: State<'_, AppState>) -> Answer {
+    state.call("emergency_stop", json!({})).await
 }
 
 /// Allowed in read-only mode too (it only clears the state file the running scheduler follows).
 #[tauri::command]
-pub fn resume(state: State<'_, AppState>) -> Res<()> {
-    ops::resume(&state.target())?;
-    Ok(())
+pub async fn resume(state: State<'_, AppState>) -> Answer {
+    state.call("resume", json!({})).await
 }
 
 #[tauri::command]
-pub async fn restart_miner(state: State<'_, AppState>, name: String) -> Res<()> {
-    Ok(ops::restart_miner(&state.engine_target()?, &name).await?)
+pub async fn restart_miner(state: State<'_, AppState>, name: String) -> Answer {
+    state.call("restart_miner", json!({ "name": name })).await
 }
 
 #[tauri::command]
-pub async fn pause_miner(state: State<'_, AppState>, name: String, paused: bool) -> Res<()> {
-    Ok(ops::pause_miner(&state.engine_target()?, &name, paused).await?)
+pub async fn pause_miner(state: State<'_, AppState>, name: String, paused: bool) -> Answer {
+    state
+        .call("pause_miner", json!({ "name": name, "paused": paused }))
+        .await
 }
 
 /// Try a given-up target on one miner again now.
 #[tauri::command]
-pub async fn retry_miner(state: State<'_, AppState>, miner: String) -> Res<()> {
-    Ok(ops::retry_miner(&state.engine_target()?, &miner).await?)
+pub async fn retry_miner(state: State<'_, AppState>, miner: String) -> Answer {
+    state.call("retry_miner", json!({ "miner": miner })).await
 }
 
 /// Forget the ceilings lowered on one miner after repeated firmware overheats.
 #[tauri::command]
-pub async fn clear_ceiling(state: State<'_, AppState>, miner: String) -> Res<()> {
-    Ok(ops::clear_ceiling(&state.engine_target()?, &miner).await?)
+pub async fn clear_ceiling(state: State<'_, AppState>, miner: String) -> Answer {
+    state.call("clear_ceiling", json!({ "miner": miner })).await
 }
 
 /// The device now answering at the miner's address is the user's: write to it again.
 #[tauri::command]
-pub fn confirm_identity(state: State<'_, AppState>, miner: String) -> Res<()> {
-    ops::confirm_identity(&state.engine_target()?, &miner)?;
-    Ok(())
+pub async fn confirm_identity(state: State<'_, AppState>, miner: String) -> Answer {
+    state
+        .call("confirm_identity", json!({ "miner": miner }))
+        .await
 }
 
 /// What every miner runs at a local time (`YYYY-MM-DDTHH:MM`), for the schedule preview.
 #[tauri::command]
-pub fn plan(state: State<'_, AppState>, at: String, config: Option<Config>) -> Res<Vec<PlanRow>> {
-    let config = match config {
-        Some(c) => c,
-        None => config_of(&state)?,
-    };
-    let tz = schedule::zone(&config);
-    let naive = NaiveDateTime::parse_from_str(&at, "%Y-%m-%dT%H:%M")
-        .map_err(|_| CmdError::new("bad_time", "expected YYYY-MM-DDTHH:MM"))?;
-    let when = tz
-        .from_local_datetime(&naive)
-        .earliest()
-        .ok_or_else(|| CmdError::new("bad_time", "that local time does not exist (DST)"))?
-        .with_timezone(&Utc);
-    Ok(ops::plan_at(&config, when, None))
+pub async fn plan(state: State<'_, AppState>, at: String, config: Option<Config>) -> Answer {
+    state
+        .call("plan", json!({ "at": at, "config": config }))
+        .await
 }
 
-fn range_hours(range: &str) -> Res<i64> {
-    match range {
-        "1h" => Ok(1),
-        "24h" => Ok(24),
-        "7d" => Ok(24 * 7),
-        "30d" => Ok(24 * 30),
-        other => Err(CmdError::new(
-            "bad_range",
-            format!("unknown range {other:?}: use 1h, 24h, 7d or 30d"),
-        )),
-    }
-}
-
-/// One chart as SVG. The history read and the rendering run on the blocking pool.
+/// One chart as SVG (rendered by the command layer on the blocking pool).
 #[tauri::command]
 #[allow(clippy::too_many_arguments)]
 pub async fn chart(
@@ -306,79 +216,22 @@ pub async fn chart(
     dark: bool,
     width: u32,
     height: u32,
-) -> Res<ChartOut> {
-    let started = std::time::Instant::now();
-    let engine = state.engine()?.clone();
-    let config = config_of(&state)?;
-    let hours = range_hours(&range)?;
-    background::blocking(move || {
-        let to = engine.now();
-        let from = to - Duration::hours(hours);
-        let points =
-            engine.history(miner.as_deref(), from, to, chart::bucket_for(from, to, 240))?;
-        // The bands come from the plan over the whole range, data or not: the miner's group's
-        // plan for one miner, the fleet's for the rest.
-        let tz = engine.zone();
-        let group = miner
-            .as_deref()
-            .and_then(|m| schedule::group_of(&config, m));
-        let bands: Vec<chart::Band> = schedule::timeline(&config, tz, group, from, to, None)
-            .into_iter()
-            .map(|s| chart::Band {
-                from: s.start.timestamp(),
-                to: s.end.timestamp(),
-                profile: s.profile.name().to_string(),
-            })
-            .collect();
-        let req = ChartRequest {
-            metric,
-            from,
-            to,
-            fleet_total: total,
-            width,
-            height,
-            dark,
-        };
-        let svg = chart::render_svg_with_bands(&req, &points, tz, &bands)
-            .map_err(|m| CmdError::new("chart", m))?;
-        let mut legend: Vec<(String, String)> = Vec::new();
-        for b in &bands {
-            if !legend.iter().any(|(p, _)| *p == b.profile) {
-                let colour = chart::colour_hex(chart::band_colour(&b.profile, dark));
-                legend.push((b.profile.clone(), colour));
-            }
-        }
-        Ok(ChartOut {
-            svg,
-            legend,
-            points: points.len(),
-            render_ms: started.elapsed().as_secs_f64() * 1000.0,
-        })
-    })
-    .await
+) -> Answer {
+    let args = json!({
+        "metric": metric, "range": range, "miner": miner, "total": total,
+        "dark": dark, "width": width, "height": height,
+    });
+    state.call("chart", args).await
 }
 
 /// Last hour of hashrate per miner, one value a minute, for the fleet table's sparklines.
 #[tauri::command]
-pub async fn sparklines(state: State<'_, AppState>) -> Res<Vec<(String, Vec<f64>)>> {
-    let engine = state.engine()?.clone();
-    background::blocking(move || {
-        let to = engine.now();
-        let points = engine.history(None, to - Duration::hours(1), to, 60)?;
-        let mut out: Vec<(String, Vec<f64>)> = Vec::new();
-        for p in points {
-            match out.last_mut() {
-                Some((name, values)) if *name == p.miner => values.push(p.hashrate),
-                _ => out.push((p.miner.clone(), vec![p.hashrate])),
-            }
-        }
-        Ok(out)
-    })
-    .await
+pub async fn sparklines(state: State<'_, AppState>) -> Answer {
+    state.call("sparklines", json!({})).await
 }
 
 /// Save a chart's data (CSV), its SVG, or a PNG the window rendered, to the Downloads folder,
-/// under a sanitised name. Reading, rendering and writing run on the blocking pool.
+/// under the safe name the command layer gives. The write runs on the blocking pool.
 #[tauri::command]
 pub async fn export_file(
     app: AppHandle,
@@ -388,30 +241,20 @@ pub async fn export_file(
     miner: Option<String>,
     content: Option<Vec<u8>>,
 ) -> Res<String> {
-    let engine = state.engine()?.clone();
-    let hours = range_hours(&range)?;
-    if !matches!(kind.as_str(), "csv" | "svg" | "png") {
-        return Err(CmdError::new("bad_kind", format!("cannot export {kind:?}")));
-    }
-    let dir = app
-        .path()
-        .download_dir()
-        .or_else(|_| app.path().home_dir())?;
+    let answer = state
+        .call(
+            "export_data",
+            json!({ "kind": kind, "range": range, "miner": miner }),
+        )
+        .await?;
+    let data: ExportData =
+        serde_json::from_value(answer).map_err(|e| CmdError::new("app", e.to_string()))?;
+    let dir = downloads(&app)?;
     background::blocking(move || {
-        let to = engine.now();
-        let stamp = to.format("%Y%m%d-%H%M").to_string();
-        let path = dir.join(export::file_name(miner.as_deref(), &range, &stamp, &kind));
-        let bytes = if kind == "csv" {
-            let from = to - Duration::hours(hours);
-            let points = engine.history(
-                miner.as_deref(),
-                from,
-                to,
-                chart::bucket_for(from, to, 2000),
-            )?;
-            chart::csv(&points, engine.zone()).into_bytes()
-        } else {
-            content.ok_or_else(|| CmdError::new("missing", "nothing to save"))?
+        let path = dir.join(&data.name);
+        let bytes = match data.csv {
+            Some(csv) => csv.into_bytes(),
+            None => content.ok_or_else(|| CmdError::new("missing", "nothing to save"))?,
         };
         bitaxe_core::config::write_atomic(&path, &bytes)?;
         Ok(path.display().to_string())
@@ -419,40 +262,46 @@ pub async fn export_file(
     .await
 }
 
-/// Measured energy and its cost, today and this month (local days), per miner, fleet and
-/// profile. SQLite runs on the blocking pool.
+/// The folder exports go to: Downloads, else home.
+pub fn downloads(app: &AppHandle) -> Res<std::path::PathBuf> {
+    app.path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(app_error)
+}
+
+/// Measured energy and its cost, today and this month (local days).
 #[tauri::command]
-pub async fn cost_summary(state: State<'_, AppState>) -> Res<CostSummary> {
-    let engine = state.engine()?.clone();
-    let currency = config_of(&state)?.tariff.map(|t| t.currency);
-    background::blocking(move || {
-        let now = engine.now();
-        let tz = engine.zone();
-        let today = now.with_timezone(&tz).date_naive();
-        let month = today.with_day(1).unwrap_or(today);
-        let end = now + Duration::seconds(1);
-        Ok(CostSummary {
-            currency,
-            today: engine.cost(bitaxe_core::cost::local_day_start(tz, today), end)?,
-            month: engine.cost(bitaxe_core::cost::local_day_start(tz, month), end)?,
-        })
-    })
-    .await
+pub async fn cost_summary(state: State<'_, AppState>) -> Answer {
+    state.call("cost_summary", json!({})).await
 }
 
 #[tauri::command]
-pub async fn day_night_stats(state: State<'_, AppState>) -> Res<Stats> {
-    let path = Stats::path_for(&state.config_path);
-    background::blocking(move || Ok(Stats::load(&path).0)).await
+pub async fn day_night_stats(state: State<'_, AppState>) -> Answer {
+    state.call("day_night_stats", json!({})).await
 }
 
 #[tauri::command]
-pub fn events(state: State<'_, AppState>) -> Vec<LoggedEvent> {
-    state
-        .events
-        .lock()
-        .map(|l| l.iter().cloned().collect())
-        .unwrap_or_default()
+pub async fn events(state: State<'_, AppState>) -> Answer {
+    state.call("events", json!({})).await
+}
+
+/// Replace the configuration with a file's text (a seed user's `multi_scheduler_config.json`).
+#[tauri::command]
+pub async fn import_config(state: State<'_, AppState>, text: String) -> Answer {
+    state.call("import_config", json!({ "text": text })).await
+}
+
+/// Write the config to the Downloads folder as `multi_scheduler_config.json`; its path.
+#[tauri::command]
+pub async fn export_config(state: State<'_, AppState>) -> Answer {
+    state.call("export_config", json!({})).await
+}
+
+/// Where this app serves the API (`api.listen` in the config), for the Settings view.
+#[tauri::command]
+pub fn api_status(state: State<'_, AppState>) -> ApiStatus {
+    state.api_status()
 }
 
 #[tauri::command]
@@ -484,36 +333,18 @@ pub fn set_autostart(app: AppHandle, enabled: bool) -> Res<()> {
     r.map_err(|e| CmdError::new("autostart", e.to_string()))
 }
 
-/// Replace the configuration with a file's text (a seed user's `multi_scheduler_config.json`).
-#[tauri::command]
-pub fn import_config(state: State<'_, AppState>, text: String) -> Res<usize> {
-    let config = Config::parse(&text, std::path::Path::new("imported file"))?;
-    let n = config.miners.len();
-    ops::save_config(&state.engine_target()?, config)?;
-    Ok(n)
-}
-
-#[tauri::command]
-pub fn export_config(app: AppHandle, state: State<'_, AppState>) -> Res<String> {
-    let dir = app
-        .path()
-        .download_dir()
-        .or_else(|_| app.path().home_dir())?;
-    let path = dir.join("multi_scheduler_config.json");
-    config_of(&state)?.save(&path)?;
-    Ok(path.display().to_string())
-}
-
 #[tauri::command]
 pub fn open_log_folder(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
+    let dir = state.local()?.data_dir.display().to_string();
     app.opener()
-        .open_path(state.data_dir.display().to_string(), None::<&str>)
+        .open_path(dir, None::<&str>)
         .map_err(|e| CmdError::new("open", e.to_string()))
 }
 
 #[tauri::command]
-pub fn open_miner_page(app: AppHandle, state: State<'_, AppState>, name: String) -> Res<()> {
-    let config = config_of(&state)?;
+pub async fn open_miner_page(app: AppHandle, state: State<'_, AppState>, name: String) -> Res<()> {
+    let config: Config = serde_json::from_value(state.call("get_config", json!({})).await?)
+        .map_err(|e| CmdError::new("app", e.to_string()))?;
     let m = config
         .miner(&name)
         .ok_or_else(|| CmdError::new("unknown_miner", format!("no miner named {name:?}")))?;
@@ -524,7 +355,7 @@ pub fn open_miner_page(app: AppHandle, state: State<'_, AppState>, name: String)
 
 #[tauri::command]
 pub async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
-    let target = state.engine_target()?;
+    let target = ops::Target::Engine(state.engine()?.clone());
     let ports = state.prefs().demo_ports;
     let miners = demo::start(&ports).await?;
     ops::save_config(&target, demo::with_demo(ops::config(&target)?, &miners))?;
@@ -540,7 +371,7 @@ pub async fn start_demo(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
 
 #[tauri::command]
 pub fn stop_demo(app: AppHandle, state: State<'_, AppState>) -> Res<()> {
-    let target = state.engine_target()?;
+    let target = ops::Target::Engine(state.engine()?.clone());
     ops::save_config(&target, demo::without_demo(ops::config(&target)?))?;
     let mut prefs = state.prefs();
     prefs.demo_ports.clear();

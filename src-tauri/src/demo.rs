@@ -6,11 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use bitaxe_core::config::{Config, MinerConfig};
 use bitaxe_sim::{MinerSpec, Personality, SimMiner};
 
-pub const DEMO_PREFIX: &str = "Demo ";
-
-pub fn is_demo(m: &MinerConfig) -> bool {
-    m.name.starts_with(DEMO_PREFIX) && m.ip.starts_with("http://127.")
-}
+pub use bitaxe_app::{is_demo, DEMO_PREFIX};
 
 /// Start three simulated miners (on `ports` when given and free, else on any free port).
 pub async fn start(ports: &[u16]) -> std::io::Result<Vec<SimMiner>> {

@@ -6,13 +6,10 @@ pub mod background;
 pub mod bridge;
 pub mod commands;
 pub mod demo;
-pub mod draft;
 pub mod error;
-pub mod export;
 pub mod models;
-pub mod prices;
 pub mod remote;
-pub mod sentences;
+pub mod serve;
 pub mod state;
 pub mod tray;
 #[cfg(test)]
@@ -21,11 +18,14 @@ mod typescript;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use bitaxe_app::{Service, ServiceOptions};
 use bitaxe_core::{EngineError, EngineHandle, EngineOptions};
 use tauri::{AppHandle, Manager, RunEvent};
 
 use crate::models::Prefs;
-use crate::state::AppState;
+use crate::state::{AppState, Backend};
 
 /// Command-line options of the app: `--config FILE`, `--demo`, `--minimized`.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -72,6 +72,7 @@ pub(crate) fn save_prefs(app: &AppHandle, prefs: &Prefs) -> Result<(), String> {
 /// Quit from the tray: stop transitions between safe steps, flush history and statistics, exit.
 pub(crate) fn quit(app: AppHandle) {
     tauri::async_runtime::spawn(async move {
+        serve::stop(&app).await;
         if let Some(engine) = app.state::<AppState>().engine.clone() {
             engine.shutdown(Duration::from_secs(20)).await;
         }
@@ -101,24 +102,37 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
     let prefs = load_prefs(&handle);
     let mut engine_opts = EngineOptions::new(&config_path);
     engine_opts.data_dir = data_dir.clone();
+    let export_dir = commands::downloads(&handle).ok();
     // Attached to a scheduler elsewhere: no engine here, the config's lock is not taken.
     let attachment = remote::saved(&handle);
-    let started = match &attachment {
-        Some(_) => Ok(None),
-        None => tauri::async_runtime::block_on(async { EngineHandle::start(engine_opts) }).map(Some),
-    };
-    let (engine, read_only) = match started {
-        Ok(e) => (e, attachment.as_ref().map(remote::read_only_reason)),
-        Err(EngineError::Lock(e)) => (None, Some(e.to_string())),
-        Err(e) => return Err(Box::new(e)),
-    };
+    // Inside the runtime: the engine and the service's events log spawn their tasks.
+    let started = tauri::async_runtime::block_on(async {
+        let (engine, read_only) = match &attachment {
+            Some(a) => (None, Some(remote::read_only_reason(a))),
+            None => match EngineHandle::start(engine_opts) {
+                Ok(e) => (Some(e), None),
+                Err(EngineError::Lock(e)) => (None, Some(e.to_string())),
+                Err(e) => return Err(e),
+            },
+        };
+        let service = Service::new(ServiceOptions {
+            config_path: config_path.clone(),
+            data_dir,
+            engine: engine.clone(),
+            read_only,
+            export_dir,
+        });
+        Ok((engine, Arc::new(service)))
+    });
+    let (engine, service) = started?;
     app.manage(AppState::new(
-        config_path,
-        data_dir,
+        Backend::Local(service.clone()),
         engine.clone(),
-        read_only,
         prefs.clone(),
     ));
+    if engine.is_some() {
+        serve::spawn(handle.clone(), service);
+    }
     let menu = tray::build(&handle)?;
     if let Some(engine) = engine {
         // A demo asked for on the command line, or left running last time, comes back.
@@ -167,6 +181,7 @@ pub fn run() {
             commands::refresh_prices,
             commands::price_strip,
             commands::cost_summary,
+            commands::api_status,
             commands::probe_miner,
             commands::scan,
             commands::default_scan_range,

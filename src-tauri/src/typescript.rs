@@ -13,6 +13,7 @@ use crate::models::{
     ChartOut, CostSummary, DraftProblem, LoggedEvent, Overview, Prefs, PriceStrip, ProfileRow,
     TestFetch, WeekPreview,
 };
+use crate::state::ApiStatus;
 use bitaxe_core::ops::PlanRow;
 
 fn generated_dir() -> PathBuf {
@@ -59,6 +60,7 @@ fn export_all(dir: &Path) {
     one!(PriceStrip);
     one!(TestFetch);
     one!(CostSummary);
+    one!(ApiStatus);
     one!(bitaxe_core::config::Config);
     one!(bitaxe_core::discovery::Found);
     one!(bitaxe_core::stats::Stats);

@@ -65,9 +65,13 @@ fn split_host(host: &str) -> Option<(&str, u16)> {
 }
 
 /// The scope a route needs: reading for GET and HEAD, control for everything else and for the
-/// config (it may hold a price feed's API key).
+/// config (it may hold a price feed's API key). `POST /api/v1/call/{command}` needs any token
+/// here: each command's own scope is checked where it is dispatched (the caller's scope rides
+/// along as a request extension).
 fn needed(method: &Method, path: &str) -> Scope {
-    if path.starts_with("/api/v1/config") {
+    if path.starts_with("/api/v1/call/") {
+        Scope::Read
+    } else if path.starts_with("/api/v1/config") {
         Scope::Control
     } else if method == Method::GET || method == Method::HEAD {
         Scope::Read
@@ -105,7 +109,7 @@ pub async fn guard(
     r
 }
 
-async fn check(shared: &Shared, peer: SocketAddr, req: Request<Body>, next: Next) -> Response {
+async fn check(shared: &Shared, peer: SocketAddr, mut req: Request<Body>, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
@@ -194,6 +198,7 @@ async fn check(shared: &Shared, peer: SocketAddr, req: Request<Body>, next: Next
             "this token may only read; use the control token",
         );
     }
+    req.extensions_mut().insert(scope);
     next.run(req).await
 }
 

@@ -7,8 +7,10 @@
 //! `GET /api/v1/plan`, `GET /api/v1/history`, `GET /api/v1/events` (SSE), `GET /metrics` (read token);
 //! `POST /api/v1/apply` `{profile, miner?}`, `POST /api/v1/emergency`, `POST /api/v1/resume`,
 //! `POST /api/v1/pause`, `POST /api/v1/miners/{name}/{action}`, `GET` and `PUT /api/v1/config`
-//! (control token).
+//! (control token); `POST /api/v1/call/{command}` (any UI command by name, body = its
+//! arguments; the command's own scope, see [`bitaxe_app::scope_of`]).
 
+mod call;
 pub mod guard;
 pub mod limiter;
 pub mod metrics;
@@ -25,6 +27,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
+use bitaxe_app::{Service, ServiceOptions};
 use bitaxe_core::EngineHandle;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -73,6 +76,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("the API needs the engine, and this process has none ({why})")]
+    NoEngine { why: String },
 }
 
 /// A running API server.
@@ -83,13 +88,33 @@ pub struct ApiServer {
 }
 
 impl ApiServer {
-    /// Bind `listen` and serve `engine` until [`ApiServer::stop`].
+    /// Bind `listen` and serve `engine` until [`ApiServer::stop`], with a command service of
+    /// its own for `POST /api/v1/call/{command}`.
     pub async fn start(
         engine: EngineHandle,
         listen: SocketAddr,
         tokens: Tokens,
         options: ApiOptions,
     ) -> Result<ApiServer, ServeError> {
+        let service = Service::new(ServiceOptions::for_engine(engine));
+        ApiServer::start_with(Arc::new(service), listen, tokens, options).await
+    }
+
+    /// Bind `listen` and serve `service`'s engine until [`ApiServer::stop`]; the calls share
+    /// `service` (its events log) with whoever else holds it. Refused without an engine: the
+    /// API runs only inside the process that holds the config's lock.
+    pub async fn start_with(
+        service: Arc<Service>,
+        listen: SocketAddr,
+        tokens: Tokens,
+        options: ApiOptions,
+    ) -> Result<ApiServer, ServeError> {
+        let engine = service.engine.clone().ok_or_else(|| ServeError::NoEngine {
+            why: service
+                .read_only
+                .clone()
+                .unwrap_or_else(|| "no engine".into()),
+        })?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|source| ServeError::Bind {
@@ -103,6 +128,7 @@ impl ApiServer {
         let cancel = CancellationToken::new();
         let shared = Arc::new(state::Shared::new(
             engine,
+            service,
             tokens,
             guard::HostAllowList::new(addr),
             options.clone(),
@@ -184,6 +210,7 @@ fn router(shared: Arc<state::Shared>) -> Router {
         .route("/api/v1/resume", post(routes::resume))
         .route("/api/v1/pause", post(routes::pause))
         .route("/api/v1/miners/{name}/{action}", post(routes::miner_action))
+        .route("/api/v1/call/{command}", post(call::call))
         .route("/metrics", get(metrics::metrics))
         .fallback(web::page)
         .layer(DefaultBodyLimit::max(max_body))

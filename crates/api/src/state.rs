@@ -1,6 +1,9 @@
-//! What every handler shares: the engine, the tokens, the allow-list, the limiter, the event log.
+//! What every handler shares: the engine, the command service, the tokens, the allow-list, the
+//! limiter, the event log.
 
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use bitaxe_app::Service;
 
 use bitaxe_core::ops::Target;
 use bitaxe_core::EngineHandle;
@@ -14,6 +17,9 @@ use crate::ApiOptions;
 
 pub struct Shared {
     pub engine: EngineHandle,
+    /// What `POST /api/v1/call/{command}` dispatches to (shared with the desktop window when
+    /// the desktop serves the API).
+    pub service: Arc<Service>,
     tokens: RwLock<Tokens>,
     pub hosts: HostAllowList,
     pub options: ApiOptions,
@@ -27,6 +33,7 @@ pub struct Shared {
 impl Shared {
     pub fn new(
         engine: EngineHandle,
+        service: Arc<Service>,
         tokens: Tokens,
         hosts: HostAllowList,
         options: ApiOptions,
@@ -37,6 +44,7 @@ impl Shared {
             limiter: Mutex::new(Limiter::new(options.lockout)),
             buckets: Mutex::new(Buckets::new(options.rate)),
             engine,
+            service,
             tokens: RwLock::new(tokens),
             hosts,
             options,

@@ -10,7 +10,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{anyhow, Result};
+use std::sync::Arc;
+
 use bitaxe_api::{tokens, ApiOptions, ApiServer, Tokens};
+use bitaxe_app::{Service, ServiceOptions};
 use bitaxe_core::config::{api::DEFAULT_LISTEN, with_suffix, Config};
 use bitaxe_core::EngineHandle;
 
@@ -72,7 +75,9 @@ pub async fn start(
         token_files: Some(config_path.to_path_buf()),
         ..ApiOptions::default()
     };
-    let server = ApiServer::start(engine.clone(), listen, tokens, options)
+    // The web UI's and a remote desktop's commands (`POST /api/v1/call/{command}`) run here.
+    let service = Service::new(ServiceOptions::for_engine(engine.clone()));
+    let server = ApiServer::start_with(Arc::new(service), listen, tokens, options)
         .await
         .map_err(|e| anyhow!(e))?;
     let addr = server.local_addr();
