@@ -1,13 +1,18 @@
-//! The one bridge from the engine to the desktop: engine events become window events, the
-//! events log, tray updates and (through the alert rules) native notifications.
+//! The one bridge from an engine to the desktop: engine events become window events, the
+//! events log, tray updates and (through the alert rules) native notifications. The engine is
+//! a [`Source`]: the local one ([`Local`]) or a scheduler the app is attached to
+//! (`crate::remote`), so the tray and notifications behave the same either way.
 
 use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bitaxe_core::alerts::{Alert, AlertKind, AlertRules};
 use bitaxe_core::events::Event;
+use bitaxe_core::status::FleetStatus;
 use bitaxe_core::EngineHandle;
-use chrono::NaiveTime;
+use chrono::{DateTime, NaiveTime, Utc};
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 use tokio::sync::broadcast::error::RecvError;
@@ -19,23 +24,91 @@ use crate::tray::{self, TrayMenu};
 /// The name of the window event that carries every engine event.
 pub const ENGINE_EVENT: &str = "engine-event";
 
+/// What the bridge reads: the engine's events in order, and its fleet status on demand.
+pub trait Source: Send + 'static {
+    /// The next event; `None` when the engine is gone for good.
+    fn next(&mut self) -> impl Future<Output = Option<Event>> + Send;
+    /// The fleet now, for the tray; `None` when it cannot be had (a lost link).
+    fn status(&mut self) -> impl Future<Output = Option<FleetStatus>> + Send;
+    /// The engine's clock and zone (for the events log and quiet hours).
+    fn now(&self) -> DateTime<Utc>;
+    fn zone(&self) -> chrono_tz::Tz;
+}
+
+/// The engine this app runs.
+pub struct Local {
+    engine: EngineHandle,
+    rx: tokio::sync::broadcast::Receiver<Event>,
+}
+
+impl Local {
+    pub fn new(engine: EngineHandle) -> Local {
+        let rx = engine.subscribe();
+        Local { engine, rx }
+    }
+}
+
+impl Source for Local {
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            match self.rx.recv().await {
+                Ok(e) => return Some(e),
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    async fn status(&mut self) -> Option<FleetStatus> {
+        Some(self.engine.status())
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.engine.now()
+    }
+
+    fn zone(&self) -> chrono_tz::Tz {
+        self.engine.zone()
+    }
+}
+
+/// The bridge task running now (one at a time: attaching replaces the local one).
+#[derive(Default)]
+pub struct Running(Mutex<Option<tauri::async_runtime::JoinHandle<()>>>);
+
+impl Running {
+    /// Stop the bridge running now, if any.
+    pub fn stop(&self) {
+        if let Some(task) = self.0.lock().ok().and_then(|mut t| t.take()) {
+            task.abort();
+        }
+    }
+}
+
+/// Bridge the local engine.
 pub fn spawn(app: AppHandle, engine: EngineHandle, menu: TrayMenu) {
-    tauri::async_runtime::spawn(async move {
-        let mut rx = engine.subscribe();
+    spawn_source(app, Local::new(engine), menu)
+}
+
+/// Bridge `source`, replacing the bridge that ran before.
+pub fn spawn_source<S: Source>(app: AppHandle, mut source: S, menu: TrayMenu) {
+    if app.try_state::<Running>().is_none() {
+        app.manage(Running::default());
+    }
+    let app2 = app.clone();
+    let task = tauri::async_runtime::spawn(async move {
+        let app = app2;
         let mut rules = AlertRules::new();
         let mut safety = SafetyNotices::default();
         let mut last_tray = Instant::now() - Duration::from_secs(10);
-        tray::refresh(&app, &engine.status(), &menu);
-        loop {
-            let event = match rx.recv().await {
-                Ok(e) => e,
-                Err(RecvError::Lagged(_)) => continue,
-                Err(RecvError::Closed) => break,
-            };
+        if let Some(status) = source.status().await {
+            tray::refresh(&app, &status, &menu);
+        }
+        while let Some(event) = source.next().await {
             let _ = app.emit(ENGINE_EVENT, &event);
             let state = app.state::<AppState>();
             let prefs = state.prefs();
-            let local = engine.now().with_timezone(&engine.zone()).time();
+            let local = source.now().with_timezone(&source.zone()).time();
             for alert in safety.alerts(&event, rules.on_event(&event)) {
                 if should_notify(&prefs, &alert, local) {
                     let _ = app
@@ -49,10 +122,18 @@ pub fn spawn(app: AppHandle, engine: EngineHandle, menu: TrayMenu) {
             let important = event.level() > bitaxe_core::events::Level::Trace;
             if important || last_tray.elapsed() > Duration::from_secs(2) {
                 last_tray = Instant::now();
-                tray::refresh(&app, &engine.status(), &menu);
+                if let Some(status) = source.status().await {
+                    tray::refresh(&app, &status, &menu);
+                }
             }
         }
     });
+    let running = app.state::<Running>();
+    if let Ok(mut slot) = running.0.lock() {
+        if let Some(before) = slot.replace(task) {
+            before.abort();
+        }
+    };
 }
 
 /// Events worth a line in the events view (the command layer keeps that log).

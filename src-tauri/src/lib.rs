@@ -8,6 +8,7 @@ pub mod commands;
 pub mod demo;
 pub mod error;
 pub mod models;
+pub mod remote;
 pub mod serve;
 pub mod state;
 pub mod tray;
@@ -102,19 +103,28 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
     let mut engine_opts = EngineOptions::new(&config_path);
     engine_opts.data_dir = data_dir.clone();
     let export_dir = commands::downloads(&handle).ok();
-    let started = tauri::async_runtime::block_on(async { EngineHandle::start(engine_opts) });
-    let (engine, read_only) = match started {
-        Ok(e) => (Some(e), None),
-        Err(EngineError::Lock(e)) => (None, Some(e.to_string())),
-        Err(e) => return Err(Box::new(e)),
-    };
-    let service = Arc::new(state::local_service(ServiceOptions {
-        config_path,
-        data_dir,
-        engine: engine.clone(),
-        read_only,
-        export_dir,
-    }));
+    // Attached to a scheduler elsewhere: no engine here, the config's lock is not taken.
+    let attachment = remote::saved(&handle);
+    // Inside the runtime: the engine and the service's events log spawn their tasks.
+    let started = tauri::async_runtime::block_on(async {
+        let (engine, read_only) = match &attachment {
+            Some(a) => (None, Some(remote::read_only_reason(a))),
+            None => match EngineHandle::start(engine_opts) {
+                Ok(e) => (Some(e), None),
+                Err(EngineError::Lock(e)) => (None, Some(e.to_string())),
+                Err(e) => return Err(e),
+            },
+        };
+        let service = Service::new(ServiceOptions {
+            config_path: config_path.clone(),
+            data_dir,
+            engine: engine.clone(),
+            read_only,
+            export_dir,
+        });
+        Ok((engine, Arc::new(service)))
+    });
+    let (engine, service) = started?;
     app.manage(AppState::with_backend(
         Backend::Local(service.clone()),
         engine.clone(),
@@ -138,6 +148,8 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
         // marks it offline.
         tauri::async_runtime::block_on(async { bitaxe_mqtt::spawn(engine.clone()) });
         bridge::spawn(handle.clone(), engine, menu);
+    } else if let Some(a) = attachment {
+        remote::commands::follow_saved(&handle, &a, menu);
     }
     if opts.minimized {
         if let Some(w) = app.get_webview_window("main") {
@@ -160,7 +172,7 @@ pub fn run() {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--minimized"]),
         ))
-        .invoke_handler(tauri::generate_handler![
+        .invoke_handler(remote::forward(tauri::generate_handler![
             commands::overview,
             commands::get_config,
             commands::save_config,
@@ -207,7 +219,13 @@ pub fn run() {
             commands::stop_demo,
             commands::quit,
             commands::take_pending_safe,
-        ])
+            remote::commands::connect,
+            remote::commands::disconnect,
+            remote::commands::discover,
+            remote::commands::probe_certificate,
+            remote::commands::connection_state,
+            remote::commands::attachment,
+        ]))
         .setup(move |app| setup(app, opts.clone()))
         .build(tauri::generate_context!());
     match app {

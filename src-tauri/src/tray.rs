@@ -96,6 +96,9 @@ pub fn icon(health: Health) -> Image<'static> {
     Image::new_owned(rgba, w, h)
 }
 
+/// The menu items that change with the fleet (kept as app state, so a bridge started later,
+/// an attachment's, finds them).
+#[derive(Clone)]
 pub struct TrayMenu {
     pub pause: MenuItem<Wry>,
 }
@@ -145,7 +148,9 @@ pub fn build(app: &AppHandle) -> tauri::Result<TrayMenu> {
             }
         })
         .build(app)?;
-    Ok(TrayMenu { pause })
+    let menu = TrayMenu { pause };
+    app.manage(menu.clone());
+    Ok(menu)
 }
 
 /// Show the window, building it again if it was closed (closing frees the webview's memory; the
@@ -169,6 +174,11 @@ pub fn show_window(app: &AppHandle) {
 }
 
 fn on_menu(app: &AppHandle, id: &str) {
+    if let Some(link) = crate::remote::link(app) {
+        if on_remote_menu(link, id) {
+            return;
+        }
+    }
     let state = app.state::<AppState>();
     let engine = state.engine.clone();
     match (id, engine) {
@@ -201,6 +211,60 @@ fn on_menu(app: &AppHandle, id: &str) {
         }
         _ => show_window(app),
     }
+}
+
+/// Attached: the tray's actions go to the scheduler as the window's would. Returns false for
+/// the items that behave the same either way (open, quit, safe settings).
+fn on_remote_menu(link: std::sync::Arc<crate::remote::Link>, id: &str) -> bool {
+    use serde_json::json;
+    let call = |name: &'static str, args: serde_json::Value| {
+        let link = link.clone();
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = link.call(name, args).await {
+                eprintln!("tray: {name}: {e}");
+            }
+        });
+    };
+    match id {
+        "pause" => {
+            let link = link.clone();
+            tauri::async_runtime::spawn(async move {
+                let paused = link
+                    .call("overview", serde_json::Value::Null)
+                    .await
+                    .ok()
+                    .and_then(|v| v["status"]["paused"].as_bool());
+                let r = match paused {
+                    Some(p) => link.call("set_paused", json!({ "paused": !p })).await,
+                    None => return,
+                };
+                if let Err(e) = r {
+                    eprintln!("tray: pause: {e}");
+                }
+            });
+        }
+        "follow_plan" => {
+            let link = link.clone();
+            tauri::async_runtime::spawn(async move {
+                let emergency = link
+                    .call("overview", serde_json::Value::Null)
+                    .await
+                    .ok()
+                    .and_then(|v| v["status"]["emergency"].as_bool());
+                if emergency == Some(false) {
+                    if let Err(e) = link.call("resume", serde_json::Value::Null).await {
+                        eprintln!("tray: back to the plan: {e}");
+                    }
+                }
+            });
+        }
+        id if id.starts_with("apply:") => call(
+            "apply_profile",
+            json!({ "profile": &id["apply:".len()..], "miner": null }),
+        ),
+        _ => return false,
+    }
+    true
 }
 
 /// The tray's "apply" items go through the same operation as the window and the CLI.

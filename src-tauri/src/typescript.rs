@@ -69,6 +69,8 @@ fn export_all(dir: &Path) {
     one!(bitaxe_core::events::Level);
     one!(bitaxe_core::chart::Metric);
     one!(bitaxe_core::alerts::AlertKind);
+    one!(crate::remote::commands::AttachmentView);
+    one!(crate::remote::discover::Discovered);
 }
 
 /// Every `.ts` file under `dir` (ts-rs puts some in subdirectories), by relative path.

@@ -1,5 +1,5 @@
 // The app shell: top bar, navigation, live updates by event, and the view router.
-import { api, errorText, features, onConfirmSafe, onConnection, onEngineEvent, session, signOut, type Overview } from "./ipc";
+import { api, errorText, features, onConfirmSafe, onEngineEvent, onWebLink, session, signOut, type Overview } from "./ipc";
 import { signInScreen } from "./signin";
 import { Store, type Scope } from "./store";
 import { capital, confirmDialog, duration, h, hashrate, localHm, num, toast } from "./ui";
@@ -12,6 +12,7 @@ import { renderSettings } from "./views/settings";
 import { renderProfiles } from "./views/profiles";
 import { renderPlan } from "./views/plan";
 import { renderEnergy } from "./views/energy";
+import { startConnection } from "./views/connect";
 
 export interface Ctx {
   /** The app's one store (overview, config draft, events). */
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
   if (features.signOut) {
     // A browser: nothing of the fleet shows before a token the scheduler accepts.
     await signInScreen();
-    onConnection((c) => {
+    onWebLink((c) => {
       const was = connectionLost;
       connectionLost = c === "lost";
       if (store.overview) renderTopbar(store.overview);
@@ -174,6 +175,7 @@ async function main(): Promise<void> {
     }
   };
   await onConfirmSafe(confirmSafe);
+  if (features.attach) await startConnection(ctx);
   void confirmSafe();
   await show(location.hash.slice(1) || "fleet");
 }

@@ -32,9 +32,17 @@ pub struct EventLog {
 
 impl EventLog {
     pub fn new(capacity: usize) -> EventLog {
+        // Ids go on growing across restarts (they start at the clock's microseconds), so a
+        // client resuming with the `Last-Event-ID` of the daemon's previous run is not
+        // mistaken for one that has seen the new run's events already.
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or(0)
+            .max(1);
         EventLog {
             ring: Mutex::new(Ring {
-                next_id: 1,
+                next_id: start,
                 entries: VecDeque::with_capacity(capacity),
             }),
             capacity: capacity.max(1),
@@ -143,19 +151,24 @@ mod tests {
     #[test]
     fn replays_after_the_last_id_from_a_bounded_ring() {
         let log = EventLog::new(3);
-        for i in 0..5 {
-            log.push(format!("{{\"n\":{i}}}"));
-        }
-        let (backlog, _) = log.follow(Some(3));
-        assert_eq!(backlog.iter().map(|e| e.0).collect::<Vec<_>>(), vec![4, 5]);
+        let ids: Vec<u64> = (0..5).map(|i| log.push(format!("{{\"n\":{i}}}"))).collect();
+        assert!(ids.windows(2).all(|w| w[1] == w[0] + 1));
+        let (backlog, _) = log.follow(Some(ids[2]));
+        assert_eq!(
+            backlog.iter().map(|e| e.0).collect::<Vec<_>>(),
+            ids[3..].to_vec()
+        );
         let (backlog, _) = log.follow(Some(0));
         assert_eq!(
             backlog.iter().map(|e| e.0).collect::<Vec<_>>(),
-            vec![3, 4, 5]
+            ids[2..].to_vec()
         );
         let (backlog, mut rx) = log.follow(None);
         assert!(backlog.is_empty());
         log.push("{}".into());
-        assert_eq!(rx.try_recv().expect("live").0, 6);
+        assert_eq!(rx.try_recv().expect("live").0, ids[4] + 1);
+        // A later run of the daemon numbers after this one.
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        assert!(EventLog::new(3).push("{}".into()) > ids[4] + 1);
     }
 }

@@ -79,6 +79,8 @@ export const features = {
   logFolder: inDesktop,
   /** This app may serve the API itself (Settings says where). */
   serving: inDesktop,
+  /** Attach to a scheduler elsewhere (the desktop app; the web UI is already that scheduler's). */
+  attach: inDesktop,
   /** Signed in to a scheduler over the web: the shell offers "Sign out". */
   signOut: !inDesktop,
 };
@@ -165,5 +167,31 @@ export function onConfirmSafe(handler: () => void): Promise<UnlistenFn> {
   return listen("confirm-safe", () => handler());
 }
 
-export { onConnection, type Connection } from "./web";
+export { onConnection as onWebLink, type Connection as WebLink } from "./web";
 export { session, signIn, signOut, storedToken, takeEndedReason, SignInError, type Session, type TokenScope } from "./session";
+// --- Attached to a scheduler elsewhere (src-tauri/src/remote). The Rust side does the network:
+// the window only asks it to connect, and hears the link's state.
+import type { Connection } from "../generated/Connection";
+import type { Discovered } from "../generated/Discovered";
+import type { AttachmentView } from "../generated/AttachmentView";
+export type { AttachmentView, Connection, Discovered };
+
+export const attach = {
+  /** The certificate fingerprint an `https://` scheduler shows (null for http); nothing but a TLS handshake is sent. */
+  probeCertificate: (address: string) => invoke<string | null>("probe_certificate", { address }),
+  /** Check, remember and follow the scheduler; the local engine stops. */
+  connect: (address: string, token: string, fingerprint: string | null) =>
+    invoke<Connection>("connect", { address, token, fingerprint }),
+  /** Forget the attachment; the app restarts with its own engine. */
+  disconnect: () => invoke<void>("disconnect"),
+  /** Schedulers advertising themselves on the LAN (a 3 s mDNS browse). */
+  discover: () => invoke<Discovered[]>("discover"),
+  connectionState: () => invoke<Connection>("connection_state"),
+  /** The saved attachment (address and pinned fingerprint; never the token). */
+  attachment: () => invoke<AttachmentView | null>("attachment"),
+};
+
+/** Every change of the link to the scheduler (connected, lost and retrying, refused). */
+export function onConnection(handler: (c: Connection) => void): Promise<UnlistenFn> {
+  return listen<Connection>("connection", (e) => handler(e.payload));
+}

@@ -201,6 +201,7 @@ function renderFirstRun(root: HTMLElement, ctx: Ctx): void {
     h("div", { class: "cards" },
       card("Add a miner", "Type its IP address; the app checks it before saving.", "Add a miner", "first-add", () => (location.hash = "#miners")),
       card("Scan for miners", "Look for Bitaxe miners in an address range you choose.", "Scan", "first-scan", () => (location.hash = "#miners/scan")),
+      features.attach ? card("Connect to a scheduler", "Your miners already run under bitaxe-scheduler on another machine (a Raspberry Pi): show and control that fleet here.", "Connect", "first-connect", () => (location.hash = "#settings/connect")) : null,
       features.demo ? card("Try the demo", "Three simulated miners on this computer, clearly labelled, removable in one click.", "Start demo", "first-demo", async () => {
         try { await api.startDemo(); await ctx.refresh(); await renderFleet(root, ctx); } catch (e) { toast(errorText(e), "error"); }
       }) : null));

@@ -5,6 +5,7 @@ import { h, toast } from "../ui";
 import { draftChanged, draftNote } from "./draft-note";
 import { mark, sentence } from "./problems";
 import { alertsSection } from "./alerts";
+import { connectSection } from "./connect";
 
 const FIELDS: [keyof Config, string, string, number, number, number][] = [
   ["max_voltage", "Maximum voltage", "mV", 1000, 1300, 5],
@@ -102,4 +103,5 @@ export async function renderSettings(root: HTMLElement, ctx: Ctx): Promise<void>
       h("p", { class: "hint" }, `Configuration file: ${ctx.overview?.config_path ?? ""}`), apiLine,
       h("div", { class: "buttons" }, ctx.overview?.read_only == null ? h("label", { class: "file" }, "Import config… ", file) : null,
         ctx.overview?.read_only == null ? exp : null, features.logFolder ? logs : null)));
+  if (features.attach) { root.append(await connectSection(ctx)); if (ctx.sub === "connect") document.getElementById("connect-panel")?.scrollIntoView(); }
 }
