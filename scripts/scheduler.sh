@@ -8,6 +8,14 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 source "$here/scripts/env.sh"
 cargo build --release --manifest-path "$here/Cargo.toml" -p bitaxe-scheduler -p bitaxe-sim
 bin="$CARGO_TARGET_DIR/release"
+# The web UI that `--serve` offers at `/`: built when node is here (a Pi may have none: then the
+# API still serves, with a placeholder page).
+if [ ! -f "$here/ui/dist/index.html" ] && command -v npm >/dev/null 2>&1; then
+  bash "$here/scripts/ui.sh" || echo "The web UI was not built; --serve shows a placeholder page" >&2
+fi
+if [ -z "${BITAXE_UI_DIR:-}" ] && [ -f "$here/ui/dist/index.html" ]; then
+  export BITAXE_UI_DIR="$here/ui/dist"
+fi
 
 if [ "${1:-}" != "--demo" ]; then
   exec "$bin/bitaxe-scheduler" "$@"

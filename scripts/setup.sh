@@ -9,7 +9,7 @@ set -euo pipefail
 
 packages=(build-essential pkg-config iproute2 util-linux
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev
-  xvfb dbus dbus-x11 dunst webkit2gtk-driver prometheus mosquitto)
+  xvfb dbus dbus-x11 dunst webkit2gtk-driver prometheus mosquitto chromium)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 command -v cargo >/dev/null 2>&1 || packages+=(cargo rustc)

@@ -115,7 +115,7 @@ fn setup(app: &mut tauri::App, opts: Options) -> Result<(), Box<dyn std::error::
                 Err(e) => return Err(e),
             },
         };
-        let service = Service::new(ServiceOptions {
+        let service = state::local_service(ServiceOptions {
             config_path: config_path.clone(),
             data_dir,
             engine: engine.clone(),

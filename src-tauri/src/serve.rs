@@ -17,7 +17,7 @@ pub fn spawn(app: AppHandle, service: Arc<Service>) {
     let Some(engine) = service.engine.clone() else {
         return;
     };
-    let Some(listen) = engine.config().api.as_ref().map(|a| a.listen) else {
+    let Some((listen, tls)) = engine.config().api.as_ref().map(|a| (a.listen, a.tls)) else {
         return;
     };
     let config_path = service.config_path.clone();
@@ -25,14 +25,17 @@ pub fn spawn(app: AppHandle, service: Arc<Service>) {
         let token_file = bitaxe_api::tokens::control_path(&config_path)
             .display()
             .to_string();
-        let status = match start(service, listen, &config_path).await {
+        let status = match start(service, listen, tls, &config_path).await {
             Ok(server) => {
-                let addr = server.local_addr();
+                let listening = match server.fingerprint() {
+                    Some(f) => format!("{} (certificate {f})", server.url()),
+                    None => server.url(),
+                };
                 if let Ok(mut slot) = app.state::<AppState>().api_server.lock() {
                     *slot = Some(server);
                 }
                 ApiStatus {
-                    listening: Some(format!("http://{addr}")),
+                    listening: Some(listening),
                     error: None,
                     token_file: Some(token_file),
                 }
@@ -49,19 +52,32 @@ pub fn spawn(app: AppHandle, service: Arc<Service>) {
     });
 }
 
+/// The tokens (made at the first start) and, with `api.tls`, the certificate kept beside the
+/// config (made at the first start), as the headless scheduler does.
 async fn start(
     service: Arc<Service>,
     listen: std::net::SocketAddr,
+    tls: bool,
     config_path: &std::path::Path,
 ) -> Result<ApiServer, String> {
     let path = config_path.to_path_buf();
-    let (tokens, _created) =
-        tauri::async_runtime::spawn_blocking(move || Tokens::load_or_create(&path))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+    let (tokens, identity) = tauri::async_runtime::spawn_blocking(move || {
+        let (tokens, _created) = Tokens::load_or_create(&path).map_err(|e| e.to_string())?;
+        let identity = match tls {
+            true => Some(
+                bitaxe_api::tls::Identity::load_or_create(&path, listen)
+                    .map_err(|e| e.to_string())?
+                    .0,
+            ),
+            false => None,
+        };
+        Ok::<_, String>((tokens, identity))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
     let options = ApiOptions {
         token_files: Some(config_path.to_path_buf()),
+        tls: identity,
         ..ApiOptions::default()
     };
     ApiServer::start_with(service, listen, tokens, options)

@@ -102,7 +102,6 @@ async fn daemon(config: &Path, port: u16) -> (Group, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs helper app's POST /api/v1/call route in the daemon (agent/app); run with --ignored once merged"]
 async fn attached_to_a_daemon_add_a_miner_apply_night_and_get_notified() {
     let app = binary("bitaxe-desktop", "bitaxe-fleet");
     let miners = bitaxe_sim::fleet("sim", 1, |s| {

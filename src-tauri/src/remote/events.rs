@@ -31,7 +31,7 @@ pub enum Connection {
     /// The link dropped; it is tried again in `retry_in` seconds. The window keeps its data.
     Lost {
         host: String,
-        retry_in: u64,
+        retry_in: u32,
         reason: String,
     },
     /// The scheduler refused the link (token, certificate, version): the user has to act.
@@ -136,7 +136,7 @@ pub async fn follow(
                 let wait = backoff.next();
                 on_state(Connection::Lost {
                     host: host.clone(),
-                    retry_in: wait.as_secs(),
+                    retry_in: u32::try_from(wait.as_secs()).unwrap_or(u32::MAX),
                     reason,
                 });
                 wait

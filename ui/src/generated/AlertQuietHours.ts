@@ -2,4 +2,8 @@
 import type { AlertKind } from "./AlertKind";
 import type { ClockTime } from "./ClockTime";
 
+/**
+ * Local `HH:MM` window (may cross midnight). Alerts inside it wait for its end, except the
+ * `except` kinds (default [`DEFAULT_URGENT`]).
+ */
 export type AlertQuietHours = { from: ClockTime, to: ClockTime, except?: Array<AlertKind> | null, };

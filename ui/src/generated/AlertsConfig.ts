@@ -3,4 +3,21 @@ import type { AlertKind } from "./AlertKind";
 import type { AlertQuietHours } from "./AlertQuietHours";
 import type { ChannelConfig } from "./ChannelConfig";
 
-export type AlertsConfig = { channels: Array<ChannelConfig>, kinds?: Array<AlertKind> | null, quiet_hours?: AlertQuietHours | null, };
+/**
+ * `{"channels": [...], "kinds": [...], "quiet_hours": {"from": "22:00", "to": "07:00"}}`.
+ */
+export type AlertsConfig = { 
+/**
+ * Where alerts go; every channel gets every alert its `kinds` allow, concurrently.
+ */
+channels: Array<ChannelConfig>, 
+/**
+ * The alert kinds sent at all (absent: [`DEFAULT_KINDS`], every kind but `throttled` and
+ * `drift`, which the engine handles by itself and which can be chatty).
+ */
+kinds?: Array<AlertKind> | null, 
+/**
+ * Local hours in which alerts are held back and sent when they end (an episode that starts
+ * and ends inside them is not sent at all); the `except` kinds are sent at once.
+ */
+quiet_hours?: AlertQuietHours | null, };

@@ -4,4 +4,7 @@ import type { NtfyChannel } from "./NtfyChannel";
 import type { TelegramChannel } from "./TelegramChannel";
 import type { WebhookChannel } from "./WebhookChannel";
 
+/**
+ * One place alerts go, tagged by `type`.
+ */
 export type ChannelConfig = { "type": "ntfy" } & NtfyChannel | { "type": "telegram" } & TelegramChannel | { "type": "webhook" } & WebhookChannel | { "type": "email" } & EmailChannel;

@@ -3,6 +3,7 @@ import type { AlertsConfig } from "./AlertsConfig";
 import type { ApiConfig } from "./ApiConfig";
 import type { GroupConfig } from "./GroupConfig";
 import type { MinerConfig } from "./MinerConfig";
+import type { MqttConfig } from "./MqttConfig";
 import type { PeriodSettings } from "./PeriodSettings";
 import type { PlanConfig } from "./PlanConfig";
 import type { PowerBudget } from "./PowerBudget";
@@ -131,4 +132,12 @@ power_budget: PowerBudget | null,
 /**
  * The engine's HTTP API (absent: off).
  */
-api?: ApiConfig | null, alerts?: AlertsConfig | null, };
+api?: ApiConfig | null, 
+/**
+ * Alerts sent by the engine itself (ntfy, Telegram, webhook, e-mail); absent: none.
+ */
+alerts?: AlertsConfig | null, 
+/**
+ * The MQTT bridge with Home Assistant discovery (absent: off).
+ */
+mqtt?: MqttConfig | null, };

@@ -3,4 +3,8 @@
 /**
  * The state of the link to a remote scheduler, as the window's `connection` event carries it.
  */
-export type Connection = { "state": "local" } | { "state": "connecting", host: string, } | { "state": "connected", host: string, tls: boolean, fingerprint: string | null, } | { "state": "lost", host: string, retry_in: number, reason: string, } | { "state": "refused", host: string, reason: string, };
+export type Connection = { "state": "local" } | { "state": "connecting", host: string, } | { "state": "connected", host: string, tls: boolean, 
+/**
+ * The pinned certificate's fingerprint (TLS only).
+ */
+fingerprint: string | null, } | { "state": "lost", host: string, retry_in: number, reason: string, } | { "state": "refused", host: string, reason: string, };

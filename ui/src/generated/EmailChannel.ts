@@ -2,4 +2,15 @@
 import type { AlertKind } from "./AlertKind";
 import type { Secret } from "./Secret";
 
-export type EmailChannel = { name?: string | null, kinds?: Array<AlertKind> | null, smtp_url: string, username?: string | null, password?: Secret | null, from: string, to: Array<string>, };
+/**
+ * E-mail through an SMTP server.
+ */
+export type EmailChannel = { name?: string | null, kinds?: Array<AlertKind> | null, 
+/**
+ * `smtp://host:25` (plain, a local relay), `smtp+starttls://host:587`, `smtps://host:465`.
+ */
+smtp_url: string, username?: string | null, password?: Secret | null, 
+/**
+ * `Bitaxe <bitaxe@example.invalid>` or a bare address.
+ */
+from: string, to: Array<string>, };

@@ -2,4 +2,19 @@
 import type { AlertKind } from "./AlertKind";
 import type { Secret } from "./Secret";
 
-export type NtfyChannel = { name?: string | null, kinds?: Array<AlertKind> | null, url: string, token?: Secret | null, priority?: number | null, };
+/**
+ * An ntfy topic, on ntfy.sh or a self-hosted server: `url` is the topic's URL.
+ */
+export type NtfyChannel = { name?: string | null, kinds?: Array<AlertKind> | null, 
+/**
+ * `https://ntfy.sh/my-topic`
+ */
+url: string, 
+/**
+ * An access token (`Authorization: Bearer`).
+ */
+token?: Secret | null, 
+/**
+ * 1 (min) to 5 (max); absent: 4 for offline and overheated, 3 for the rest.
+ */
+priority?: number | null, };

@@ -2,4 +2,15 @@
 import type { AlertKind } from "./AlertKind";
 import type { Secret } from "./Secret";
 
-export type TelegramChannel = { name?: string | null, kinds?: Array<AlertKind> | null, bot_token: Secret, chat_id: string, api_url?: string | null, };
+/**
+ * A Telegram bot writing to one chat.
+ */
+export type TelegramChannel = { name?: string | null, kinds?: Array<AlertKind> | null, bot_token: Secret, 
+/**
+ * A chat id (`"123456789"`, `"-100..."`) or `"@channelname"`.
+ */
+chat_id: string, 
+/**
+ * Default `https://api.telegram.org`.
+ */
+api_url?: string | null, };

@@ -3,4 +3,11 @@ import type { AlertKind } from "./AlertKind";
 import type { Secret } from "./Secret";
 import type { WebhookTemplate } from "./WebhookTemplate";
 
-export type WebhookChannel = { name?: string | null, kinds?: Array<AlertKind> | null, url: string, template?: WebhookTemplate | null, headers?: { [key in string]?: Secret }, };
+/**
+ * An HTTP POST of a JSON body to any URL.
+ */
+export type WebhookChannel = { name?: string | null, kinds?: Array<AlertKind> | null, url: string, template?: WebhookTemplate | null, 
+/**
+ * Extra request headers (their values are treated as secrets).
+ */
+headers?: { [key in string]?: Secret }, };

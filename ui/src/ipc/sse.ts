@@ -20,6 +20,8 @@ export class SseParser {
   private data: string[] = [];
   private event = "";
   private hasData = false;
+  /** The text so far ended in a CR: an LF starting the next chunk belongs to it. */
+  private afterCr = false;
   /** The last `id:` seen: what a reconnect sends as `Last-Event-ID`. */
   lastId: string | null = null;
   /** A `retry:` the server asked for, in ms. */
@@ -27,15 +29,17 @@ export class SseParser {
 
   /** Feed a chunk of text; returns the events it completed, in order. */
   feed(chunk: string): SseMessage[] {
+    // A CR ends its line at once; an LF right after it (maybe in the next chunk) is its CRLF.
+    if (this.afterCr && chunk.startsWith("\n")) chunk = chunk.slice(1);
+    if (chunk !== "") this.afterCr = false;
     this.buf += chunk;
     const out: SseMessage[] = [];
     for (;;) {
       const m = /\r\n|\n|\r/.exec(this.buf);
       if (!m) break;
-      // A CR at the very end may be the first half of a CRLF split across chunks: wait for more.
-      if (m[0] === "\r" && m.index === this.buf.length - 1) break;
       const line = this.buf.slice(0, m.index);
       this.buf = this.buf.slice(m.index + m[0].length);
+      if (m[0] === "\r" && this.buf === "") this.afterCr = true;
       const e = this.line(line);
       if (e) out.push(e);
     }
