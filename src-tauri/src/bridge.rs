@@ -3,12 +3,11 @@
 //! a [`Source`]: the local one ([`Local`]) or a scheduler the app is attached to
 //! (`crate::remote`), so the tray and notifications behave the same either way.
 
-use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use bitaxe_core::alerts::{Alert, AlertKind, AlertRules};
+use bitaxe_core::alerts::{Alert, AlertFeed};
 use bitaxe_core::events::Event;
 use bitaxe_core::status::FleetStatus;
 use bitaxe_core::EngineHandle;
@@ -98,8 +97,8 @@ pub fn spawn_source<S: Source>(app: AppHandle, mut source: S, menu: TrayMenu) {
     let app2 = app.clone();
     let task = tauri::async_runtime::spawn(async move {
         let app = app2;
-        let mut rules = AlertRules::new();
-        let mut safety = SafetyNotices::default();
+        // The same alerts as the engine's own channels (bitaxe_core::alerts), told natively here.
+        let mut feed = AlertFeed::new();
         let mut last_tray = Instant::now() - Duration::from_secs(10);
         if let Some(status) = source.status().await {
             tray::refresh(&app, &status, &menu);
@@ -109,7 +108,7 @@ pub fn spawn_source<S: Source>(app: AppHandle, mut source: S, menu: TrayMenu) {
             let state = app.state::<AppState>();
             let prefs = state.prefs();
             let local = source.now().with_timezone(&source.zone()).time();
-            for alert in safety.alerts(&event, rules.on_event(&event)) {
+            for alert in feed.on_event(&event) {
                 if should_notify(&prefs, &alert, local) {
                     let _ = app
                         .notification()
@@ -134,108 +133,6 @@ pub fn spawn_source<S: Source>(app: AppHandle, mut source: S, menu: TrayMenu) {
             before.abort();
         }
     };
-}
-
-/// Events worth a line in the events view (the command layer keeps that log).
-pub use bitaxe_app::log_line;
-
-/// Notifications for the engine's safety events (a target given up, the firmware's own overheat
-/// recovery, a lowered ceiling, a different device at a known address), beside the episode rules.
-#[derive(Debug, Default)]
-pub struct SafetyNotices {
-    /// Miners whose firmware overheat was told: the state change to Overheated that follows it
-    /// is the same news and stays silent.
-    overheat_told: HashSet<String>,
-}
-
-impl SafetyNotices {
-    /// The alerts for `event`: this event's safety notice, if any, then the episode rules' alerts
-    /// (`from_rules`) less the repeats of a firmware overheat already told.
-    pub fn alerts(&mut self, event: &Event, from_rules: Vec<Alert>) -> Vec<Alert> {
-        let mut out: Vec<Alert> = self.notice(event).into_iter().collect();
-        for alert in from_rules {
-            if alert.kind == AlertKind::Overheated {
-                let told = self.overheat_told.remove(&alert.miner);
-                if told && !alert.recovered {
-                    continue;
-                }
-            }
-            out.push(alert);
-        }
-        out
-    }
-
-    fn notice(&mut self, event: &Event) -> Option<Alert> {
-        let alert = |kind, miner: &str, title: String, body: String| Alert {
-            kind,
-            miner: miner.to_string(),
-            recovered: false,
-            title,
-            body,
-        };
-        match event {
-            Event::GaveUp {
-                miner,
-                target,
-                reason,
-                retry_at,
-            } => Some(alert(
-                AlertKind::GaveUp,
-                miner,
-                format!("{miner} would not take {target}"),
-                format!(
-                    "Gave up: {reason}. It is tried again when the schedule changes, when you press Retry{}.",
-                    retry_at
-                        .map(|t| format!(", or at {} UTC", t.format("%H:%M")))
-                        .unwrap_or_default()
-                ),
-            )),
-            Event::FirmwareOverheat { miner } => {
-                self.overheat_told.insert(miner.clone());
-                Some(alert(
-                    AlertKind::Overheated,
-                    miner,
-                    format!("{miner} overheated"),
-                    "The firmware's overheat protection stopped it. Nothing is written while it cools."
-                        .into(),
-                ))
-            }
-            Event::CeilingLowered {
-                miner,
-                profile,
-                steps,
-            } => Some(alert(
-                AlertKind::CeilingLowered,
-                miner,
-                format!("{miner} overheated twice at {profile}"),
-                format!(
-                    "{} now runs {steps} throttle step(s) lower on {miner} until you clear it.",
-                    capitalised(profile.name())
-                ),
-            )),
-            Event::IdentityChanged {
-                miner,
-                expected,
-                found,
-            } => Some(alert(
-                AlertKind::IdentityChanged,
-                miner,
-                format!("A different device answers as {miner}"),
-                format!(
-                    "Expected {expected}, found {found}. Nothing is written to it until you confirm the device."
-                ),
-            )),
-            _ => None,
-        }
-    }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
 }
 
 fn parse_hm(s: &str) -> Option<NaiveTime> {
@@ -300,54 +197,13 @@ mod tests {
         assert!(should_notify(&p, &alert(AlertKind::Offline), t(13, 30)));
     }
 
-    #[test]
-    fn the_events_view_skips_samples_and_grades_the_rest() {
-        let now = chrono::Utc::now();
-        let off = Event::StateChanged {
-            miner: "a".into(),
-            from: bitaxe_core::MinerState::Online,
-            to: bitaxe_core::MinerState::Offline,
-            reason: "refused".into(),
-        };
-        let line = log_line(&off, now, chrono_tz::Tz::UTC).expect("logged");
-        assert_eq!(
-            (
-                line.level.as_str(),
-                line.kind.as_str(),
-                line.miner.as_deref()
-            ),
-            ("error", "state_changed", Some("a"))
-        );
-        assert_eq!(line.text, "a went offline (refused)");
-        assert!(log_line(&Event::ConfigReloaded, now, chrono_tz::Tz::UTC).is_some());
-        let s = bitaxe_core::events::Sample {
-            miner: "a".into(),
-            at: now,
-            profile: bitaxe_core::schedule::Profile::day(),
-            hashrate: 1.0,
-            power: 1.0,
-            temp: None,
-            vr_temp: None,
-            voltage: None,
-            frequency: None,
-        };
-        assert!(log_line(&Event::Sampled(s), now, chrono_tz::Tz::UTC).is_none());
-    }
-
     fn settings(v: u32, f: f64) -> bitaxe_core::safety::Settings {
         bitaxe_core::safety::Settings::new(v, f)
     }
 
     fn notices(events: &[Event]) -> Vec<Alert> {
-        let mut rules = AlertRules::new();
-        let mut safety = SafetyNotices::default();
-        events
-            .iter()
-            .flat_map(|e| {
-                let from_rules = rules.on_event(e);
-                safety.alerts(e, from_rules)
-            })
-            .collect()
+        let mut feed = AlertFeed::new();
+        events.iter().flat_map(|e| feed.on_event(e)).collect()
     }
 
     #[test]

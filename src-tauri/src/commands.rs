@@ -247,12 +247,8 @@ pub async fn export_file(
     miner: Option<String>,
     content: Option<Vec<u8>>,
 ) -> Res<String> {
-    let answer = state
-        .call(
-            "export_data",
-            json!({ "kind": kind, "range": range, "miner": miner }),
-        )
-        .await?;
+    let args = json!({ "kind": kind, "range": range, "miner": miner });
+    let answer = call_where(&app, &state, "export_data", args).await?;
     let data: ExportData =
         serde_json::from_value(answer).map_err(|e| CmdError::new("app", e.to_string()))?;
     let dir = downloads(&app)?;
@@ -300,8 +296,28 @@ pub async fn import_config(state: State<'_, AppState>, text: String) -> Answer {
 
 /// Write the config to the Downloads folder as `multi_scheduler_config.json`; its path.
 #[tauri::command]
-pub async fn export_config(state: State<'_, AppState>) -> Answer {
-    state.call("export_config", json!({})).await
+pub async fn export_config(app: AppHandle, state: State<'_, AppState>) -> Answer {
+    let Some(link) = crate::remote::link(&app) else {
+        return state.call("export_config", json!({})).await;
+    };
+    // Attached: the scheduler's config, saved in this computer's Downloads.
+    let config: Config = serde_json::from_value(link.call("get_config", json!({})).await?)
+        .map_err(|e| CmdError::new("app", e.to_string()))?;
+    let path = downloads(&app)?.join("multi_scheduler_config.json");
+    background::blocking(move || {
+        config.save(&path)?;
+        Ok(json!(path.display().to_string()))
+    })
+    .await
+}
+
+/// A dispatchable command run for a desktop-only one: by the scheduler this app is attached
+/// to, else here.
+async fn call_where(app: &AppHandle, state: &AppState, name: &str, args: Value) -> Answer {
+    match crate::remote::link(app) {
+        Some(link) => link.call(name, args).await,
+        None => state.call(name, args).await,
+    }
 }
 
 /// Where this app serves the API (`api.listen` in the config), for the Settings view.

@@ -98,7 +98,10 @@ async fn daemon(config: &Path, port: u16) -> (Group, String) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the daemon's API never came up (token {})", !token.is_empty());
+    panic!(
+        "the daemon's API never came up (token {})",
+        !token.is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,10 +184,14 @@ async fn attached_to_a_daemon_add_a_miner_apply_night_and_get_notified() {
     s.fill("#connect-address", &format!("127.0.0.1:{port}"))
         .await
         .expect("address");
-    s.fill("#connect-token", "wrong-token").await.expect("token");
+    s.fill("#connect-token", "wrong-token")
+        .await
+        .expect("token");
     s.click("#connect-btn").await.expect("connect");
     let refused = s
-        .wait_text("#connect-message", Duration::from_secs(10), |t| !t.is_empty())
+        .wait_text("#connect-message", Duration::from_secs(10), |t| {
+            !t.is_empty()
+        })
         .await
         .expect("a wrong token is refused");
     assert!(refused.contains("refused the token"), "{refused}");
@@ -212,11 +219,15 @@ async fn attached_to_a_daemon_add_a_miner_apply_night_and_get_notified() {
     .await
     .expect("probe result");
     s.click("#save-miner").await.expect("save");
-    wait_until("the daemon's config has the miner", Duration::from_secs(10), || {
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&daemon_config).ok()?).ok()?;
-        (v["miners"][0]["name"] == "office").then_some(())
-    });
+    wait_until(
+        "the daemon's config has the miner",
+        Duration::from_secs(10),
+        || {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&daemon_config).ok()?).ok()?;
+            (v["miners"][0]["name"] == "office").then_some(())
+        },
+    );
     s.click("a[data-view='fleet']").await.expect("fleet nav");
     s.wait_text(
         "tr[data-miner='office'] .badge",

@@ -93,11 +93,21 @@ async fn test_alert_prints_a_line_per_channel_and_exits_by_the_result() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
     assert_eq!(lines[0], "phone: ok");
-    assert!(lines[1].starts_with("webhook (http://127.0.0.1:") && lines[1].ends_with("/…): ok"), "{stdout}");
+    assert!(
+        lines[1].starts_with("webhook (http://127.0.0.1:") && lines[1].ends_with("/…): ok"),
+        "{stdout}"
+    );
     {
         let seen = seen.lock().expect("lock");
-        assert!(seen.iter().any(|(p, b)| p == "/" && b["topic"] == "bitaxe"), "{seen:?}");
-        assert!(seen.iter().any(|(p, b)| p == "/hook" && b["content"].as_str().is_some()), "{seen:?}");
+        assert!(
+            seen.iter().any(|(p, b)| p == "/" && b["topic"] == "bitaxe"),
+            "{seen:?}"
+        );
+        assert!(
+            seen.iter()
+                .any(|(p, b)| p == "/hook" && b["content"].as_str().is_some()),
+            "{seen:?}"
+        );
     }
 
     // A failing channel and a Telegram bot whose token must never be printed.
@@ -119,7 +129,10 @@ async fn test_alert_prints_a_line_per_channel_and_exits_by_the_result() {
     assert!(stdout.contains("bot: failed: HTTP 500"), "{stdout}");
     assert!(stdout.contains("dead: failed: HTTP 500"), "{stdout}");
     assert!(stderr.contains("bot, dead"), "{stderr}");
-    assert!(!stdout.contains("TOKEN-SECRET") && !stderr.contains("TOKEN-SECRET"), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("TOKEN-SECRET") && !stderr.contains("TOKEN-SECRET"),
+        "{stdout}{stderr}"
+    );
 
     // No channels: a clear error and exit 1.
     write_config(dir.path(), json!({}));

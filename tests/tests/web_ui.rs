@@ -99,7 +99,10 @@ async fn the_web_ui_in_a_real_browser_against_the_daemon() {
         c
     })
     .expect("daemon");
-    let with = |suffix: &str| dir.path().join(format!("multi_scheduler_config.json{suffix}"));
+    let with = |suffix: &str| {
+        dir.path()
+            .join(format!("multi_scheduler_config.json{suffix}"))
+    };
     let (addr, control, read) = wait_until("the API to listen", Duration::from_secs(30), || {
         Some((
             read_trimmed(&with(".api-addr"))?,
@@ -116,7 +119,8 @@ async fn the_web_ui_in_a_real_browser_against_the_daemon() {
         let mut c = Command::new("node");
         c.arg(root().join("ui/e2e/web.mjs"))
             .current_dir(root().join("ui"))
-            .env("BASE", format!("http://{addr}"))
+            // `FILE.api-addr` holds the URL (`http://ADDR:PORT`), a fingerprint under it with TLS.
+            .env("BASE", addr.lines().next().unwrap_or_default())
             .env("CONTROL", &control)
             .env("READ", &read)
             .env("SIMS", sims_json.to_string())
@@ -143,7 +147,11 @@ async fn the_web_ui_in_a_real_browser_against_the_daemon() {
     assert_eq!((s.nvs.core_voltage, s.nvs.frequency), NIGHT);
     let left = daemon.kill();
     assert!(left.is_empty(), "scheduler processes left: {left:?}");
-    for shot in ["fleet-phone-light.png", "fleet-phone-dark.png", "settings-desktop-dark.png"] {
+    for shot in [
+        "fleet-phone-light.png",
+        "fleet-phone-dark.png",
+        "settings-desktop-dark.png",
+    ] {
         assert!(out.join(shot).is_file(), "screenshot {shot} missing");
     }
 }

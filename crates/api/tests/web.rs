@@ -68,7 +68,7 @@ impl Served {
     }
 }
 
-fn header<'a>(r: &'a reqwest::Response, name: header::HeaderName) -> &'a str {
+fn header(r: &reqwest::Response, name: header::HeaderName) -> &str {
     r.headers()
         .get(&name)
         .and_then(|v| v.to_str().ok())
@@ -123,19 +123,31 @@ async fn the_page_and_its_assets_load_without_a_token_with_a_strict_csp_and_righ
         .send()
         .await
         .expect("css");
-    assert_eq!(header(&css, header::CONTENT_TYPE), "text/css; charset=utf-8");
+    assert_eq!(
+        header(&css, header::CONTENT_TYPE),
+        "text/css; charset=utf-8"
+    );
 
     // HEAD answers like GET; other methods are refused; nothing outside the folder is served.
     let head = http.head(s.url("/")).send().await.expect("head");
     assert_eq!(head.status(), StatusCode::OK);
     let post = http.post(s.url("/index.html")).send().await.expect("post");
     assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
-    for path in ["/../secret.txt", "/%2e%2e/secret.txt", "/assets/../../secret.txt", "/nope.js"] {
+    for path in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/assets/../../secret.txt",
+        "/nope.js",
+    ] {
         let r = http.get(s.url(path)).send().await.expect("get");
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
     }
     // The API itself still needs a token, and says no-store.
-    let api = http.get(s.url("/api/v1/version")).send().await.expect("api");
+    let api = http
+        .get(s.url("/api/v1/version"))
+        .send()
+        .await
+        .expect("api");
     assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(header(&api, header::CACHE_CONTROL), "no-store");
     s.stop().await;

@@ -65,6 +65,17 @@ impl Fleet {
         opts.clock = Arc::new(FakeClock::new(noon));
         opts.watch_every = Duration::from_millis(50);
         let engine = EngineHandle::start(opts).expect("engine");
+        // The status board lists the miners once their workers run: wait (a loaded machine may
+        // take a moment).
+        let listed = tokio::time::Instant::now() + Duration::from_secs(10);
+        while engine.status().miners.len() < n && tokio::time::Instant::now() < listed {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            engine.status().miners.len(),
+            n,
+            "the engine lists every miner"
+        );
         let service = Service::new(ServiceOptions::for_engine(engine.clone()));
         Fleet {
             _dir: dir,
@@ -100,7 +111,7 @@ async fn reads_answer_in_the_ui_types() {
         .await
         .expect("plan");
     assert_eq!(rows[0]["miner"], "sim-1");
-    assert_eq!(rows[0]["profile"], "night", "{rows}");
+    assert_eq!(rows[0]["target"]["profile"], "night", "{rows}");
     let specs = f
         .call("profile_specs", json!({"config": c}))
         .await

@@ -72,9 +72,9 @@ pub fn listen(serve: Option<Option<ServeAt>>, config: &Config) -> Option<Listen>
 /// `../share/bitaxe-scheduler/ui` beside the executable (an install under a prefix: the binary
 /// in `PREFIX/bin`), the first that holds an `index.html`.
 fn ui_dir() -> Option<PathBuf> {
-    let installed = std::env::current_exe().ok().and_then(|exe| {
-        Some(exe.parent()?.join("../share/bitaxe-scheduler/ui"))
-    });
+    let installed = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("../share/bitaxe-scheduler/ui")));
     let candidates = [
         std::env::var_os("BITAXE_UI_DIR").map(PathBuf::from),
         Some(PathBuf::from("ui/dist")),

@@ -17,8 +17,8 @@ use bitaxe_core::config::alerts::{
     TelegramChannel, WebhookChannel, WebhookTemplate,
 };
 use bitaxe_core::config::{ClockTime, Config};
-use bitaxe_core::events::{Event, MinerState};
 use bitaxe_core::engine::RetryPolicy;
+use bitaxe_core::events::{Event, MinerState};
 use bitaxe_core::{EngineHandle, EngineOptions};
 use bitaxe_sim::{Faults, Personality};
 use support::{quick_config, sims, utc, DAY};
@@ -135,7 +135,11 @@ async fn a_test_send_reaches_every_channel_type_with_the_right_shape() {
         .expect("text")
         .starts_with("*Bitaxe Fleet Scheduler: test alert*"));
 
-    for (server, tls_used, login) in [(&plain, false, false), (&starttls, true, true), (&tls, true, true)] {
+    for (server, tls_used, login) in [
+        (&plain, false, false),
+        (&starttls, true, true),
+        (&tls, true, true),
+    ] {
         let mails = server.mails();
         assert_eq!(mails.len(), 1);
         let m = &mails[0];
@@ -144,13 +148,18 @@ async fn a_test_send_reaches_every_channel_type_with_the_right_shape() {
         assert_eq!(m.tls, tls_used);
         assert_eq!(
             m.auth.as_deref(),
-            login.then(|| format!("miner-admin\0{SMTP_PASSWORD}")).as_deref()
+            login
+                .then(|| format!("miner-admin\0{SMTP_PASSWORD}"))
+                .as_deref()
         );
         assert_eq!(
             m.header("Subject").as_deref(),
             Some("Bitaxe Fleet Scheduler: test alert")
         );
-        assert!(m.header("From").expect("from").contains("bitaxe@example.invalid"));
+        assert!(m
+            .header("From")
+            .expect("from")
+            .contains("bitaxe@example.invalid"));
         assert!(m.header("To").expect("to").contains("you@example.invalid"));
         assert!(m.body().contains("alerts reach you here"), "{}", m.body());
     }
@@ -164,11 +173,7 @@ async fn failures_are_reported_without_secrets() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr")
     };
-    let mut smtp = email(
-        &SmtpServer::start(SmtpMode::Plain).await,
-        "smtp",
-        true,
-    );
+    let mut smtp = email(&SmtpServer::start(SmtpMode::Plain).await, "smtp", true);
     if let ChannelConfig::Email(e) = &mut smtp {
         e.smtp_url = format!("smtp://{closed}");
     }
@@ -187,7 +192,10 @@ async fn failures_are_reported_without_secrets() {
     for secret in [BAD_BOT_TOKEN, BOT_TOKEN, SMTP_PASSWORD, "OTHER-secret"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
-    assert!(untrusted.mails().is_empty(), "an untrusted certificate is refused");
+    assert!(
+        untrusted.mails().is_empty(),
+        "an untrusted certificate is refused"
+    );
 }
 
 struct Engine {
@@ -299,8 +307,12 @@ async fn an_offline_miner_alerts_each_channel_once_and_a_failing_one_is_retried(
     };
     let mut h = Engine::start(config, retry).await;
     // Let the day's settings land first, so the only news is the outage.
-    h.expect("settled", 10, |e| matches!(e, Event::TransitionDone { miner, .. } if miner == "sim-2"))
-        .await;
+    h.expect(
+        "settled",
+        10,
+        |e| matches!(e, Event::TransitionDone { miner, .. } if miner == "sim-2"),
+    )
+    .await;
     miners[1].set_faults(Faults {
         offline: true,
         ..Faults::default()
@@ -321,7 +333,10 @@ async fn an_offline_miner_alerts_each_channel_once_and_a_failing_one_is_retried(
     assert_eq!(tries.len(), 3, "three tries");
     let gaps: Vec<Duration> = tries.windows(2).map(|w| w[1].at - w[0].at).collect();
     assert!(gaps[0] >= Duration::from_millis(260), "{gaps:?}");
-    assert!(gaps[1] >= Duration::from_millis(530), "backoff grows: {gaps:?}");
+    assert!(
+        gaps[1] >= Duration::from_millis(530),
+        "backoff grows: {gaps:?}"
+    );
     let failures: Vec<String> = h
         .seen
         .iter()
@@ -333,7 +348,10 @@ async fn an_offline_miner_alerts_each_channel_once_and_a_failing_one_is_retried(
         })
         .collect();
     assert_eq!(failures.len(), 3, "{failures:?}");
-    assert!(failures[0].contains("HTTP 500") && failures[0].contains("try 1 of 3"), "{failures:?}");
+    assert!(
+        failures[0].contains("HTTP 500") && failures[0].contains("try 1 of 3"),
+        "{failures:?}"
+    );
     assert!(
         miners[0].requests().len() >= polled_before + 2,
         "the engine kept polling while a channel failed"
@@ -361,14 +379,21 @@ async fn an_offline_miner_alerts_each_channel_once_and_a_failing_one_is_retried(
         .map(|q| q.body["title"].as_str().unwrap_or_default().to_string())
         .collect();
     assert_eq!(ntfy_titles, ["sim-2 is offline", "sim-2 is back online"]);
-    assert_eq!(r.at("/")[0].body["priority"], 4, "offline goes out at high priority");
+    assert_eq!(
+        r.at("/")[0].body["priority"],
+        4,
+        "offline goes out at high priority"
+    );
     let hooks = r.at("/json");
     assert_eq!(hooks[0].body["kind"], "offline");
     assert_eq!(hooks[0].body["miner"], "sim-2");
     assert_eq!(hooks[1].body["recovered"], true);
     let mails = smtp.mails();
     assert_eq!(mails.len(), 2);
-    assert_eq!(mails[0].header("Subject").as_deref(), Some("sim-2 is offline"));
+    assert_eq!(
+        mails[0].header("Subject").as_deref(),
+        Some("sim-2 is offline")
+    );
     assert!(mails[0].body().contains("Miner: sim-2"));
     // No event carried a secret.
     let all = serde_json::to_string(&h.seen).expect("json");
@@ -395,8 +420,12 @@ async fn quiet_hours_hold_alerts_until_a_saved_config_lifts_them() {
         }),
     });
     let mut h = Engine::start(config, RetryPolicy::default()).await;
-    h.expect("settled", 10, |e| matches!(e, Event::TransitionDone { miner, .. } if miner == "sim-1"))
-        .await;
+    h.expect(
+        "settled",
+        10,
+        |e| matches!(e, Event::TransitionDone { miner, .. } if miner == "sim-1"),
+    )
+    .await;
     miners[0].set_faults(Faults {
         offline: true,
         ..Faults::default()
@@ -413,7 +442,12 @@ async fn quiet_hours_hold_alerts_until_a_saved_config_lifts_them() {
     c.save(&h.path).expect("save");
     h.expect("held alert sent", 10, |e| matches!(e, Event::AlertSent { channel, title, .. } if channel == "ntfy" && title == "sim-1 is offline")).await;
     if h.sent_to("hook /json").is_empty() {
-        h.expect("held alert on the hook", 10, |e| matches!(e, Event::AlertSent { channel, .. } if channel == "hook /json")).await;
+        h.expect(
+            "held alert on the hook",
+            10,
+            |e| matches!(e, Event::AlertSent { channel, .. } if channel == "hook /json"),
+        )
+        .await;
     }
     assert_eq!(r.at("/json").len(), 1);
     assert_eq!(r.at("/").len(), 1);

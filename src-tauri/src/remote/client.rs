@@ -74,6 +74,14 @@ pub struct Address {
     pub base: Url,
 }
 
+/// Whether the authority of `url` (`scheme://authority/...`) ends in an explicit `:port`.
+fn typed_port(url: &str) -> Option<()> {
+    let authority = url.split_once("://")?.1.split('/').next()?;
+    let (host, port) = authority.rsplit_once(':')?;
+    let bare_v6 = host.contains(':') && !host.ends_with(']');
+    (!port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && !bare_v6).then_some(())
+}
+
 impl Address {
     /// `host:port`, `host` (port 8417), `http://host:port` or `https://host:port`.
     pub fn parse(text: &str) -> Result<Address, ConnectError> {
@@ -109,7 +117,12 @@ impl Address {
             .filter(|h| !h.is_empty())
             .ok_or_else(|| ConnectError::Address(format!("{text:?} has no host")))?
             .to_string();
-        let port = url.port().unwrap_or(DEFAULT_PORT);
+        // The URL parser forgets a port equal to the scheme's default (80, 443): one typed
+        // counts, only a missing one means 8417.
+        let port = url
+            .port()
+            .or_else(|| typed_port(&with_scheme).and(url.port_or_known_default()))
+            .unwrap_or(DEFAULT_PORT);
         let base = Url::parse(&format!("{}://{}:{port}/", url.scheme(), bracket(&host)))
             .map_err(|e| ConnectError::Address(e.to_string()))?;
         Ok(Address { base })
@@ -183,10 +196,13 @@ pub struct Client {
     seen: Arc<Mutex<Option<String>>>,
 }
 
+/// The certificate fingerprint a TLS handshake showed (set by the pin verifier).
+type Seen = Arc<Mutex<Option<String>>>;
+
 fn builder(
     address: &Address,
     pin: Option<String>,
-) -> Result<(reqwest::ClientBuilder, Arc<Mutex<Option<String>>>), ConnectError> {
+) -> Result<(reqwest::ClientBuilder, Seen), ConnectError> {
     let mut b = reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
@@ -374,7 +390,10 @@ impl Client {
                 why: "no version in its answer".into(),
             })?
             .to_string();
-        let major = api.split('.').next().and_then(|m| m.trim().parse::<u64>().ok());
+        let major = api
+            .split('.')
+            .next()
+            .and_then(|m| m.trim().parse::<u64>().ok());
         if major != Some(MAJOR) {
             return Err(ConnectError::Version { host, found: api });
         }
@@ -497,7 +516,10 @@ mod tests {
         assert!(a.tls());
         assert_eq!(a.host(), "127.0.0.1:9000");
         assert_eq!(a.display(), "https://127.0.0.1:9000");
-        assert_eq!(Address::parse("127.0.0.1:80").expect("80").host(), "127.0.0.1:80");
+        assert_eq!(
+            Address::parse("127.0.0.1:80").expect("80").host(),
+            "127.0.0.1:80"
+        );
         assert_eq!(
             Address::parse("[::1]:8417").expect("v6").base.as_str(),
             "http://[::1]:8417/"
@@ -532,9 +554,18 @@ mod tests {
 
     #[test]
     fn error_bodies_of_either_shape_keep_their_code() {
-        let e = error_of(StatusCode::NOT_FOUND, r#"{"code":"unknown_command","message":"no"}"#);
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("unknown_command", "no"));
-        let e = error_of(StatusCode::CONFLICT, r#"{"error":"emergency_in_force","message":"m"}"#);
+        let e = error_of(
+            StatusCode::NOT_FOUND,
+            r#"{"code":"unknown_command","message":"no"}"#,
+        );
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("unknown_command", "no")
+        );
+        let e = error_of(
+            StatusCode::CONFLICT,
+            r#"{"error":"emergency_in_force","message":"m"}"#,
+        );
         assert_eq!(e.code, "emergency_in_force");
         let e = error_of(StatusCode::BAD_GATEWAY, "<html>");
         assert_eq!(e.code, "http_502");

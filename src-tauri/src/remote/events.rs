@@ -101,7 +101,7 @@ pub struct Backoff {
 impl Backoff {
     pub const REFUSED: Duration = Duration::from_secs(30);
 
-    pub fn next(&mut self) -> Duration {
+    pub fn next_wait(&mut self) -> Duration {
         const STEPS: [u64; 3] = [1, 2, 5];
         let s = STEPS[self.tries.min(STEPS.len() - 1)];
         self.tries += 1;
@@ -133,7 +133,7 @@ pub async fn follow(
         };
         let wait = match failure {
             StreamError::Lost(reason) => {
-                let wait = backoff.next();
+                let wait = backoff.next_wait();
                 on_state(Connection::Lost {
                     host: host.clone(),
                     retry_in: u32::try_from(wait.as_secs()).unwrap_or(u32::MAX),
@@ -189,7 +189,9 @@ async fn read(
             }
         }
     }
-    Err(StreamError::Lost("the scheduler closed the event stream".into()))
+    Err(StreamError::Lost(
+        "the scheduler closed the event stream".into(),
+    ))
 }
 
 #[cfg(test)]
@@ -226,10 +228,10 @@ mod tests {
     #[test]
     fn the_pause_grows_then_holds_and_resets() {
         let mut b = Backoff::default();
-        let secs: Vec<u64> = (0..5).map(|_| b.next().as_secs()).collect();
+        let secs: Vec<u64> = (0..5).map(|_| b.next_wait().as_secs()).collect();
         assert_eq!(secs, vec![1, 2, 5, 5, 5]);
         b.reset();
-        assert_eq!(b.next().as_secs(), 1);
+        assert_eq!(b.next_wait().as_secs(), 1);
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub const FORWARDED: &[&str] = &[
     "cost_summary",
     "probe_miner",
     "scan",
+    // The scan runs on the scheduler's machine: its own network is the one to offer.
+    "default_scan_range",
     "add_miners",
     "update_miner",
     "remove_miner",
@@ -121,7 +123,9 @@ pub fn link<R: Runtime>(app: &AppHandle<R>) -> Option<Arc<Link>> {
 
 /// The state to show: `Local` when not attached.
 pub fn connection<R: Runtime>(app: &AppHandle<R>) -> Connection {
-    link(app).map(|l| l.connection()).unwrap_or(Connection::Local)
+    link(app)
+        .map(|l| l.connection())
+        .unwrap_or(Connection::Local)
 }
 
 /// Why the app has no engine of its own while attached (shown where the local engine's
@@ -232,7 +236,7 @@ impl crate::bridge::Source for Remote {
         let event = self.rx.recv().await?;
         let ask_again = self
             .zone_asked
-            .map_or(true, |t| t.elapsed() > Duration::from_secs(60));
+            .is_none_or(|t| t.elapsed() > Duration::from_secs(60));
         if (!self.zone_known && ask_again) || matches!(event, Event::ConfigReloaded) {
             self.refresh_zone().await;
         }

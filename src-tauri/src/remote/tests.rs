@@ -173,18 +173,18 @@ async fn a_real_daemon_takes_its_token_refuses_another_and_streams_across_its_re
         if lost && back {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{:?}", states.lock());
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            states.lock()
+        );
         let _ = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await;
     }
     next_event(&mut rx, Duration::from_secs(10)).await;
-    let lost = states
-        .lock()
-        .expect("states")
-        .iter()
-        .find_map(|s| match s {
-            Connection::Lost { retry_in, .. } => Some(*retry_in),
-            _ => None,
-        });
+    let lost = states.lock().expect("states").iter().find_map(|s| match s {
+        Connection::Lost { retry_in, .. } => Some(*retry_in),
+        _ => None,
+    });
     assert_eq!(lost, Some(1), "the first retry comes after a second");
     task.abort();
     server.stop().await;
@@ -237,7 +237,11 @@ async fn a_dropped_stream_is_resumed_after_the_last_event_it_delivered() {
         };
         // First: two events, then the connection ends. Again: what came after id 2.
         let body = if first {
-            format!("{}{}", sse_frame(1, &warn("one")), sse_frame(2, &warn("two")))
+            format!(
+                "{}{}",
+                sse_frame(1, &warn("one")),
+                sse_frame(2, &warn("two"))
+            )
         } else {
             format!(": keep-alive\n\n{}", sse_frame(3, &warn("three")))
         };
@@ -309,7 +313,9 @@ async fn calls_carry_the_invoke_arguments_and_bring_back_results_and_errors() {
             "apply_profile" => Json(Value::Null).into_response(),
             _ => (
                 StatusCode::NOT_FOUND,
-                Json(json!({"code": "unknown_command", "message": format!("no command {command}")})),
+                Json(
+                    json!({"code": "unknown_command", "message": format!("no command {command}")}),
+                ),
             )
                 .into_response(),
         }
@@ -319,7 +325,10 @@ async fn calls_carry_the_invoke_arguments_and_bring_back_results_and_errors() {
         .with_state(stub.clone());
     let a = address(serve(router).await);
     let control = Client::new(&a, "controller", None).expect("client");
-    let v = control.call("overview", Value::Null).await.expect("overview");
+    let v = control
+        .call("overview", Value::Null)
+        .await
+        .expect("overview");
     assert_eq!(v["status"]["paused"], false);
     let v = control
         .call("apply_profile", json!({"profile": "night", "miner": null}))
@@ -342,12 +351,19 @@ async fn calls_carry_the_invoke_arguments_and_bring_back_results_and_errors() {
     assert_eq!(e.code, "forbidden");
     assert!(e.message.contains("control token"), "{}", e.message);
     let calls: Vec<_> = stub.calls.lock().expect("calls").drain(..).collect();
-    assert_eq!(calls[0], ("overview".into(), json!({}), Some("Bearer controller".into())));
+    assert_eq!(
+        calls[0],
+        (
+            "overview".into(),
+            json!({}),
+            Some("Bearer controller".into())
+        )
+    );
     assert_eq!(calls[1].1, json!({"profile": "night", "miner": null}));
     // A scheduler that is gone: the command fails as `disconnected`, naming the host.
     drop(calls);
-    let gone = Client::new(&address("127.0.0.1:9".parse().expect("addr")), "t", None)
-        .expect("client");
+    let gone =
+        Client::new(&address("127.0.0.1:9".parse().expect("addr")), "t", None).expect("client");
     let e = gone.call("overview", Value::Null).await.expect_err("gone");
     assert_eq!(e.code, "disconnected");
     assert!(e.message.contains("127.0.0.1:9"), "{}", e.message);
@@ -417,7 +433,11 @@ async fn a_certificate_is_shown_before_trust_pinned_and_a_changed_one_refused() 
     // First attach: the fingerprint is read from the handshake alone; no request is sent.
     let shown = probe_certificate(&a).await.expect("probe");
     assert_eq!(shown.as_deref(), Some(fp.as_str()));
-    assert_eq!(*requests.lock().expect("count"), 0, "nothing sent before trust");
+    assert_eq!(
+        *requests.lock().expect("count"),
+        0,
+        "nothing sent before trust"
+    );
     assert_eq!(
         Client::connect(&a, "t", None)
             .await

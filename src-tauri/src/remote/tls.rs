@@ -11,15 +11,10 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use sha2::{Digest, Sha256};
 
-/// `SHA256:` + uppercase hex pairs joined by `:` of SHA-256 over the certificate's DER (the
-/// format `bitaxe-scheduler --status` prints).
-pub fn fingerprint(der: &[u8]) -> String {
-    let digest = Sha256::digest(der);
-    let pairs: Vec<String> = digest.iter().map(|b| format!("{b:02X}")).collect();
-    format!("SHA256:{}", pairs.join(":"))
-}
+/// `SHA256:` + uppercase hex pairs joined by `:` of SHA-256 over the certificate's DER: the
+/// daemon's own function, so what the app pins is what `bitaxe-scheduler --status` prints.
+pub use bitaxe_api::tls::fingerprint;
 
 /// A fingerprint as typed or stored, in the canonical form; `None` if it is not one.
 pub fn normalise(fp: &str) -> Option<String> {
@@ -33,7 +28,9 @@ pub fn normalise(fp: &str) -> Option<String> {
         return None;
     }
     let upper = digits.to_ascii_uppercase();
-    let pairs: Vec<&str> = (0..32).filter_map(|i| upper.get(i * 2..i * 2 + 2)).collect();
+    let pairs: Vec<&str> = (0..32)
+        .filter_map(|i| upper.get(i * 2..i * 2 + 2))
+        .collect();
     Some(format!("SHA256:{}", pairs.join(":")))
 }
 

@@ -64,7 +64,10 @@ impl Gate {
 
     /// The held alerts, once quiet hours are over (or off); none while they last.
     pub fn release(&mut self, config: &AlertsConfig, local: NaiveTime) -> Vec<Alert> {
-        let quiet = config.quiet_hours.as_ref().is_some_and(|q| q.contains(local));
+        let quiet = config
+            .quiet_hours
+            .as_ref()
+            .is_some_and(|q| q.contains(local));
         if quiet {
             return Vec::new();
         }
@@ -181,7 +184,11 @@ mod tests {
         let mut g = Gate::new();
         let c = night(Some(vec![]));
         for i in 0..(MAX_HELD + 5) {
-            g.admit(&c, alert(AlertKind::Offline, &format!("m{i}"), false), t(23));
+            g.admit(
+                &c,
+                alert(AlertKind::Offline, &format!("m{i}"), false),
+                t(23),
+            );
         }
         assert_eq!(g.held(), MAX_HELD);
         assert_eq!(g.dropped, 5);

@@ -273,7 +273,10 @@ impl EmailChannel {
         }
         Ok(SmtpTarget {
             security,
-            host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
             port: url.port().unwrap_or(default_port),
         })
     }
@@ -374,7 +377,10 @@ impl ChannelConfig {
                     if c.priority.is_some_and(|p| !(1..=5).contains(&p)) {
                         out.push(("priority", "must be 1 (min) to 5 (max)".into()));
                     }
-                    if c.token.as_ref().is_some_and(|t| t.expose().trim().is_empty()) {
+                    if c.token
+                        .as_ref()
+                        .is_some_and(|t| t.expose().trim().is_empty())
+                    {
                         out.push(("token", "must not be empty (leave it out for none)".into()));
                     }
                 }
@@ -534,7 +540,10 @@ mod tests {
             }
         );
         assert_eq!(a.channels[1].label(), "phone");
-        assert_eq!(a.channels[0].label(), "ntfy (https://ntfy.example.invalid/…)");
+        assert_eq!(
+            a.channels[0].label(),
+            "ntfy (https://ntfy.example.invalid/…)"
+        );
     }
 
     #[test]

@@ -176,8 +176,8 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub async fn start(mode: SmtpMode) -> SmtpServer {
-        let ck = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
-            .expect("certificate");
+        let ck =
+            rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("certificate");
         let cert_pem = ck.cert.pem();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
@@ -239,7 +239,9 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> std::io::Result<Option<S>> {
     let mut r = BufReader::new(sock);
     if greet {
-        r.get_mut().write_all(b"220 127.0.0.1 ESMTP test\r\n").await?;
+        r.get_mut()
+            .write_all(b"220 127.0.0.1 ESMTP test\r\n")
+            .await?;
     }
     let (mut from, mut to, mut auth) = (String::new(), Vec::new(), None);
     loop {
