@@ -7,6 +7,7 @@
 #
 #   scripts/measure-rss.sh            # 100 miners, 10 polls each, release build
 #   MINERS=20 POLLS=5 PROFILE=debug scripts/measure-rss.sh
+#   PROFILE=pi MALLOC_ARENA_MAX=2 scripts/measure-rss.sh   # as the service runs on a Pi
 #
 # Loopback only. Needs curl. Builds the binaries with cargo if missing.
 set -euo pipefail
@@ -20,7 +21,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/$PROFILE
 
-if [ "$PROFILE" = release ]; then flag=--release; else flag=; fi
+if [ "$PROFILE" = debug ]; then flag=; else flag="--profile $PROFILE"; fi
 if [ ! -x "$BIN/bitaxe-scheduler" ] || [ ! -x "$BIN/bitaxe-sim" ] || [ -n "${REBUILD:-}" ]; then
   (cd "$ROOT" && cargo build $flag -p bitaxe-scheduler -p bitaxe-sim)
 fi
