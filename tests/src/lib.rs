@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end suites: find (or build) our binaries, run them, wait for output.
 #![forbid(unsafe_code)]
 
+pub mod desktop;
 pub mod process;
 pub mod webdriver;
 

@@ -6,10 +6,11 @@
 //! the link is lost and keeps its data; the daemon comes back and the link with it.
 //! The app's own config stays untouched: everything went to the daemon's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use bitaxe_e2e::desktop::{self, free_port, Desktop};
 use bitaxe_e2e::process::Group;
 use bitaxe_e2e::webdriver::Session;
 use bitaxe_e2e::{binary, wait_until};
@@ -17,45 +18,11 @@ use bitaxe_sim::{Faults, Personality};
 use chrono::{Timelike, Utc};
 use serde_json::json;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn tool(name: &str) -> PathBuf {
-    let home = std::env::var("HOME").unwrap_or_default();
-    [
-        PathBuf::from(format!("{home}/.cargo/bin/{name}")),
-        PathBuf::from(format!("/usr/bin/{name}")),
-        PathBuf::from(format!("/usr/local/bin/{name}")),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
-    .unwrap_or_else(|| panic!("{name} is missing: run ./scripts/test.sh, which installs it"))
-}
-
-fn artifacts() -> PathBuf {
-    let dir = std::env::var("E2E_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../artifacts/screenshots"
-            ))
-        });
-    std::fs::create_dir_all(&dir).expect("artifacts dir");
-    dir
-}
-
-async fn shot(s: &Session, name: &str) {
-    if let Ok(png) = s.screenshot().await {
-        let _ = std::fs::write(artifacts().join(format!("attach-{name}.png")), png);
-    }
-}
-
 /// Day now (until two hours from now), night after; no miners yet.
+async fn shot(s: &Session, name: &str) {
+    desktop::shot(s, &format!("attach-{name}")).await;
+}
+
 fn write_config(path: &Path) {
     let h = Utc::now().hour();
     let hm = |h: u32| format!("{:02}:00", h % 24);
@@ -128,56 +95,12 @@ async fn attached_to_a_daemon_add_a_miner_apply_night_and_get_notified() {
     write_config(&config);
     let own_before = std::fs::read_to_string(&config).expect("own config");
 
-    let display = format!(":{}", 90 + free_port() % 100);
-    let mut xvfb = Command::new(tool("Xvfb"));
-    xvfb.args([
-        display.as_str(),
-        "-screen",
-        "0",
-        "1280x860x24",
-        "-nolisten",
-        "tcp",
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
-    let mut x = Group::spawn(xvfb).expect("Xvfb");
-    std::thread::sleep(Duration::from_millis(800));
-    let monitor_log = dir.path().join("notifications.log");
-    let driver_port = free_port();
-    let native = free_port();
-    let script = format!(
-        "dbus-monitor --session \"interface='org.freedesktop.Notifications'\" > '{}' 2>&1 & exec '{}' --port {driver_port} --native-port {native} --native-driver '{}'",
-        monitor_log.display(),
-        tool("tauri-driver").display(),
-        tool("WebKitWebDriver").display()
-    );
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).expect("home");
-    let mut driver = Command::new(tool("dbus-run-session"));
-    driver
-        .args(["--", "bash", "-c", &script])
-        .env("DISPLAY", &display)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut driver = Group::spawn(driver).expect("tauri-driver");
-    let driver_url = format!("http://127.0.0.1:{driver_port}");
-    wait_until("tauri-driver", Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", driver_port)).ok()
-    });
-    let args = ["--config".to_string(), config.display().to_string()];
-    let mut session = Err(String::new());
-    for _ in 0..20 {
-        session = Session::start(&driver_url, &app.display().to_string(), &args).await;
-        if session.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let s = session.expect("session");
+    let Desktop {
+        mut x,
+        mut driver,
+        monitor_log,
+        session: s,
+    } = Desktop::launch(dir.path(), &app, &config).await;
 
     // First run offers to connect; the form takes the address and the token.
     s.click("#first-connect").await.expect("first-run connect");

@@ -4,49 +4,16 @@
 //! test command installs them). Every process it starts runs in a [`Group`] that is killed
 //! whole when the test ends or panics; the test checks that nothing of it is left.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
-use bitaxe_e2e::process::{self, Group};
+use bitaxe_e2e::desktop::{shot, Desktop};
+use bitaxe_e2e::process;
 use bitaxe_e2e::webdriver::Session;
 use bitaxe_e2e::{binary, wait_until};
 use bitaxe_sim::{Faults, Personality, SimMiner};
 use chrono::{Datelike, Timelike, Utc};
 use serde_json::json;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn tool(name: &str) -> PathBuf {
-    let home = std::env::var("HOME").unwrap_or_default();
-    let candidates = [
-        PathBuf::from(format!("{home}/.cargo/bin/{name}")),
-        PathBuf::from(format!("/usr/bin/{name}")),
-        PathBuf::from(format!("/usr/local/bin/{name}")),
-    ];
-    candidates
-        .into_iter()
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("{name} is missing: run ./scripts/test.sh, which installs it"))
-}
-
-fn artifacts() -> PathBuf {
-    let dir = std::env::var("E2E_ARTIFACTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../artifacts/screenshots"
-            ))
-        });
-    std::fs::create_dir_all(&dir).expect("artifacts dir");
-    dir
-}
 
 fn write_config(path: &Path) {
     let h = Utc::now().hour();
@@ -59,12 +26,6 @@ fn write_config(path: &Path) {
         "transition_steps": 2, "transition_delay": 0.2, "retry_delay": 0.2
     });
     std::fs::write(path, serde_json::to_string_pretty(&config).expect("json")).expect("config");
-}
-
-async fn shot(s: &Session, name: &str) {
-    if let Ok(png) = s.screenshot().await {
-        let _ = std::fs::write(artifacts().join(format!("{name}.png")), png);
-    }
 }
 
 /// An Energy-Charts price feed on loopback: 0.10 EUR/kWh in every quarter hour from a day
@@ -141,57 +102,12 @@ async fn add_a_miner_change_night_apply_it_and_get_notified_when_it_goes_offline
     write_config(&config);
 
     // A private display and a private session bus, with a monitor watching notifications.
-    let display = format!(":{}", 90 + free_port() % 100);
-    let mut xvfb = Command::new(tool("Xvfb"));
-    xvfb.args([
-        display.as_str(),
-        "-screen",
-        "0",
-        "1280x860x24",
-        "-nolisten",
-        "tcp",
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
-    let mut x = Group::spawn(xvfb).expect("Xvfb");
-    std::thread::sleep(Duration::from_millis(800));
-    let monitor_log = dir.path().join("notifications.log");
-    let port = free_port();
-    let native = free_port();
-    let script = format!(
-        "dbus-monitor --session \"interface='org.freedesktop.Notifications'\" > '{}' 2>&1 & exec '{}' --port {port} --native-port {native} --native-driver '{}'",
-        monitor_log.display(),
-        tool("tauri-driver").display(),
-        tool("WebKitWebDriver").display()
-    );
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).expect("home");
-    let mut driver = Command::new(tool("dbus-run-session"));
-    driver
-        .args(["--", "bash", "-c", &script])
-        .env("DISPLAY", &display)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut driver = Group::spawn(driver).expect("tauri-driver");
-    let driver_url = format!("http://127.0.0.1:{port}");
-    wait_until("tauri-driver", Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
-    });
-    // tauri-driver answers before WebKitWebDriver behind it is ready: retry the first session.
-    let args = ["--config".to_string(), config.display().to_string()];
-    let mut session = Err(String::new());
-    for _ in 0..20 {
-        session = Session::start(&driver_url, &app.display().to_string(), &args).await;
-        if session.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let s = session.expect("session");
+    let Desktop {
+        mut x,
+        mut driver,
+        monitor_log,
+        session: s,
+    } = Desktop::launch(dir.path(), &app, &config).await;
 
     // First run: the empty app offers three ways in.
     s.wait("#first-demo", Duration::from_secs(30))
